@@ -1,0 +1,60 @@
+import type { ReleaseLock, StoreCapabilities, StoreColumn } from '@eventlog/core';
+import type { Expression, Kysely, RawBuilder, SqlBool } from 'kysely';
+
+/** A Kysely instance over the store's tables (their columns are declared at run time). */
+// biome-ignore lint/suspicious/noExplicitAny: the table layout is only known at run time.
+export type AnyKysely = Kysely<any>;
+
+/**
+ * What differs between engines. Everything else (queries, migrations, normalisation) is shared by
+ * {@link createKyselyStore}.
+ */
+export interface SqlDialect {
+  /** Engine name, e.g. `sqlite`. */
+  readonly engine: string;
+  readonly capabilities: StoreCapabilities;
+  /** DDL type of a column. */
+  columnType(column: StoreColumn): string;
+  /** DDL of the auto-increment primary key column `id`. */
+  readonly idColumn: string;
+  /** Options appended to CREATE TABLE (e.g. MySQL engine and collation). */
+  readonly tableOptions?: string;
+  /** `floor(time / step) * step` as an integer expression. */
+  timeBucket(column: string, stepMs: number): RawBuilder<number>;
+  /** Case-insensitive `column LIKE pattern ESCAPE '!'` where `pattern` is already escaped with `!`. */
+  containsInsensitive(column: string, pattern: string): Expression<SqlBool>;
+  /** Whether `DELETE … ORDER BY … LIMIT` is supported (MySQL) instead of `id IN (SELECT … LIMIT)`. */
+  readonly deleteWithLimit: boolean;
+  /** How an upsert of an open session is written. */
+  readonly upsert: 'onConflict' | 'onDuplicateKey';
+  /** Index names → columns in order, for one table (unqualified name, optional schema). */
+  listIndexes(db: AnyKysely, table: string, schema: string | undefined): Promise<Map<string, string[]>>;
+  /** Whether `DROP INDEX` must name the table (MySQL). */
+  readonly dropIndexNeedsTable: boolean;
+  /** Runs `fn` while holding a lock that excludes concurrent migrations of the same tables. */
+  withMigrationLock<T>(db: AnyKysely, key: string, fn: (db: AnyKysely) => Promise<T>): Promise<T>;
+  /** A named lock; the default is a lease row in the locks table. */
+  tryLock?(db: AnyKysely, key: string, ttlMs: number): Promise<ReleaseLock | null>;
+  /** Replaces the generic multi-row INSERT when an engine has a faster path. */
+  insert?(rows: readonly Record<string, unknown>[], columns: readonly string[]): Promise<number[]>;
+  /** Whether a driver error is transient. */
+  isTransientError(error: unknown): boolean;
+  /** Runs once after migrations (e.g. reading server settings that change capabilities). */
+  afterMigrate?(db: AnyKysely): Promise<void>;
+}
+
+/** Escapes LIKE wildcards with `!`, which needs no escaping in any engine's string literals. */
+export function escapeLike(term: string): string {
+  return term.replace(/[!%_]/g, (c) => `!${c}`);
+}
+
+/** Common error codes of Node sockets that mean the connection is gone. */
+export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);

@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  AggregateQuery,
+  AggregateRow,
+  Condition,
+  DeleteQuery,
+  EventRow,
+  FindQuery,
+  ReleaseLock,
+  SessionQuery,
+  SessionRow,
+  StorageAdapter,
+  StoreCapabilities,
+  StoredRow,
+  StoreSchema,
+} from '@eventlog/core';
+// biome-ignore lint/suspicious/noExplicitAny: run-time table layout.
+import { type ExpressionBuilder, sql } from 'kysely';
+import type { AnyKysely, SqlDialect } from './dialect.js';
+import { migrateSchema, type TableNames, tableNames } from './migrations.js';
+import { afterOf, whereOf } from './where.js';
+
+/** Options of {@link createKyselyStore}. */
+export interface KyselyStoreOptions {
+  db: AnyKysely;
+  dialect: SqlDialect;
+  /** Prefix of every table and index name. @default 'eventlog_' */
+  tablePrefix?: string;
+  /** Schema holding the tables (PostgreSQL). */
+  schema?: string;
+  /** Releases what the store created (its Kysely instance, a pool it opened). */
+  destroy: () => Promise<void>;
+}
+
+/** A store plus the internals engine packages and tests need. */
+export interface KyselyStore extends StorageAdapter {
+  readonly db: AnyKysely;
+  readonly tables: TableNames;
+  /** Column names of the events table in schema order, known after `migrate()`. */
+  readonly columns: readonly string[];
+}
+
+const SESSION_COLUMNS = ['session_id', 'type', 'tenant_id', 'actor_id', 'target_type', 'target_id', 'started_at', 'event'] as const;
+
+/**
+ * Implements the storage contract on a Kysely instance and a {@link SqlDialect}; the SQLite,
+ * PostgreSQL and MySQL stores are this plus their dialect.
+ */
+export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
+  const { db, dialect } = options;
+  const tables = tableNames(options.tablePrefix ?? 'eventlog_', options.schema);
+  let columns: string[] = [];
+  let numericColumns: string[] = ['id', 'time'];
+  let closed = false;
+
+  const normalize = (row: Record<string, unknown>): StoredRow => {
+    for (const column of numericColumns) {
+      const value = row[column];
+      if (value !== null && value !== undefined && typeof value !== 'number') row[column] = Number(value);
+    }
+    return row;
+  };
+
+  const insertRows = async (rows: readonly EventRow[]): Promise<number[]> => {
+    if (rows.length === 0) return [];
+    if (dialect.insert) return dialect.insert(rows, columns);
+    const perStatement = Math.max(1, Math.floor(dialect.capabilities.maxParameters / Math.max(1, columns.length)));
+    const chunks: EventRow[][] = [];
+    for (let i = 0; i < rows.length; i += perStatement) chunks.push(rows.slice(i, i + perStatement) as EventRow[]);
+    const run = async (executor: AnyKysely) => {
+      const ids: number[] = [];
+      for (const chunk of chunks) {
+        const values = chunk.map((row) => pick(row, columns));
+        if (dialect.capabilities.returnsIds && dialect.engine !== 'mysql') {
+          const result = await executor.insertInto(tables.events).values(values).returning('id').execute();
+          for (const r of result) ids.push(Number((r as { id: unknown }).id));
+        } else {
+          const [result] = await executor.insertInto(tables.events).values(values).execute();
+          if (dialect.capabilities.returnsIds && result?.insertId !== undefined) {
+            // MySQL hands out consecutive ids to one multi-row insert (innodb_autoinc_lock_mode <= 1, checked at migrate).
+            const first = Number(result.insertId);
+            for (let i = 0; i < chunk.length; i++) ids.push(first + i);
+          }
+        }
+      }
+      return ids;
+    };
+    return chunks.length === 1 ? run(db) : db.transaction().execute(run);
+  };
+
+  const store: KyselyStore = {
+    engine: dialect.engine,
+    get capabilities(): StoreCapabilities {
+      return dialect.capabilities;
+    },
+    db,
+    tables,
+    get columns() {
+      return columns;
+    },
+
+    async migrate(schema: StoreSchema) {
+      await dialect.withMigrationLock(db, `eventlog:migrate:${tables.events}`, (locked) => migrateSchema(locked, schema, dialect, tables));
+      columns = schema.columns.filter((c) => c.name !== 'id').map((c) => c.name);
+      numericColumns = schema.columns.filter((c) => c.type === 'integer' || c.type === 'float').map((c) => c.name);
+      await dialect.afterMigrate?.(db);
+    },
+
+    insert: insertRows,
+
+    async find(query: FindQuery) {
+      const { column, direction } = query.orderBy;
+      let q = db
+        .selectFrom(tables.events)
+        .selectAll()
+        .where((eb) => {
+          const parts = [whereOf(eb, query.where, dialect)];
+          if (query.after) parts.push(afterOf(eb, column, direction, query.after));
+          return eb.and(parts);
+        })
+        .orderBy(column, direction);
+      if (column !== 'id') q = q.orderBy('id', direction);
+      q = q.limit(query.limit);
+      if (query.offset) q = q.offset(query.offset);
+      const rows = await q.execute();
+      return rows.map((row) => normalize(row as Record<string, unknown>));
+    },
+
+    async count(where: readonly Condition[]) {
+      const row = await db
+        .selectFrom(tables.events)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where((eb) => whereOf(eb, where, dialect))
+        .executeTakeFirst();
+      return Number((row as { n?: unknown } | undefined)?.n ?? 0);
+    },
+
+    async aggregate(query: AggregateQuery): Promise<AggregateRow[]> {
+      const groupBy = query.groupBy;
+      const key =
+        groupBy === undefined ? undefined : 'column' in groupBy ? sql.ref(groupBy.column) : dialect.timeBucket('time', groupBy.timeStepMs);
+      let q = db
+        .selectFrom(tables.events)
+        .select((eb) => [
+          eb.fn.countAll().as('n'),
+          ...query.sum.map((m, i) => sql`coalesce(sum(${sql.ref(m)}), 0)`.as(`s${i}`)),
+          ...(key ? [key.as('k')] : []),
+        ])
+        .where((eb) => whereOf(eb, query.where, dialect));
+      if (key) q = q.groupBy(key);
+      if (query.orderBy) {
+        const index = query.sum.indexOf(query.orderBy.by);
+        const order = query.orderBy.by === 'count' || index === -1 ? sql`count(*)` : sql`coalesce(sum(${sql.ref(query.orderBy.by)}), 0)`;
+        q = q.orderBy(sql`${order} ${sql.raw(query.orderBy.direction)}`);
+        if (key) q = q.orderBy(key);
+      }
+      if (query.limit !== undefined) q = q.limit(query.limit);
+      const rows = (await q.execute()) as Record<string, unknown>[];
+      return rows.map((row) => {
+        const sums: Record<string, number> = {};
+        query.sum.forEach((m, i) => {
+          sums[m] = Number(row[`s${i}`] ?? 0);
+        });
+        const base = { count: Number(row.n ?? 0), sums };
+        if (!key) return base;
+        const k = row.k;
+        const numericKey = groupBy && ('timeStepMs' in groupBy || numericColumns.includes(groupBy.column));
+        return { ...base, key: k === null || k === undefined ? null : numericKey ? Number(k) : String(k) };
+      });
+    },
+
+    async delete(query: DeleteQuery) {
+      if (dialect.deleteWithLimit) {
+        const result = await db
+          .deleteFrom(tables.events)
+          .where((eb) => whereOf(eb, query.where, dialect))
+          .orderBy('time')
+          .orderBy('id')
+          .limit(query.limit)
+          .executeTakeFirst();
+        return Number(result.numDeletedRows);
+      }
+      const result = await db
+        .deleteFrom(tables.events)
+        .where('id', 'in', (eb: ExpressionBuilder<any, any>) =>
+          eb
+            .selectFrom(tables.events)
+            .select('id')
+            .where((inner: ExpressionBuilder<any, any>) => whereOf(inner, query.where, dialect))
+            .orderBy('time')
+            .orderBy('id')
+            .limit(query.limit),
+        )
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
+    async openSession(row: SessionRow) {
+      const values = { ...row, event: typeof row.event === 'string' ? row.event : JSON.stringify(row.event) };
+      const update = Object.fromEntries(SESSION_COLUMNS.filter((c) => c !== 'session_id').map((c) => [c, values[c]]));
+      const insert = db.insertInto(tables.sessions).values(values);
+      await (dialect.upsert === 'onConflict'
+        ? insert.onConflict((oc) => oc.column('session_id').doUpdateSet(update))
+        : insert.onDuplicateKeyUpdate(update)
+      ).execute();
+    },
+
+    async closeSession(sessionId: string) {
+      return db.transaction().execute(async (trx) => {
+        const row = await trx.selectFrom(tables.sessions).selectAll().where('session_id', '=', sessionId).executeTakeFirst();
+        if (!row) return null;
+        const result = await trx.deleteFrom(tables.sessions).where('session_id', '=', sessionId).executeTakeFirst();
+        // Another closer won the race: only one caller sees the session.
+        if (Number(result.numDeletedRows) === 0) return null;
+        return sessionRow(row as Record<string, unknown>);
+      });
+    },
+
+    async listSessions(query: SessionQuery) {
+      let q = db
+        .selectFrom(tables.sessions)
+        .selectAll()
+        .where((eb) => whereOf(eb, query.where, dialect))
+        .orderBy('started_at')
+        .orderBy('session_id')
+        .limit(query.limit);
+      if (query.offset) q = q.offset(query.offset);
+      return (await q.execute()).map((row) => sessionRow(row as Record<string, unknown>));
+    },
+
+    async tryLock(name: string, ttlMs: number): Promise<ReleaseLock | null> {
+      const key = `eventlog:${tables.events}:${name}`;
+      if (dialect.tryLock) return dialect.tryLock(db, key, ttlMs);
+      return leaseLock(db, tables.locks, key, ttlMs, dialect);
+    },
+
+    isTransientError: (error) => dialect.isTransientError(error),
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await options.destroy();
+    },
+  };
+  return store;
+}
+
+function pick(row: EventRow, columns: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const column of columns) out[column] = row[column] ?? null;
+  return out;
+}
+
+function sessionRow(row: Record<string, unknown>): SessionRow {
+  return {
+    session_id: String(row.session_id),
+    type: String(row.type),
+    tenant_id: (row.tenant_id as string | null) ?? null,
+    actor_id: (row.actor_id as string | null) ?? null,
+    target_type: (row.target_type as string | null) ?? null,
+    target_id: (row.target_id as string | null) ?? null,
+    started_at: Number(row.started_at),
+    event: row.event,
+  };
+}
+
+/** A lock held as a row with an expiry: works wherever the tables are shared. */
+async function leaseLock(db: AnyKysely, table: string, name: string, ttlMs: number, dialect: SqlDialect): Promise<ReleaseLock | null> {
+  const owner = randomUUID();
+  const now = Date.now();
+  await db.deleteFrom(table).where('name', '=', name).where('expires_at', '<', now).execute();
+  try {
+    await db.insertInto(table).values({ name, owner, expires_at: now + ttlMs }).execute();
+  } catch (error) {
+    if (dialect.isTransientError(error)) throw error;
+    return null; // the primary key is taken: someone else holds the lease
+  }
+  return async () => {
+    await db.deleteFrom(table).where('name', '=', name).where('owner', '=', owner).execute();
+  };
+}

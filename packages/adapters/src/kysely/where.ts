@@ -1,0 +1,45 @@
+import type { Condition } from '@eventlog/core';
+import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
+import { escapeLike, type SqlDialect } from './dialect.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: run-time table layout.
+type Eb = ExpressionBuilder<any, any>;
+
+/** Turns normalised conditions into one Kysely boolean expression (AND of all). */
+export function whereOf(eb: Eb, conditions: readonly Condition[], dialect: SqlDialect): Expression<SqlBool> {
+  const parts: Expression<SqlBool>[] = [];
+  for (const c of conditions) {
+    switch (c.op) {
+      case 'in':
+        parts.push(c.values.length === 1 ? eb(eb.ref(c.column), '=', c.values[0]) : eb(eb.ref(c.column), 'in', c.values as (string | number)[]));
+        break;
+      case 'notNull':
+        parts.push(eb(eb.ref(c.column), 'is not', null));
+        break;
+      case 'range':
+        if (c.gte !== undefined) parts.push(eb(eb.ref(c.column), '>=', c.gte));
+        if (c.gt !== undefined) parts.push(eb(eb.ref(c.column), '>', c.gt));
+        if (c.lte !== undefined) parts.push(eb(eb.ref(c.column), '<=', c.lte));
+        if (c.lt !== undefined) parts.push(eb(eb.ref(c.column), '<', c.lt));
+        break;
+      case 'search': {
+        const pattern = `%${escapeLike(c.term)}%`;
+        parts.push(eb.or(c.columns.map((column) => dialect.containsInsensitive(column, pattern))));
+        break;
+      }
+    }
+  }
+  return eb.and(parts);
+}
+
+/** The keyset condition for rows strictly after `(value, id)` in the given order. */
+export function afterOf(eb: Eb, column: string, direction: 'asc' | 'desc', after: { value: number; id: number }): Expression<SqlBool> {
+  const strict = direction === 'desc' ? '<' : '>';
+  const loose = direction === 'desc' ? '<=' : '>=';
+  if (column === 'id') return eb(eb.ref('id'), strict, after.id);
+  // The redundant outer bound lets every engine use the (…, time, id) index as a range.
+  return eb.and([
+    eb(eb.ref(column), loose, after.value),
+    eb.or([eb(eb.ref(column), strict, after.value), eb(eb.ref('id'), strict, after.id)]),
+  ]);
+}

@@ -1,0 +1,89 @@
+import type { EventRow } from '@eventlog/core';
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { AnyKysely } from '../kysely/dialect.js';
+import { createKyselyStore, type KyselyStore } from '../kysely/kysely-store.js';
+import { sqliteDialect } from './sqlite-dialect.js';
+
+/** The better-sqlite3 database type. */
+export type SqliteDatabase = Database.Database;
+
+/** Options of {@link createSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** A file path or `:memory:`. Ignored when `database` is given. @default ':memory:' */
+  filename?: string;
+  /** A better-sqlite3 database the host already owns; the store never closes it. */
+  database?: SqliteDatabase;
+  /** Prefix of every table and index. @default 'eventlog_' */
+  tablePrefix?: string;
+  /** How long a write waits for another process's lock. @default 5000 */
+  busyTimeoutMs?: number;
+  /** Set journal_mode=WAL and synchronous=NORMAL on file databases. @default true */
+  wal?: boolean;
+}
+
+/**
+ * Creates an SQLite store on better-sqlite3: WAL mode, prepared-statement batch inserts in one
+ * transaction, bounded delete batches.
+ *
+ * @example
+ * ```ts
+ * import { createEventLog } from '@eventlog/core';
+ * import { createSqliteStore } from '@eventlog/adapters/sqlite';
+ * const log = createEventLog({ store: createSqliteStore({ filename: 'events.db' }) });
+ * await log.record({ type: 'app.started' });
+ * await log.close();
+ * ```
+ */
+export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore {
+  const owned = !options.database;
+  const database = options.database ?? new Database(options.filename ?? ':memory:');
+  database.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+  if (options.wal !== false && !database.memory) {
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+  }
+  const db: AnyKysely = new Kysely({ dialect: new SqliteDialect({ database }) });
+  let store: KyselyStore;
+  const statements = new Map<string, Database.Statement>();
+
+  // Measured: one cached single-row INSERT run in a transaction beats rebuilding a multi-row
+  // statement per batch (see docs/benchmarks.md), so SQLite gets its own insert path.
+  const insert = async (rows: readonly Record<string, unknown>[], columns: readonly string[]) => {
+    const key = columns.join(',');
+    let statement = statements.get(key);
+    if (!statement) {
+      const names = columns.map((c) => `"${c}"`).join(', ');
+      const params = columns.map((c) => `@${c}`).join(', ');
+      statement = database.prepare(`insert into "${store.tables.events}" (${names}) values (${params})`);
+      statements.clear();
+      statements.set(key, statement);
+    }
+    const run = statement;
+    const ids: number[] = new Array(rows.length);
+    database.transaction((batch: readonly Record<string, unknown>[]) => {
+      for (let i = 0; i < batch.length; i++) {
+        ids[i] = Number(run.run(bindable(batch[i] as EventRow, columns)).lastInsertRowid);
+      }
+    })(rows);
+    return ids;
+  };
+
+  store = createKyselyStore({
+    db,
+    dialect: { ...sqliteDialect, insert },
+    tablePrefix: options.tablePrefix,
+    destroy: async () => {
+      statements.clear();
+      // Kysely's destroy closes the database it was given; only do that when the store opened it.
+      if (owned) await db.destroy();
+    },
+  });
+  return store;
+}
+
+function bindable(row: EventRow, columns: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const column of columns) out[column] = row[column] ?? null;
+  return out;
+}

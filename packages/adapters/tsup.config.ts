@@ -1,0 +1,17 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: {
+    sqlite: 'src/sqlite/index.ts',
+    postgres: 'src/postgres/index.ts',
+    mysql: 'src/mysql/index.ts',
+    kysely: 'src/kysely/index.ts',
+    testing: 'src/testing/index.ts',
+  },
+  format: ['esm', 'cjs'],
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  target: 'node20',
+  external: ['@eventlog/core', 'kysely', 'better-sqlite3', 'pg', 'pg-copy-streams', 'mysql2', 'vitest'],
+});

@@ -1,0 +1,83 @@
+export type { BufferOptions } from './buffer/write-buffer.js';
+export {
+  ERROR_CODES,
+  type ErrorCode,
+  EventLogError,
+  type EventLogErrorOptions,
+  InvalidCursorError,
+  isEventLogError,
+  NotFoundError,
+  StoreError,
+  ValidationError,
+  type ValidationIssue,
+} from './errors.js';
+export {
+  type ClosedSession,
+  type CursorResult,
+  createEventLog,
+  type DataInput,
+  type DataOutput,
+  type EventLog,
+  type EventLogOptions,
+  type EventLogReader,
+  type ExportInput,
+  type LatestInput,
+  type LimitOptions,
+  type Maintenance,
+  type OpenSession,
+  type PageResult,
+  type PresetTypes,
+  type PruneInput,
+  type RetentionOptions,
+  type SessionFilter,
+  type SessionsApi,
+  type SessionsReader,
+  type Stats,
+  type Timeline,
+  type TimelineInput,
+  type TopEntry,
+  type TopInput,
+  type TypeName,
+} from './event-log.js';
+export type { EventLogEvents, FlushedInfo, PrunedInfo } from './events.js';
+export { type CsvColumn, csvCell, DEFAULT_CSV_FIELDS } from './export/csv.js';
+export { type FilterInput, MAX_LIST_VALUES, type OneOrMany, type RangeInput, type TimeInput } from './filter/filter.js';
+export type { CursorQueryInput, PageQueryInput, QueryInput, QueryLimits, SortInput } from './pagination/query.js';
+export { maskIp } from './privacy/mask-ip.js';
+export type { Actor, ActorInput, EventInput, StoredEvent, Target, TargetInput } from './schema/event.js';
+export { defineEventType, type EventType, type EventTypeOptions } from './schema/event-type.js';
+export { type CanonicalField, CANONICAL_FIELDS, type ColumnType, SEARCH_COLUMNS, STRING_FIELDS, type StringField } from './schema/fields.js';
+export {
+  type DimensionSpec,
+  type DimensionType,
+  definePreset,
+  type EventTypeMap,
+  type MetricSpec,
+  type MetricType,
+  type Preset,
+  type PresetOptions,
+  type TypeMapOf,
+} from './schema/preset.js';
+export type { Registry, ResolvedDimension, ResolvedMetric } from './schema/registry.js';
+export type { Principal } from './scope/principal.js';
+export { BUCKETS, type Bucket, isValidTimeZone, type TimelinePoint } from './stats/timeline.js';
+export type {
+  AggregateQuery,
+  AggregateRow,
+  Condition,
+  DeleteQuery,
+  EventRow,
+  FindQuery,
+  GroupBy,
+  IndexSpec,
+  ReleaseLock,
+  RowValue,
+  SessionQuery,
+  SessionRow,
+  SortDirection,
+  StorageAdapter,
+  StoreCapabilities,
+  StoreColumn,
+  StoreSchema,
+  StoredRow,
+} from './storage/contract.js';

@@ -1,0 +1,194 @@
+import type { ColumnType } from '../schema/fields.js';
+
+/** A column the store must hold, derived by the core from canonical fields, dimensions and metrics. */
+export interface StoreColumn {
+  readonly name: string;
+  readonly type: ColumnType;
+  /** For `string` columns: the longest value the core will ever write. */
+  readonly maxLength: number | undefined;
+  readonly nullable: boolean;
+  readonly kind: 'canonical' | 'dimension' | 'metric';
+}
+
+/** An index the store must hold, with its columns in this exact order. */
+export interface IndexSpec {
+  /** Name without the table prefix; stores prefix it. */
+  readonly name: string;
+  readonly columns: readonly string[];
+}
+
+/** The table layout the core needs, passed to {@link StorageAdapter.migrate}. */
+export interface StoreSchema {
+  readonly version: number;
+  readonly columns: readonly StoreColumn[];
+  readonly indexes: readonly IndexSpec[];
+}
+
+/** A scalar value in a stored row. */
+export type RowValue = string | number | null;
+
+/**
+ * A row as the core writes it: column name → value, `data` already serialised to JSON text.
+ * `id` is absent on insert.
+ */
+export type EventRow = Record<string, RowValue>;
+
+/**
+ * A row as a store returns it: numbers MUST be JS numbers (never strings or bigints) and `data`
+ * MAY be JSON text or the parsed value.
+ */
+export type StoredRow = Record<string, unknown>;
+
+/** A normalised filter condition. Column names come from the core's whitelist only. */
+export type Condition =
+  /** `column IN (values)`; `values` is never empty. */
+  | { readonly op: 'in'; readonly column: string; readonly values: readonly (string | number)[] }
+  /** `column IS NOT NULL`. */
+  | { readonly op: 'notNull'; readonly column: string }
+  /** Numeric bounds, each optional: `gte <= column < lt`, `gt`, `lte` likewise. */
+  | {
+      readonly op: 'range';
+      readonly column: string;
+      readonly gte?: number;
+      readonly gt?: number;
+      readonly lte?: number;
+      readonly lt?: number;
+    }
+  /**
+   * Case-insensitive substring match of `term` in any of `columns`. `term` is raw user text: the
+   * store MUST escape its own wildcard characters (`%`, `_`, the escape character).
+   */
+  | { readonly op: 'search'; readonly columns: readonly string[]; readonly term: string };
+
+/** Sort direction. */
+export type SortDirection = 'asc' | 'desc';
+
+/** Input of {@link StorageAdapter.find}. */
+export interface FindQuery {
+  /** All conditions must hold (AND). */
+  readonly where: readonly Condition[];
+  /** Primary order; the store MUST break ties by `id` in the same direction. */
+  readonly orderBy: { readonly column: string; readonly direction: SortDirection };
+  readonly limit: number;
+  readonly offset?: number;
+  /**
+   * Keyset position: return only rows strictly after `(value, id)` in the sort order. Only used
+   * with non-null sort columns (`time`, `id`).
+   */
+  readonly after?: { readonly value: number; readonly id: number };
+}
+
+/** How {@link StorageAdapter.aggregate} groups rows. */
+export type GroupBy =
+  /** By the value of one column; null values form their own group unless excluded by `where`. */
+  | { readonly column: string }
+  /** By `floor(time / stepMs) * stepMs`, the UTC-aligned start of each step. */
+  | { readonly timeStepMs: number };
+
+/** Input of {@link StorageAdapter.aggregate}. */
+export interface AggregateQuery {
+  readonly where: readonly Condition[];
+  readonly groupBy?: GroupBy;
+  /** Metric columns to sum; a sum over no rows or only nulls is 0. */
+  readonly sum: readonly string[];
+  /** Order of groups: by row count or by one summed column. Without it, order is unspecified. */
+  readonly orderBy?: { readonly by: 'count' | string; readonly direction: SortDirection };
+  readonly limit?: number;
+}
+
+/** One group of an aggregate. `key` is absent without `groupBy`. */
+export interface AggregateRow {
+  readonly key?: string | number | null;
+  readonly count: number;
+  readonly sums: Readonly<Record<string, number>>;
+}
+
+/** Input of {@link StorageAdapter.delete}. */
+export interface DeleteQuery {
+  readonly where: readonly Condition[];
+  /** At most this many rows, oldest `(time, id)` first. */
+  readonly limit: number;
+}
+
+/** An open session as stored in the sessions table. */
+export interface SessionRow {
+  readonly session_id: string;
+  readonly type: string;
+  readonly tenant_id: string | null;
+  readonly actor_id: string | null;
+  readonly target_type: string | null;
+  readonly target_id: string | null;
+  readonly started_at: number;
+  /** The opening event, as JSON text (stores MAY return it parsed). */
+  readonly event: unknown;
+}
+
+/** Input of {@link StorageAdapter.listSessions}. */
+export interface SessionQuery {
+  /** Conditions on the session columns (`type`, `tenant_id`, `actor_id`, `target_type`, `target_id`, `started_at`). */
+  readonly where: readonly Condition[];
+  readonly limit: number;
+  readonly offset?: number;
+}
+
+/** What a store can do beyond the required contract, declared rather than discovered. */
+export interface StoreCapabilities {
+  /** `insert` returns the assigned ids in input order. */
+  readonly returnsIds: boolean;
+  /** `insert` stores all rows of a call or none. */
+  readonly atomicInsert: boolean;
+  /** Deletes take effect before `delete` resolves (false for engines with asynchronous mutations). */
+  readonly synchronousDelete: boolean;
+  /** `tryLock` excludes other processes, not only this one. */
+  readonly crossProcessLock: boolean;
+  /** Largest number of bound parameters in one statement. */
+  readonly maxParameters: number;
+  /** A delete batch size that keeps writers responsive on this engine. */
+  readonly deleteBatchSize: number;
+}
+
+/** Releases a lock taken with {@link StorageAdapter.tryLock}. */
+export type ReleaseLock = () => Promise<void>;
+
+/**
+ * The contract every store implements. The core only ever passes normalised input: column names
+ * from its own whitelist, validated values, decoded cursors.
+ */
+export interface StorageAdapter {
+  /** Engine name used in errors and benchmarks, e.g. `sqlite`. */
+  readonly engine: string;
+  readonly capabilities: StoreCapabilities;
+  /**
+   * Brings the tables to `schema`: MUST be idempotent, MUST be safe when several processes call it
+   * at once, MUST add missing columns and MUST recreate indexes whose columns differ.
+   */
+  migrate(schema: StoreSchema): Promise<void>;
+  /**
+   * Stores rows; MUST be atomic when `capabilities.atomicInsert`, and MUST return ids in input
+   * order when `capabilities.returnsIds` (otherwise an empty array).
+   */
+  insert(rows: readonly EventRow[]): Promise<number[]>;
+  /** Rows matching the query in its order. */
+  find(query: FindQuery): Promise<StoredRow[]>;
+  /** Number of rows matching every condition. */
+  count(where: readonly Condition[]): Promise<number>;
+  /** Counts and sums, optionally grouped. Sums MUST be JS numbers. */
+  aggregate(query: AggregateQuery): Promise<AggregateRow[]>;
+  /** Deletes up to `limit` matching rows, oldest first, and returns how many it deleted. */
+  delete(query: DeleteQuery): Promise<number>;
+  /** Inserts or replaces an open session. */
+  openSession(row: SessionRow): Promise<void>;
+  /** Removes an open session and returns it, or null when none is open under that id. */
+  closeSession(sessionId: string): Promise<SessionRow | null>;
+  /** Open sessions, oldest first. */
+  listSessions(query: SessionQuery): Promise<SessionRow[]>;
+  /**
+   * Takes a named lock for at most `ttlMs` without waiting; resolves null when another holder has it.
+   * Cross-process when `capabilities.crossProcessLock`.
+   */
+  tryLock(name: string, ttlMs: number): Promise<ReleaseLock | null>;
+  /** Whether an error thrown by this store is worth retrying (dropped connection, deadlock, busy). */
+  isTransientError(error: unknown): boolean;
+  /** Releases what the store created; MUST NOT close a client the host passed in. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^@eventlog\/core$/, replacement: src('./packages/core/src/index.ts') },
+      { find: /^@eventlog\/adapters\/(\w+)$/, replacement: src('./packages/adapters/src/$1/index.ts') },
+      { find: /^@eventlog\/http$/, replacement: src('./packages/http/src/index.ts') },
+      { find: /^@eventlog\/http\/(\w+)$/, replacement: src('./packages/http/src/$1.ts') },
+      { find: /^@eventlog\/express$/, replacement: src('./packages/express-middleware/src/index.ts') },
+    ],
+  },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
