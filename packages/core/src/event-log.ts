@@ -680,7 +680,8 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
       const zeros = Object.fromEntries(metrics.map((m) => [m, 0]));
       await log.ready();
       if (isEmptySelection(where)) return { count: 0, sums: zeros, rpm: 0, tpm: 0 };
-      const recent = withTimeRange(where, log.clock() - 60_000, undefined);
+      // "Last 60 s" is (now - 60 s, now]: an event exactly a minute old no longer counts.
+      const recent = withTimeRange(where, log.clock() - 60_000 + 1, undefined);
       const [all, last] = await Promise.all([
         log.guard('aggregate', () => log.store.aggregate({ where, sum: metrics })),
         log.guard('aggregate', () => log.store.aggregate({ where: recent, sum: tokenMetrics })),

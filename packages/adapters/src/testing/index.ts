@@ -1,0 +1,2 @@
+export { type ConformanceOptions, runStoreConformance } from './conformance.js';
+export { conformancePreset, DAY, HOUR, MINUTE, NOW, seeded } from './fixtures.js';
