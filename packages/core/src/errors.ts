@@ -1,14 +1,7 @@
 const BRAND = Symbol.for('eventlog.error');
 
 /** Machine-readable error codes carried by every {@link EventLogError}. */
-export const ERROR_CODES = [
-  'VALIDATION_FAILED',
-  'INVALID_CURSOR',
-  'NOT_FOUND',
-  'STORE_FAILED',
-  'CLOSED',
-  'UNSUPPORTED',
-] as const;
+export const ERROR_CODES = ['VALIDATION_FAILED', 'INVALID_CURSOR', 'NOT_FOUND', 'STORE_FAILED', 'CLOSED', 'UNSUPPORTED'] as const;
 
 /** One of {@link ERROR_CODES}. */
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import type { z } from 'zod';
-import { WriteBuffer, type BufferOptions } from './buffer/write-buffer.js';
+import { type BufferOptions, WriteBuffer } from './buffer/write-buffer.js';
 import { EventLogError, InvalidCursorError, isEventLogError, NotFoundError, StoreError, ValidationError } from './errors.js';
 import type { EventLogEvents } from './events.js';
 import { csvColumn, csvLine, DEFAULT_CSV_FIELDS } from './export/csv.js';
@@ -9,9 +9,9 @@ import {
   isEmptySelection,
   matchesConditions,
   normalizeFilter,
+  type TimeInput,
   timeBounds,
   toEpochMs,
-  type TimeInput,
   withTimeRange,
 } from './filter/filter.js';
 import { decodeCursor, encodeCursor, fingerprint } from './pagination/cursor.js';
@@ -23,7 +23,16 @@ import { STRING_FIELDS } from './schema/fields.js';
 import type { DimensionSpec, EventTypeMap, MetricSpec, Preset } from './schema/preset.js';
 import { createRegistry, type Registry } from './schema/registry.js';
 import { allowedTenants, applyScope, type Principal } from './scope/principal.js';
-import { alignedStep, BUCKETS, type Bucket, bucketBoundaries, DEFAULT_SPAN, foldIntoBuckets, isValidTimeZone, type TimelinePoint } from './stats/timeline.js';
+import {
+  alignedStep,
+  BUCKETS,
+  type Bucket,
+  bucketBoundaries,
+  DEFAULT_SPAN,
+  foldIntoBuckets,
+  isValidTimeZone,
+  type TimelinePoint,
+} from './stats/timeline.js';
 import type { Condition, EventRow, SessionRow, StorageAdapter } from './storage/contract.js';
 
 /** Limits on reads and writes; each has a safe default. */
@@ -279,6 +288,8 @@ export interface EventLog<T extends EventTypeMap = EventTypeMap> extends EventLo
   recordMany(events: readonly EventInput<TypeName<T>>[]): Promise<StoredEvent[]>;
   /** Resolves when everything recorded so far is stored. */
   flush(): Promise<void>;
+  /** Rows accepted by `record`/`recordMany` and not yet stored; bounded by `buffer.maxPending`. */
+  readonly pendingWrites: number;
   /** Deletes old events in bounded batches and returns how many. */
   prune(input: PruneInput): Promise<number>;
   /** Starts the retention task of `options.retention`. */
@@ -291,13 +302,12 @@ export interface EventLog<T extends EventTypeMap = EventTypeMap> extends EventLo
 }
 
 /** Preset type maps merged into one. */
-export type PresetTypes<P extends readonly Preset[]> = UnionToIntersection<
-  P[number] extends infer U ? (U extends Preset<infer M> ? M : never) : never
-> extends infer R
-  ? R extends EventTypeMap
-    ? R
-    : EventTypeMap
-  : EventTypeMap;
+export type PresetTypes<P extends readonly Preset[]> =
+  UnionToIntersection<P[number] extends infer U ? (U extends Preset<infer M> ? M : never) : never> extends infer R
+    ? R extends EventTypeMap
+      ? R
+      : EventTypeMap
+    : EventTypeMap;
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
@@ -419,6 +429,10 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
     return this.buffer.flush();
   }
 
+  get pendingWrites(): number {
+    return this.buffer.pending;
+  }
+
   async prune(input: PruneInput): Promise<number> {
     const before = toEpochMs(input?.before as TimeInput);
     if (!Number.isFinite(before)) throw new ValidationError([{ path: ['before'], message: 'must be a time' }]);
@@ -450,7 +464,8 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
 
   startMaintenance(options: { intervalMs?: number; runOnStart?: boolean } = {}): Maintenance {
     const retention = this.options.retention;
-    if (!retention) throw new EventLogError('UNSUPPORTED', 'startMaintenance needs the retention option, e.g. { retention: { maxAgeDays: 30 } }.');
+    if (!retention)
+      throw new EventLogError('UNSUPPORTED', 'startMaintenance needs the retention option, e.g. { retention: { maxAgeDays: 30 } }.');
     const intervalMs = options.intervalMs ?? 3_600_000;
     let running: Promise<number> | null = null;
     const run = () => {
@@ -588,10 +603,19 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
         event: JSON.stringify(stored),
       }),
     );
-    return { sessionId: event.sessionId, type: stored.type, startedAt: stored.time, durationMs: Math.max(0, this.clock() - stored.time), event: stored };
+    return {
+      sessionId: event.sessionId,
+      type: stored.type,
+      startedAt: stored.time,
+      durationMs: Math.max(0, this.clock() - stored.time),
+      event: stored,
+    };
   }
 
-  private async closeSession(sessionId: string, closing?: Partial<EventInput> & { type: string; time?: number | Date }): Promise<ClosedSession | null> {
+  private async closeSession(
+    sessionId: string,
+    closing?: Partial<EventInput> & { type: string; time?: number | Date },
+  ): Promise<ClosedSession | null> {
     if (typeof sessionId !== 'string' || sessionId === '') throw new ValidationError([{ path: ['sessionId'], message: 'is required' }]);
     this.assertOpen();
     if (closing) this.normalize({ ...closing, sessionId }); // validate before the session is removed
@@ -644,7 +668,12 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
         if (isEmptySelection(where)) return { items: [], total: 0, page: q.page, pageSize: q.pageSize, totalPages: 0 };
         const [rows, total] = await Promise.all([
           log.guard('find', () =>
-            log.store.find({ where, orderBy: { column: q.column, direction: q.direction }, limit: q.pageSize, offset: (q.page - 1) * q.pageSize }),
+            log.store.find({
+              where,
+              orderBy: { column: q.column, direction: q.direction },
+              limit: q.pageSize,
+              offset: (q.page - 1) * q.pageSize,
+            }),
           ),
           log.guard('count', () => log.store.count(where)),
         ]);
@@ -702,7 +731,8 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
       const metrics = [...(input.metrics ?? [])];
       const issues = [];
       if (!BUCKETS.includes(bucket)) issues.push({ path: ['bucket'], message: `must be one of ${BUCKETS.join(', ')}` });
-      if (typeof timeZone !== 'string' || !isValidTimeZone(timeZone)) issues.push({ path: ['timeZone'], message: 'is not an IANA time zone' });
+      if (typeof timeZone !== 'string' || !isValidTimeZone(timeZone))
+        issues.push({ path: ['timeZone'], message: 'is not an IANA time zone' });
       for (const m of metrics) if (!registry.metrics.has(m)) issues.push({ path: ['metrics'], message: `"${m}" is not a declared metric` });
       if (issues.length) throw new ValidationError(issues);
       const where = conditionsOf(input.filter);
@@ -715,7 +745,11 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
       const rows = isEmptySelection(where)
         ? []
         : await log.guard('aggregate', () =>
-            log.store.aggregate({ where: withTimeRange(where, since, until), groupBy: { timeStepMs: alignedStep(boundaries, bucket) }, sum: metrics }),
+            log.store.aggregate({
+              where: withTimeRange(where, since, until),
+              groupBy: { timeStepMs: alignedStep(boundaries, bucket) },
+              sum: metrics,
+            }),
           );
       return { bucket, timeZone, points: foldIntoBuckets(boundaries, rows, metrics, timeZone) };
     }

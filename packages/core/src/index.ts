@@ -46,7 +46,14 @@ export type { CursorQueryInput, PageQueryInput, QueryInput, QueryLimits, SortInp
 export { maskIp } from './privacy/mask-ip.js';
 export type { Actor, ActorInput, EventInput, StoredEvent, Target, TargetInput } from './schema/event.js';
 export { defineEventType, type EventType, type EventTypeOptions } from './schema/event-type.js';
-export { type CanonicalField, CANONICAL_FIELDS, type ColumnType, SEARCH_COLUMNS, STRING_FIELDS, type StringField } from './schema/fields.js';
+export {
+  CANONICAL_FIELDS,
+  type CanonicalField,
+  type ColumnType,
+  SEARCH_COLUMNS,
+  STRING_FIELDS,
+  type StringField,
+} from './schema/fields.js';
 export {
   type DimensionSpec,
   type DimensionType,
@@ -78,6 +85,6 @@ export type {
   StorageAdapter,
   StoreCapabilities,
   StoreColumn,
-  StoreSchema,
   StoredRow,
+  StoreSchema,
 } from './storage/contract.js';

@@ -7,7 +7,7 @@ import {
   type StoredEvent,
 } from '@eventlog/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { conformancePreset, DAY, HOUR, MINUTE, NOW, seeded } from './fixtures.js';
+import { conformancePreset, DAY, HOUR, MINUTE, NOW } from './fixtures.js';
 
 /** Options of {@link runStoreConformance}. */
 export interface ConformanceOptions {
@@ -23,6 +23,7 @@ export interface ConformanceOptions {
 }
 
 type LogOptions = Omit<EventLogOptions, 'store'>;
+type Usage = EventInput<'llm.consumption', { other?: Record<string, unknown> } | undefined>;
 
 /**
  * Runs the storage-contract conformance suite (through the core API, as users reach a store)
@@ -56,7 +57,7 @@ export function runStoreConformance(options: ConformanceOptions): void {
     await Promise.all(open.splice(0).map((log) => log.close().catch(() => undefined)));
   });
 
-  const usage = (i: number, overrides: Partial<EventInput> = {}): EventInput => ({
+  const usage = (i: number, overrides: Partial<Usage> = {}): Usage => ({
     type: 'llm.consumption',
     time: NOW - i * MINUTE,
     tenantId: `tenant-${i % 3}`,
@@ -292,7 +293,16 @@ export function runStoreConformance(options: ConformanceOptions): void {
 
       test('keyword search is case-insensitive and treats wildcards and quotes literally', async () => {
         const { log } = await setup();
-        const messages = ['Upstream ERROR 502', '100% done', '100 percent', 'snake_case', 'snakeXcase', "it's quoted", 'bang! here', 'b!ng'];
+        const messages = [
+          'Upstream ERROR 502',
+          '100% done',
+          '100 percent',
+          'snake_case',
+          'snakeXcase',
+          "it's quoted",
+          'bang! here',
+          'b!ng',
+        ];
         for (const message of messages) await log.record(usage(1, { message }));
         expect(await log.count({ search: 'error' })).toBe(1);
         expect(await log.count({ search: '100%' })).toBe(1);
@@ -316,7 +326,13 @@ export function runStoreConformance(options: ConformanceOptions): void {
 
       test('unknown dimensions, metrics and fields in filters are rejected', async () => {
         const { log } = await setup();
-        for (const filter of [{ dimensions: { nope: 'x' } }, { metrics: { nope: { gte: 1 } } }, { colour: 'red' }, { since: 'not a date' }, { search: 'x'.repeat(500) }]) {
+        for (const filter of [
+          { dimensions: { nope: 'x' } },
+          { metrics: { nope: { gte: 1 } } },
+          { colour: 'red' },
+          { since: 'not a date' },
+          { search: 'x'.repeat(500) },
+        ]) {
           const error = await log.count(filter as never).catch((e: unknown) => e);
           expect(isEventLogError(error, 'VALIDATION_FAILED'), JSON.stringify(filter)).toBe(true);
         }
@@ -487,7 +503,11 @@ export function runStoreConformance(options: ConformanceOptions): void {
           usage(0, { time: midnight30 - 1 }),
           usage(0, { time: midnight30 }),
         ]);
-        const timeline = await log.timeline({ bucket: 'day', timeZone: 'Europe/Berlin', filter: { since: midnight28, until: midnight30 + DAY } });
+        const timeline = await log.timeline({
+          bucket: 'day',
+          timeZone: 'Europe/Berlin',
+          filter: { since: midnight28, until: midnight30 + DAY },
+        });
         expect(timeline.points.map((p) => [p.label, p.count])).toEqual([
           ['2026-03-28T00:00:00+01:00', 1],
           ['2026-03-29T00:00:00+01:00', 2],
@@ -508,7 +528,10 @@ export function runStoreConformance(options: ConformanceOptions): void {
           ['2026-03-29T06:00:00+05:30', 2],
           ['2026-03-29T07:00:00+05:30', 0],
         ]);
-        const berlin = await log.timeline({ timeZone: 'Europe/Berlin', filter: { since: Date.UTC(2026, 2, 29, 0), until: Date.UTC(2026, 2, 29, 2) } });
+        const berlin = await log.timeline({
+          timeZone: 'Europe/Berlin',
+          filter: { since: Date.UTC(2026, 2, 29, 0), until: Date.UTC(2026, 2, 29, 2) },
+        });
         expect(berlin.points.map((p) => [p.label, p.count])).toEqual([
           ['2026-03-29T01:00:00+01:00', 1],
           ['2026-03-29T03:00:00+02:00', 1],
@@ -544,7 +567,9 @@ export function runStoreConformance(options: ConformanceOptions): void {
         const tenants = await log.top({ by: 'tenantId', filter: { since: NOW - 9 * MINUTE } });
         expect(tenants.reduce((n, t) => n + t.count, 0)).toBe(10);
         const logins = await log.top({ by: 'ip', filter: { type: 'auth.login' } });
-        expect(logins).toEqual([{ value: '198.51.100.9', count: 1, sums: { quota: 0, prompt_tokens: 0, completion_tokens: 0, amount: 0 } }]);
+        expect(logins).toEqual([
+          { value: '198.51.100.9', count: 1, sums: { quota: 0, prompt_tokens: 0, completion_tokens: 0, amount: 0 } },
+        ]);
         for (const input of [{ by: 'message' }, { by: 'model_name', limit: 0 }, { by: 'model_name', orderBy: 'nope' }]) {
           const error = await log.top(input).catch((e: unknown) => e);
           expect(isEventLogError(error, 'VALIDATION_FAILED')).toBe(true);
@@ -555,9 +580,24 @@ export function runStoreConformance(options: ConformanceOptions): void {
     describe('live state', () => {
       test('latest returns the newest state event of a target', async () => {
         const { log } = await setup();
-        await log.record({ type: 'stream.state', time: NOW - 2000, target: { type: 'stream', id: '456' }, data: { bitrate: '3000 kbps', resolution: '1280x720' } });
-        await log.record({ type: 'stream.state', time: NOW - 1000, target: { type: 'stream', id: '456' }, data: { bitrate: '4500 kbps', resolution: '1920x1080' } });
-        await log.record({ type: 'stream.state', time: NOW, target: { type: 'stream', id: '999' }, data: { bitrate: '1 kbps', resolution: '1x1' } });
+        await log.record({
+          type: 'stream.state',
+          time: NOW - 2000,
+          target: { type: 'stream', id: '456' },
+          data: { bitrate: '3000 kbps', resolution: '1280x720' },
+        });
+        await log.record({
+          type: 'stream.state',
+          time: NOW - 1000,
+          target: { type: 'stream', id: '456' },
+          data: { bitrate: '4500 kbps', resolution: '1920x1080' },
+        });
+        await log.record({
+          type: 'stream.state',
+          time: NOW,
+          target: { type: 'stream', id: '999' },
+          data: { bitrate: '1 kbps', resolution: '1x1' },
+        });
         const latest = await log.latest({ type: 'stream.state', target: { type: 'stream', id: 456 } });
         expect(latest?.data).toEqual({ bitrate: '4500 kbps', resolution: '1920x1080' });
         expect(await log.latest({ type: 'stream.state', target: { id: 'missing' } })).toBeNull();
@@ -583,7 +623,13 @@ export function runStoreConformance(options: ConformanceOptions): void {
         expect((await log.sessions.list({ filter: { targetId: '457' } })).map((s) => s.sessionId)).toEqual(['c-2']);
         const closed = await log.sessions.close('c-1', { type: 'connection.close' });
         expect(closed).toMatchObject({ sessionId: 'c-1', durationMs: 3_600_000 });
-        expect(closed?.closed).toMatchObject({ type: 'connection.close', sessionId: 'c-1', durationMs: 3_600_000, tenantId: 'tenant-1', ip: '203.0.113.45' });
+        expect(closed?.closed).toMatchObject({
+          type: 'connection.close',
+          sessionId: 'c-1',
+          durationMs: 3_600_000,
+          tenantId: 'tenant-1',
+          ip: '203.0.113.45',
+        });
         expect(await log.sessions.close('c-1', { type: 'connection.close' })).toBeNull();
         expect((await log.sessions.list()).map((s) => s.sessionId)).toEqual(['c-2']);
         expect(await log.count({ sessionId: 'c-1' })).toBe(2);
@@ -634,9 +680,16 @@ export function runStoreConformance(options: ConformanceOptions): void {
       test('CSV export is RFC 4180, formula-safe, time-zone formatted and complete', async () => {
         const { log } = await setup();
         await fill(log, 25);
-        await log.record(usage(0, { time: Date.UTC(2026, 6, 1, 12), message: '=HYPERLINK("http://evil")', actor: { id: '+1', name: 'a,b "c"\nd' } }));
+        await log.record(
+          usage(0, { time: Date.UTC(2026, 6, 1, 12), message: '=HYPERLINK("http://evil")', actor: { id: '+1', name: 'a,b "c"\nd' } }),
+        );
         let csv = '';
-        for await (const chunk of log.exportCsv({ timeZone: 'America/New_York', batchSize: 4, columns: ['id', 'time', 'message', 'actorId', 'actorName', 'quota', 'model_name'] })) csv += chunk;
+        for await (const chunk of log.exportCsv({
+          timeZone: 'America/New_York',
+          batchSize: 4,
+          columns: ['id', 'time', 'message', 'actorId', 'actorName', 'quota', 'model_name'],
+        }))
+          csv += chunk;
         const lines = csv.split('\r\n');
         expect(lines[0]).toBe('id,time,message,actorId,actorName,quota,model_name');
         expect(lines.at(-1)).toBe('');
@@ -651,8 +704,20 @@ export function runStoreConformance(options: ConformanceOptions): void {
         const { log } = await setup();
         await fill(log, 30);
         let csv = '';
-        for await (const chunk of log.exportCsv({ filter: { tenantId: 'tenant-2' }, order: 'asc', header: false, columns: ['message'] })) csv += chunk;
-        expect(csv.trim().split('\r\n')).toEqual(['call 29 to model-1', 'call 26 to model-2', 'call 23 to model-3', 'call 20 to model-0', 'call 17 to model-1', 'call 14 to model-2', 'call 11 to model-3', 'call 8 to model-0', 'call 5 to model-1', 'call 2 to model-2']);
+        for await (const chunk of log.exportCsv({ filter: { tenantId: 'tenant-2' }, order: 'asc', header: false, columns: ['message'] }))
+          csv += chunk;
+        expect(csv.trim().split('\r\n')).toEqual([
+          'call 29 to model-1',
+          'call 26 to model-2',
+          'call 23 to model-3',
+          'call 20 to model-0',
+          'call 17 to model-1',
+          'call 14 to model-2',
+          'call 11 to model-3',
+          'call 8 to model-0',
+          'call 5 to model-1',
+          'call 2 to model-2',
+        ]);
         expect(() => log.exportCsv({ columns: ['password'] })).toThrow(/not an exportable column/);
         expect(() => log.exportCsv({ timeZone: 'Nowhere/Land' })).toThrow(/time zone/);
       });
@@ -673,7 +738,9 @@ export function runStoreConformance(options: ConformanceOptions): void {
         expect(await reseller.count()).toBe(42);
         expect(await admin.count()).toBe(62);
         expect((await user.stats()).count).toBe(21);
-        expect((await user.timeline({ bucket: 'day', filter: { since: NOW - DAY, until: NOW + 1 } })).points.reduce((n, p) => n + p.count, 0)).toBe(21);
+        expect(
+          (await user.timeline({ bucket: 'day', filter: { since: NOW - DAY, until: NOW + 1 } })).points.reduce((n, p) => n + p.count, 0),
+        ).toBe(21);
         expect((await user.top({ by: 'tenantId' })).map((t) => t.value)).toEqual(['tenant-1']);
         expect((await user.sessions.list()).map((s) => s.sessionId)).toEqual(['s1']);
         const other = await log.query({ filter: { tenantId: 'tenant-2' }, pageSize: 1 });

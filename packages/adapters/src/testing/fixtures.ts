@@ -14,11 +14,9 @@ export const consumption = defineEventType(
   { category: 'consumption' },
 );
 export const login = defineEventType('auth.login', z.object({ reason: z.string().optional() }).optional(), { category: 'login' });
-export const streamState = defineEventType(
-  'stream.state',
-  z.object({ bitrate: z.string(), resolution: z.string() }),
-  { category: 'stream' },
-);
+export const streamState = defineEventType('stream.state', z.object({ bitrate: z.string(), resolution: z.string() }), {
+  category: 'stream',
+});
 export const connectionOpen = defineEventType('connection.open', z.unknown(), { category: 'connection' });
 export const connectionClose = defineEventType('connection.close', z.unknown(), { category: 'connection' });
 
@@ -26,11 +24,7 @@ export const connectionClose = defineEventType('connection.close', z.unknown(), 
 export const conformancePreset = definePreset({
   name: 'conformance',
   types: [consumption, login, streamState, connectionOpen, connectionClose],
-  dimensions: [
-    { name: 'model_name', indexed: true },
-    { name: 'token_name' },
-    { name: 'channel', type: 'integer' },
-  ],
+  dimensions: [{ name: 'model_name', indexed: true }, { name: 'token_name' }, { name: 'channel', type: 'integer' }],
   metrics: [
     { name: 'quota' },
     { name: 'prompt_tokens', tokens: true },

@@ -58,7 +58,14 @@ const querySchema = z.strictObject({
 /** A validated query. @internal */
 export type NormalizedQuery =
   | { kind: 'page'; filter: FilterInput | undefined; column: string; direction: SortDirection; page: number; pageSize: number }
-  | { kind: 'cursor'; filter: FilterInput | undefined; column: 'time' | 'id'; direction: SortDirection; limit: number; cursor: string | null };
+  | {
+      kind: 'cursor';
+      filter: FilterInput | undefined;
+      column: 'time' | 'id';
+      direction: SortDirection;
+      limit: number;
+      cursor: string | null;
+    };
 
 /** Validates paging and sorting; the filter is validated separately. @internal */
 export function normalizeQuery(input: QueryInput | undefined, registry: Registry, limits: QueryLimits): NormalizedQuery {
@@ -78,7 +85,9 @@ export function normalizeQuery(input: QueryInput | undefined, registry: Registry
       throw new ValidationError([{ path: ['page'], message: 'cannot be combined with limit/cursor; use one kind of paging' }]);
     }
     if (column !== 'time' && column !== 'id') {
-      throw new ValidationError([{ path: ['sort', 'field'], message: 'cursor paging sorts by time or id only; use page/pageSize for other sorts' }]);
+      throw new ValidationError([
+        { path: ['sort', 'field'], message: 'cursor paging sorts by time or id only; use page/pageSize for other sorts' },
+      ]);
     }
     return { kind: 'cursor', filter, column, direction, limit: size, cursor: q.cursor ?? null };
   }

@@ -17,7 +17,10 @@ export function maskIp(ip: string | null): string | null {
   if (mapped?.[1] && isIPv4(mapped[1])) return `::ffff:${mapped[1].replace(/\.\d+$/, '.0')}`;
   if (isIPv6(ip)) {
     const groups = expandIPv6(ip.split('%')[0] ?? ip);
-    return `${groups.slice(0, 3).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::`;
+    return `${groups
+      .slice(0, 3)
+      .map((g) => g.replace(/^0+(?=.)/, ''))
+      .join(':')}::`;
   }
   return null;
 }

@@ -85,9 +85,7 @@ const MAX_TIME = Date.UTC(9999, 11, 31);
 const MAX_MESSAGE = 64 * 1024;
 
 const optionalText = (max: number) =>
-  z
-    .union([z.string().max(max, `must be at most ${max} characters`), z.number().transform(String)])
-    .nullish();
+  z.union([z.string().max(max, `must be at most ${max} characters`), z.number().transform(String)]).nullish();
 
 /** Builds the function that validates and converts events to rows. @internal */
 export function createEventNormalizer(registry: Registry, clock: () => number) {
@@ -97,9 +95,7 @@ export function createEventNormalizer(registry: Registry, clock: () => number) {
   const metricShape = Object.fromEntries(
     [...registry.metrics.values()].map((m) => [
       m.name,
-      (m.type === 'integer' ? z.number().int('must be an integer') : z.number())
-        .refine(Number.isFinite, 'must be finite')
-        .nullish(),
+      (m.type === 'integer' ? z.number().int('must be an integer') : z.number()).refine(Number.isFinite, 'must be finite').nullish(),
     ]),
   );
   const baseSchema = z.strictObject({

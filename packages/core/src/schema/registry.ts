@@ -59,7 +59,10 @@ export function createRegistry(input: RegistryInput): Registry {
   const types = new Map<string, EventType>();
   const dimensions = new Map<string, ResolvedDimension>();
   const metrics = new Map<string, ResolvedMetric>();
-  const sources = [...(input.presets ?? []), { name: 'options', types: input.types ?? [], dimensions: input.dimensions ?? [], metrics: input.metrics ?? [] }];
+  const sources = [
+    ...(input.presets ?? []),
+    { name: 'options', types: input.types ?? [], dimensions: input.dimensions ?? [], metrics: input.metrics ?? [] },
+  ];
   for (const source of sources) {
     for (const type of source.types) {
       const existing = types.get(type.name);
@@ -107,10 +110,7 @@ function checkColumnName(name: string, kind: string, source: string): void {
   }
 }
 
-function buildStoreSchema(
-  dimensions: ReadonlyMap<string, ResolvedDimension>,
-  metrics: ReadonlyMap<string, ResolvedMetric>,
-): StoreSchema {
+function buildStoreSchema(dimensions: ReadonlyMap<string, ResolvedDimension>, metrics: ReadonlyMap<string, ResolvedMetric>): StoreSchema {
   const columns: StoreColumn[] = CANONICAL_FIELDS.map((f) => ({
     name: f.column,
     type: f.type,

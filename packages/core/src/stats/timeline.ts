@@ -1,5 +1,5 @@
-import { TZDate } from '@date-fns/tz';
-import { addDays, format, startOfDay, startOfHour } from 'date-fns';
+import { TZDate, tzOffset } from '@date-fns/tz';
+import { addDays, format, startOfDay } from 'date-fns';
 import { ValidationError } from '../errors.js';
 import type { AggregateRow } from '../storage/contract.js';
 
@@ -56,14 +56,32 @@ export function bucketBoundaries(since: number, until: number, bucket: Bucket, t
 
 function startOf(time: number, bucket: Bucket, timeZone: string): number {
   if (bucket === 'minute') return Math.floor(time / MINUTE) * MINUTE;
-  const local = new TZDate(time, timeZone);
-  return (bucket === 'hour' ? startOfHour(local) : startOfDay(local)).getTime();
+  if (bucket === 'hour') return startOfLocalHour(time, timeZone);
+  return startOfDay(new TZDate(time, timeZone)).getTime();
 }
 
 function nextBoundary(current: number, bucket: Bucket, timeZone: string): number {
-  if (bucket === 'minute') return current + MINUTE;
-  if (bucket === 'hour') return startOfHour(new TZDate(current + HOUR, timeZone)).getTime();
-  return startOfDay(addDays(new TZDate(current, timeZone), 1)).getTime();
+  const next =
+    bucket === 'minute'
+      ? current + MINUTE
+      : bucket === 'hour'
+        ? startOfLocalHour(current + HOUR, timeZone)
+        : startOfDay(addDays(new TZDate(current, timeZone), 1)).getTime();
+  // Zones whose clocks jump at midnight or by half an hour must still move forward.
+  return next > current ? next : current + (bucket === 'day' ? DAY : HOUR);
+}
+
+/**
+ * Start of the local hour holding `time`, from the zone's UTC offset at that instant. Local-time
+ * setters cannot do this: in a repeated hour (DST fall-back) they pick the earlier instant.
+ */
+function startOfLocalHour(time: number, timeZone: string): number {
+  const offset = tzOffset(timeZone, new Date(time)) * MINUTE;
+  return time - mod(time + offset, HOUR);
+}
+
+function mod(a: number, b: number): number {
+  return ((a % b) + b) % b;
 }
 
 /**
@@ -71,7 +89,8 @@ function nextBoundary(current: number, bucket: Bucket, timeZone: string): number
  * bucket. Stores group by this step; the core folds steps into local buckets. @internal
  */
 export function alignedStep(boundaries: readonly number[], bucket: Bucket): number {
-  const candidates = bucket === 'minute' ? [MINUTE] : bucket === 'hour' ? [HOUR, HOUR / 2, HOUR / 4, MINUTE] : [DAY, HOUR, HOUR / 2, HOUR / 4, MINUTE];
+  const candidates =
+    bucket === 'minute' ? [MINUTE] : bucket === 'hour' ? [HOUR, HOUR / 2, HOUR / 4, MINUTE] : [DAY, HOUR, HOUR / 2, HOUR / 4, MINUTE];
   for (const step of candidates) {
     if (boundaries.every((b) => b % step === 0)) return step;
   }

@@ -1,0 +1,103 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEventLog } from '@eventlog/core';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { conformancePreset, NOW } from '../testing/fixtures.js';
+import { createSqliteStore } from './sqlite-store.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'eventlog-sqlite-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('sqlite store', () => {
+  it('never closes a database the host owns', async () => {
+    const database = new Database(':memory:');
+    const log = createEventLog({ store: createSqliteStore({ database }) });
+    await log.record({ type: 'a' });
+    await log.close();
+    expect(database.open).toBe(true);
+    expect(database.prepare('select count(*) as n from eventlog_events').get()).toEqual({ n: 1 });
+    database.close();
+  });
+
+  it('uses WAL on file databases', async () => {
+    const filename = join(dir, 'wal.db');
+    const store = createSqliteStore({ filename });
+    await createEventLog({ store, closeStore: false }).ready();
+    const database = new Database(filename, { readonly: true });
+    expect(database.pragma('journal_mode', { simple: true })).toBe('wal');
+    database.close();
+    await store.close();
+  });
+
+  it('repairs an index whose columns are in the wrong order', async () => {
+    const database = new Database(':memory:');
+    const log = createEventLog({ store: createSqliteStore({ database }), presets: [conformancePreset] });
+    await log.ready();
+    database.exec('drop index eventlog_ix_tenant_time; create index eventlog_ix_tenant_time on eventlog_events (time, tenant_id, id)');
+    await log.store.migrate(log.registry.storeSchema);
+    const columns = database.prepare("select name from pragma_index_info('eventlog_ix_tenant_time') order by seqno").all();
+    expect(columns.map((c) => (c as { name: string }).name)).toEqual(['tenant_id', 'time', 'id']);
+    await log.close();
+    database.close();
+  });
+
+  it('answers tenant pages, keyset pages and dimension filters from composite indexes', async () => {
+    const database = new Database(':memory:');
+    const log = createEventLog({ store: createSqliteStore({ database }), presets: [conformancePreset], clock: () => NOW });
+    await log.ready();
+    const plan = (sql: string) =>
+      database
+        .prepare(`explain query plan ${sql}`)
+        .all()
+        .map((r) => (r as { detail: string }).detail)
+        .join(' | ');
+    expect(plan("select * from eventlog_events where tenant_id = 't' and time >= 0 order by time desc, id desc limit 20")).toContain(
+      'USING INDEX eventlog_ix_tenant_time',
+    );
+    expect(plan('select * from eventlog_events where time <= 5 and (time < 5 or id < 3) order by time desc, id desc limit 20')).toMatch(
+      /USING INDEX eventlog_ix_time/,
+    );
+    expect(plan("select * from eventlog_events where model_name = 'gpt-4' order by time desc, id desc limit 20")).toContain(
+      'USING INDEX eventlog_ix_dim_model_name',
+    );
+    await log.close();
+    database.close();
+  });
+
+  it('keeps logs with different table prefixes apart in one database', async () => {
+    const database = new Database(':memory:');
+    const a = createEventLog({ store: createSqliteStore({ database, tablePrefix: 'app_a_' }) });
+    const b = createEventLog({ store: createSqliteStore({ database, tablePrefix: 'app_b_' }) });
+    await a.record({ type: 'x' });
+    await b.recordMany([{ type: 'y' }, { type: 'z' }]);
+    expect(await a.count()).toBe(1);
+    expect(await b.count()).toBe(2);
+    await Promise.all([a.close(), b.close()]);
+    database.close();
+    expect(() => createSqliteStore({ tablePrefix: 'bad-prefix' })).toThrow(/tablePrefix/);
+  });
+
+  it('excludes a second process from the retention lock until the lease expires', async () => {
+    const filename = join(dir, 'lock.db');
+    const one = createSqliteStore({ filename });
+    const two = createSqliteStore({ filename });
+    const log = createEventLog({ store: one, closeStore: false });
+    await log.ready();
+    await createEventLog({ store: two, closeStore: false }).ready();
+    const release = await one.tryLock('retention', 60_000);
+    expect(release).not.toBeNull();
+    expect(await two.tryLock('retention', 60_000)).toBeNull();
+    // The holder died long ago: its lease has run out.
+    const database = new Database(filename);
+    database.prepare('update eventlog_locks set expires_at = 0').run();
+    database.close();
+    const taken = await two.tryLock('retention', 60_000);
+    expect(taken).not.toBeNull();
+    await release?.(); // releasing a lease that was taken over must not free the new holder's lock
+    expect(await one.tryLock('retention', 60_000)).toBeNull();
+    await taken?.();
+    await Promise.all([one.close(), two.close()]);
+  });
+});

@@ -1,0 +1,90 @@
+import { createSqliteStore } from '@eventlog/adapters/sqlite';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { isEventLogError } from './errors.js';
+import { createEventLog } from './event-log.js';
+import { defineEventType } from './schema/event-type.js';
+import { definePreset } from './schema/preset.js';
+
+describe('createEventLog options', () => {
+  it('needs a store', () => {
+    expect(() => createEventLog({} as never)).toThrow(/needs a store/);
+  });
+
+  it('rejects conflicting declarations with a clear message', () => {
+    const store = createSqliteStore();
+    const a = defineEventType('x.y', z.object({}));
+    const b = defineEventType('x.y', z.object({ other: z.string() }));
+    expect(() => createEventLog({ store, types: [a, b] })).toThrow(/defined twice/);
+    expect(() => createEventLog({ store, dimensions: [{ name: 'quota' }], metrics: [{ name: 'quota' }] })).toThrow(
+      /both as a dimension and a metric/,
+    );
+    expect(() => createEventLog({ store, dimensions: [{ name: 'tenant_id' }] })).toThrow(/canonical field/);
+    expect(() => createEventLog({ store, dimensions: [{ name: 'Bad Name' }] })).toThrow(/must match/);
+    expect(() =>
+      createEventLog({
+        store,
+        presets: [definePreset({ name: 'p', types: [], dimensions: [{ name: 'd', type: 'integer' }] })],
+        dimensions: [{ name: 'd' }],
+      }),
+    ).toThrow(/declared as integer and as string/);
+    expect(() => defineEventType('1bad', z.unknown())).toThrow(/must start with a letter/);
+  });
+
+  it('accepts any type without registered types, and only registered ones otherwise', async () => {
+    const free = createEventLog({ store: createSqliteStore() });
+    await free.record({ type: 'anything.goes' });
+    expect(await free.count()).toBe(1);
+    await free.close();
+
+    const strict = createEventLog({ store: createSqliteStore(), types: [defineEventType('known', z.unknown())] });
+    const error = await strict.record({ type: 'unknown' as 'known' }).catch((e: unknown) => e);
+    expect(isEventLogError(error, 'VALIDATION_FAILED')).toBe(true);
+    expect((error as Error).message).toContain('"unknown" is not a registered event type');
+    await strict.close();
+  });
+
+  it('infers the payload type from the event type name', async () => {
+    const door = defineEventType('access.door.unlock', z.object({ credential: z.enum(['NFC', 'PIN']) }));
+    const log = createEventLog({ store: createSqliteStore(), presets: [definePreset({ name: 'access', types: [door] })] });
+    const stored = await log.record({ type: 'access.door.unlock', data: { credential: 'NFC' } });
+    const credential: 'NFC' | 'PIN' = stored.data.credential;
+    expect(credential).toBe('NFC');
+    // @ts-expect-error: the payload of this type has no "pin" field
+    await log.record({ type: 'access.door.unlock', data: { pin: 1 } }).catch(() => undefined);
+    await log.close();
+  });
+
+  it('startMaintenance needs a retention policy and its timer does not hold the process', async () => {
+    const log = createEventLog({ store: createSqliteStore() });
+    expect(() => log.startMaintenance()).toThrow(/retention option/);
+    await log.close();
+    expect(() => createEventLog({ store: createSqliteStore(), retention: { maxAgeDays: 0 } })).toThrow(/maxAgeDays/);
+  });
+
+  it('emits recorded events to listeners and errors from subscribers as error events', async () => {
+    const log = createEventLog({ store: createSqliteStore() });
+    const recorded: number[] = [];
+    const errors: unknown[] = [];
+    log.on('recorded', (events) => recorded.push(events.length));
+    log.on('error', (e) => errors.push(e));
+    log.subscribe(undefined, () => {
+      throw new Error('listener bug');
+    });
+    await log.recordMany([{ type: 'a' }, { type: 'b' }]);
+    expect(recorded).toEqual([2]);
+    expect(errors).toHaveLength(2);
+    expect(await log.count()).toBe(2);
+    await log.close();
+  });
+
+  it('wraps store failures on reads in a StoreError naming engine and operation', async () => {
+    const store = createSqliteStore();
+    const log = createEventLog({ store, closeStore: false });
+    await log.ready();
+    await store.close();
+    const error = await log.count().catch((e: unknown) => e);
+    expect(isEventLogError(error, 'STORE_FAILED')).toBe(true);
+    expect((error as Error).message).toMatch(/^sqlite store failed during count/);
+  });
+});
