@@ -1,0 +1,218 @@
+import type { EventLog, ValidationIssue } from '@eventlog/core';
+import type { z } from 'zod';
+import { DEFAULT_MAX_BODY_BYTES, readBody } from './body.js';
+import { describeIssues, HttpError, toHttpError } from './errors.js';
+import { parseQuery } from './params.js';
+import { type CorsOptions, json, type Profile, type RequestContext, type Route, type RouteContext } from './profile.js';
+import { createRouter, type Method } from './router.js';
+
+/** A web-standard request handler. */
+export type Handler = (request: Request) => Promise<Response>;
+
+/** Options of {@link createHandler}. */
+export interface HandlerOptions {
+  /** The event log to serve. */
+  log: EventLog;
+  /** The APIs to serve; routes are tried profile by profile, in order. */
+  profiles: readonly Profile[];
+  /** A path prefix the handler is mounted under, e.g. `/logs`; requests outside it get 404. @default '' */
+  basePath?: string;
+  /** Largest request body, in bytes, unless a route says otherwise. @default 1048576 */
+  maxBodyBytes?: number;
+  /** Told about every 5xx answer with its cause, for the host's own logging. @default none */
+  onError?: (error: unknown, request: Request) => void;
+  /** Check that the log registers every dimension and metric the profiles' presets declare. @default true */
+  checkPresets?: boolean;
+}
+
+interface Entry {
+  route: Route;
+  profile: Profile;
+}
+
+/**
+ * Creates a framework-free handler `(request) => Promise<Response>` serving the given profiles.
+ * Bad input never yields a 5xx or a stack trace: every failure goes through the profile's envelope.
+ *
+ * @example
+ * ```ts
+ * import { createEventLog } from '@eventlog/core';
+ * import { createSqliteStore } from '@eventlog/adapters/sqlite';
+ * import { createHandler, defineProfile, json } from '@eventlog/http';
+ *
+ * const log = createEventLog({ store: createSqliteStore() });
+ * const counts = defineProfile({
+ *   name: 'counts',
+ *   routes: [{ method: 'GET', path: '/count', run: async ({ log }) => ({ count: await log.count() }) }],
+ *   failure: (error) => json({ error: error.message }, error.status),
+ * });
+ * const handler = createHandler({ log, profiles: [counts] });
+ * const response = await handler(new Request('http://localhost/count'));
+ * ```
+ */
+export function createHandler(options: HandlerOptions): Handler {
+  const { log, profiles } = options;
+  if (!log) throw new TypeError('createHandler needs a log, e.g. createHandler({ log, profiles: [native()] }).');
+  if (!Array.isArray(profiles) || profiles.length === 0) throw new TypeError('createHandler needs at least one profile.');
+  const basePath = normalizeBase(options.basePath ?? '');
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (options.checkPresets !== false) for (const profile of profiles) checkPreset(log, profile);
+
+  const router = createRouter<Entry>();
+  for (const profile of profiles) for (const route of profile.routes) router.add(route.method, route.path, { route, profile });
+
+  const owner = (path: string): Profile | undefined =>
+    profiles.find((p: Profile) =>
+      p.prefixes?.some((prefix: string) => path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`)),
+    );
+
+  const fail = (error: unknown, context: RequestContext, profile: Profile | undefined, cors?: CorsOptions): Response => {
+    const httpError = toHttpError(error);
+    if (httpError.isServerError) options.onError?.(error, context.request);
+    let response: Response;
+    try {
+      response = profile
+        ? profile.failure(httpError, context)
+        : json({ error: { code: httpError.code, message: httpError.message } }, httpError.status);
+    } catch (shapeError) {
+      options.onError?.(shapeError, context.request);
+      response = json({ error: { code: 'INTERNAL', message: 'Internal error.' } }, 500);
+    }
+    for (const [name, value] of Object.entries(httpError.headers)) response.headers.set(name, value);
+    if (cors) applyCors(response.headers, context.request, cors);
+    return response;
+  };
+
+  return async function handler(request: Request): Promise<Response> {
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      return json({ error: { code: 'BAD_REQUEST', message: 'The request URL is malformed.' } }, 400);
+    }
+    const path = stripBase(url.pathname, basePath);
+    const base: RequestContext = { request, url, path: path ?? url.pathname, log, signal: request.signal };
+    if (path === null) return fail(new HttpError('ROUTE_NOT_FOUND', `Nothing is served at ${url.pathname}.`), base, undefined);
+
+    if (request.method === 'OPTIONS') {
+      const entries = router.matchPath(path);
+      const cors = entries.map((e) => corsOf(e.route)).find(Boolean);
+      if (!cors) {
+        const allow = [...new Set(entries.flatMap((e) => methodsOf(e.route)))];
+        const error = entries.length
+          ? new HttpError('METHOD_NOT_ALLOWED', `OPTIONS is not supported here; use ${allow.join(', ')}.`, {
+              headers: { Allow: allow.join(', ') },
+            })
+          : new HttpError('ROUTE_NOT_FOUND', `Nothing is served at ${url.pathname}.`);
+        return fail(error, base, entries[0]?.profile ?? owner(path));
+      }
+      const allow = [...new Set(entries.filter((e) => corsOf(e.route)).flatMap((e) => methodsOf(e.route)))];
+      const headers = new Headers({ 'Access-Control-Allow-Methods': [...allow, 'OPTIONS'].join(', ') });
+      applyCors(headers, request, cors, true);
+      return new Response(null, { status: 204, headers });
+    }
+
+    const match = router.match(request.method, path);
+    if (match.kind === 'not-found') {
+      return fail(new HttpError('ROUTE_NOT_FOUND', `Nothing is served at ${url.pathname}.`), base, owner(path));
+    }
+    if (match.kind === 'method-not-allowed') {
+      const allow = match.allow.join(', ');
+      const error = new HttpError('METHOD_NOT_ALLOWED', `${request.method} is not supported on ${url.pathname}; use ${allow}.`, {
+        headers: { Allow: allow },
+      });
+      const first = match.values[0];
+      return fail(error, base, first?.profile ?? owner(path), first ? corsOf(first.route) : undefined);
+    }
+
+    const { route, profile } = match.value;
+    const cors = corsOf(route);
+    try {
+      const auth = route.auth ? await route.auth(base) : undefined;
+      const params = parseWith(route.params, match.params, 'path parameter');
+      const query = parseWith(route.query, parseQuery(url.searchParams), 'query parameter');
+      let body: unknown;
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        const raw = await readBody(request, route.maxBodyBytes ?? maxBodyBytes);
+        if (route.body) body = parseWith(route.body, raw, 'body field');
+        else if (raw !== undefined)
+          throw new HttpError('UNSUPPORTED_MEDIA_TYPE', `${request.method} ${url.pathname} takes no request body.`);
+      }
+      const context: RouteContext = { ...base, auth, params, query, body };
+      const result = await route.run(context);
+      let response = result instanceof Response ? result : profile.success ? profile.success(result, context) : json(result);
+      if (request.method === 'HEAD') {
+        await response.body?.cancel().catch(() => undefined);
+        response = new Response(null, { status: response.status, headers: response.headers });
+      }
+      if (cors) applyCors(response.headers, request, cors);
+      return response;
+    } catch (error) {
+      return fail(error, base, profile, cors);
+    }
+  };
+}
+
+function parseWith(schema: z.ZodType | undefined, value: unknown, where: string): unknown {
+  if (!schema) return value;
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issues: ValidationIssue[] = parsed.error.issues.map((issue) => ({
+    path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
+    message: issue.message,
+  }));
+  throw new HttpError('BAD_REQUEST', `Invalid ${describeIssues(issues, where)}.`, { issues });
+}
+
+function methodsOf(route: Route): Method[] {
+  return typeof route.method === 'string' ? [route.method] : [...route.method];
+}
+
+function corsOf(route: Route): CorsOptions | undefined {
+  if (!route.cors) return undefined;
+  return route.cors === true ? {} : route.cors;
+}
+
+function applyCors(headers: Headers, request: Request, cors: CorsOptions, preflight = false): void {
+  const origin = request.headers.get('origin');
+  const allowed = cors.origin ?? '*';
+  if (typeof allowed === 'function') {
+    if (!origin || !allowed(origin)) return;
+    headers.set('Access-Control-Allow-Origin', origin);
+    headers.append('Vary', 'Origin');
+  } else {
+    headers.set('Access-Control-Allow-Origin', allowed);
+    if (allowed !== '*') headers.append('Vary', 'Origin');
+  }
+  if (preflight) {
+    const requested = request.headers.get('access-control-request-headers');
+    headers.set('Access-Control-Allow-Headers', requested ?? (cors.allowHeaders ?? ['Authorization', 'Content-Type']).join(', '));
+    headers.set('Access-Control-Max-Age', String(cors.maxAge ?? 600));
+  }
+}
+
+function normalizeBase(basePath: string): string {
+  if (basePath === '' || basePath === '/') return '';
+  const trimmed = basePath.replace(/\/+$/, '');
+  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
+}
+
+function stripBase(pathname: string, basePath: string): string | null {
+  if (basePath === '') return pathname;
+  if (pathname === basePath) return '/';
+  return pathname.startsWith(`${basePath}/`) ? pathname.slice(basePath.length) : null;
+}
+
+function checkPreset(log: EventLog, profile: Profile): void {
+  const preset = profile.preset;
+  if (!preset) return;
+  const missing = [
+    ...preset.dimensions.filter((d) => !log.registry.dimensions.has(d.name)).map((d) => `dimension "${d.name}"`),
+    ...preset.metrics.filter((m) => !log.registry.metrics.has(m.name)).map((m) => `metric "${m.name}"`),
+  ];
+  if (missing.length) {
+    throw new TypeError(
+      `Profile "${profile.name}" reads ${missing.join(', ')}, which the log does not declare; pass its preset: createEventLog({ presets: [${preset.name}Preset] }).`,
+    );
+  }
+}

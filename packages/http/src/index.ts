@@ -1,0 +1,38 @@
+export { basicCredentials, bearerToken, findBySecret, safeEqual } from './auth.js';
+export { DEFAULT_MAX_BODY_BYTES, readBody, readBodyText } from './body.js';
+export {
+  type AnyErrorCode,
+  describeIssues,
+  HTTP_ERROR_CODES,
+  HTTP_STATUS,
+  HttpError,
+  type HttpErrorCode,
+  type HttpErrorOptions,
+  toHttpError,
+} from './errors.js';
+export { createHandler, type Handler, type HandlerOptions } from './handler.js';
+export { type OffsetQueryInput, queryOffset } from './paging.js';
+export {
+  parseQuery,
+  type QueryIntOptions,
+  type QueryStringOptions,
+  queryEnum,
+  queryInt,
+  queryList,
+  queryNumber,
+  queryString,
+  type RawQuery,
+} from './params.js';
+export {
+  type CorsOptions,
+  defineProfile,
+  defineRoute,
+  json,
+  type Profile,
+  type RequestContext,
+  type Route,
+  type RouteContext,
+  type RouteDocs,
+} from './profile.js';
+export { compilePath, createRouter, METHODS, type Method, type PathPattern, type RouteMatch, type Router } from './router.js';
+export { type CsvResponseOptions, csvResponse, type SseResponseOptions, sseResponse } from './stream.js';

@@ -1,0 +1,106 @@
+import { once } from 'node:events';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSqliteStore } from '@eventlog/adapters/sqlite';
+import { createEventLog, type EventLog } from '@eventlog/core';
+import { createHandler, defineProfile, json } from '@eventlog/http';
+import { toNodeHandler } from '@eventlog/http/node';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+
+let log: EventLog;
+let server: Server;
+let base: string;
+let pulled = 0;
+let cancelled: Promise<void>;
+let markCancelled: () => void;
+
+const profile = defineProfile({
+  name: 'node-test',
+  routes: [
+    {
+      method: 'POST',
+      path: '/echo',
+      body: z.object({ text: z.string() }),
+      run: ({ body }) => json({ text: body.text }, 201, { 'set-cookie': 'a=1' }),
+    },
+    {
+      method: 'GET',
+      path: '/big',
+      run: () => {
+        pulled = 0;
+        const chunk = new Uint8Array(64 * 1024).fill(120);
+        return new Response(
+          new ReadableStream<Uint8Array>(
+            {
+              pull(controller) {
+                pulled++;
+                if (pulled > 2000) controller.close();
+                else controller.enqueue(chunk);
+              },
+              cancel() {
+                markCancelled();
+              },
+            },
+            { highWaterMark: 1 },
+          ),
+        );
+      },
+    },
+  ],
+  failure: (error) => json({ error: error.message }, error.status),
+});
+
+beforeEach(async () => {
+  cancelled = new Promise((resolve) => {
+    markCancelled = resolve;
+  });
+  log = createEventLog({ store: createSqliteStore() });
+  server = createServer(toNodeHandler(createHandler({ log, profiles: [profile] })));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterEach(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  await log.close();
+});
+
+describe('toNodeHandler', () => {
+  it('passes bodies, statuses and headers through a real socket', async () => {
+    const response = await fetch(`${base}/echo`, {
+      method: 'POST',
+      body: '{"text":"hé"}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('set-cookie')).toBe('a=1');
+    expect(await response.json()).toEqual({ text: 'hé' });
+    const missing = await fetch(`${base}/nope`);
+    expect(missing.status).toBe(404);
+  });
+
+  it('refuses an oversized streamed body with 413', async () => {
+    const response = await fetch(`${base}/echo`, {
+      method: 'POST',
+      body: JSON.stringify({ text: 'x'.repeat(2_000_000) }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(response.status).toBe(413);
+  });
+
+  it('stops pulling a streamed body when the client does not read, and cancels it on disconnect', async () => {
+    const req = httpRequest(`${base}/big`);
+    req.end();
+    const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage];
+    res.pause();
+    // Give the server time to fill the socket buffers; it must then wait for drain.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(pulled).toBeLessThan(200);
+    req.destroy();
+    await cancelled;
+    expect(pulled).toBeLessThan(200);
+  });
+});

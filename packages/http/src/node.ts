@@ -1,0 +1,164 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import type { Handler } from './handler.js';
+
+/** Options of {@link toNodeHandler} and {@link toRequest}. */
+export interface NodeHandlerOptions {
+  /** Origin used to build request URLs, e.g. `https://logs.example.com`. @default from the Host header, `http://localhost` without one */
+  origin?: string;
+  /** Told about failures the binding itself meets (e.g. the handler threw). @default none */
+  onError?: (error: unknown) => void;
+}
+
+/** A `node:http` request listener. */
+export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * Converts a Node request into a web-standard `Request` whose `signal` aborts when the client
+ * disconnects before the answer is complete. `req.originalUrl` (set by Express under a
+ * sub-router) is preferred over `req.url`.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { toRequest } from '@eventlog/http/node';
+ * createServer((req, res) => {
+ *   const { request } = toRequest(req, res);
+ *   res.end(request.url);
+ * });
+ * ```
+ */
+export function toRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: NodeHandlerOptions = {},
+): { request: Request; abort: AbortController } {
+  const abort = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  const origin = options.origin ?? `http://${safeHost(req.headers.host)}`;
+  const target = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || name.startsWith(':')) continue;
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else headers.set(name, value);
+  }
+  const method = req.method ?? 'GET';
+  const hasBody = method !== 'GET' && method !== 'HEAD';
+  const init: RequestInit & { duplex?: 'half' } = { method, headers, signal: abort.signal };
+  if (hasBody) {
+    init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
+    init.duplex = 'half';
+  }
+  let url: string;
+  try {
+    url = new URL(target, origin).href;
+  } catch {
+    url = new URL('/', origin).href;
+  }
+  return { request: new Request(url, init), abort };
+}
+
+function safeHost(host: string | undefined): string {
+  // A Host header that is not a plain host[:port] would let a client steer the URL; fall back.
+  return host && /^[A-Za-z0-9.\-:[\]]+$/.test(host) ? host : 'localhost';
+}
+
+/**
+ * Writes a web-standard `Response` to a Node response, streaming its body with back-pressure (it
+ * waits for `drain`) and cancelling the body when the client disconnects.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { writeResponse } from '@eventlog/http/node';
+ * createServer((_req, res) => {
+ *   void writeResponse(new Response('ok'), res);
+ * });
+ * ```
+ */
+export async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    if (name === 'set-cookie') return;
+    headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length) headers['set-cookie'] = cookies;
+  res.writeHead(response.status, headers);
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  const reader = response.body.getReader();
+  let gone = res.destroyed;
+  const onClose = () => {
+    gone = true;
+    void reader.cancel().catch(() => undefined);
+  };
+  res.once('close', onClose);
+  try {
+    // Flush headers now: a streamed body (SSE) may not produce its first chunk for a while.
+    res.flushHeaders();
+    while (!gone) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!res.write(value)) {
+        await new Promise<void>((resolve) => {
+          const resume = () => {
+            res.off('drain', resume);
+            res.off('close', resume);
+            resolve();
+          };
+          res.on('drain', resume);
+          res.on('close', resume);
+        });
+      }
+    }
+  } catch {
+    // The body failed after the status was sent: end the connection so the client sees truncation.
+    res.destroy();
+    return;
+  } finally {
+    res.off('close', onClose);
+  }
+  if (!gone) res.end();
+}
+
+/**
+ * Binds a handler to `node:http` (or anything with the same request listener signature).
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { createEventLog } from '@eventlog/core';
+ * import { createSqliteStore } from '@eventlog/adapters/sqlite';
+ * import { createHandler, defineProfile, json } from '@eventlog/http';
+ * import { toNodeHandler } from '@eventlog/http/node';
+ *
+ * const log = createEventLog({ store: createSqliteStore() });
+ * const counts = defineProfile({
+ *   name: 'counts',
+ *   routes: [{ method: 'GET', path: '/count', run: async ({ log }) => ({ count: await log.count() }) }],
+ *   failure: (error) => json({ error: error.message }, error.status),
+ * });
+ * const handler = createHandler({ log, profiles: [counts] });
+ * createServer(toNodeHandler(handler)).listen(3000);
+ * ```
+ */
+export function toNodeHandler(handler: Handler, options: NodeHandlerOptions = {}): NodeListener {
+  return (req, res) => {
+    const { request } = toRequest(req, res, options);
+    handler(request)
+      .then((response) => writeResponse(response, res))
+      .catch((error) => {
+        options.onError?.(error);
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+          res.end('{"error":{"code":"INTERNAL","message":"Internal error."}}');
+        } else res.destroy();
+      });
+  };
+}
