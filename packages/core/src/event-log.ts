@@ -441,13 +441,10 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
       throw new ValidationError([{ path: ['batchSize'], message: 'must be a whole number from 1 to 100000' }]);
     }
     const pauseMs = input.pauseMs ?? this.options.retention?.pauseMs ?? 5;
-    const where = withTimeRange(
-      normalizeFilter(input.filter, this.registry).filter((c) => !(c.op === 'range' && c.column === 'time')),
-      undefined,
-      before,
-    );
-    const prior = timeBounds(normalizeFilter(input.filter, this.registry));
-    if (prior.gte !== undefined) where.push({ op: 'range', column: 'time', gte: prior.gte });
+    // The filter may narrow the range from below; `before` is always the upper bound.
+    const conditions = normalizeFilter(input.filter, this.registry);
+    const bounds = timeBounds(conditions);
+    const where = withTimeRange(conditions, bounds.gte, Math.min(before, bounds.lt ?? before));
     await this.ready();
     let deleted = 0;
     for (;;) {

@@ -654,6 +654,9 @@ export function runStoreConformance(options: ConformanceOptions): void {
         await fill(log, 30);
         expect(await log.prune({ before: NOW + 1, filter: { tenantId: 'tenant-0' } })).toBe(10);
         expect(await log.count()).toBe(20);
+        // The filter's own range narrows further: only tenant-1 events older than 20 minutes go.
+        expect(await log.prune({ before: NOW + 1, filter: { tenantId: 'tenant-1', until: NOW - 20 * MINUTE } })).toBe(3);
+        expect(await log.count()).toBe(17);
       });
 
       test('the retention task prunes by age and takes an exclusive lock', async () => {
