@@ -11,6 +11,7 @@ export {
   toHttpError,
 } from './errors.js';
 export { createHandler, type Handler, type HandlerOptions } from './handler.js';
+export { createOpenApiDocument, type OpenApiDocument, type OpenApiOptions } from './openapi.js';
 export { type OffsetQueryInput, queryOffset } from './paging.js';
 export {
   parseQuery,
@@ -34,5 +35,6 @@ export {
   type RouteContext,
   type RouteDocs,
 } from './profile.js';
+export { type NativeOptions, native } from './profiles/native.js';
 export { compilePath, createRouter, METHODS, type Method, type PathPattern, type RouteMatch, type Router } from './router.js';
 export { type CsvResponseOptions, csvResponse, type SseResponseOptions, sseResponse } from './stream.js';

@@ -51,6 +51,10 @@ export interface RouteDocs {
   operationId?: string;
   /** Schema of the success body (already enveloped), for the document. */
   response?: z.ZodType;
+  /** Schema of the request body shown in the document when it differs from the route's `body`. */
+  request?: z.ZodType;
+  /** Whether the route needs credentials, for the document's `security`. @default true when the route has `auth` */
+  secured?: boolean;
   /** Media type of the success body. @default 'application/json' */
   contentType?: string;
   /** Status of the success answer. @default 200 */
