@@ -5,6 +5,7 @@ export default defineConfig({
     sqlite: 'src/sqlite/index.ts',
     postgres: 'src/postgres/index.ts',
     mysql: 'src/mysql/index.ts',
+    clickhouse: 'src/clickhouse/index.ts',
     kysely: 'src/kysely/index.ts',
     testing: 'src/testing/index.ts',
   },
@@ -13,5 +14,5 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
-  external: ['@eventlog/core', 'kysely', 'better-sqlite3', 'pg', 'pg-copy-streams', 'mysql2', 'vitest'],
+  external: ['@eventlog/core', 'kysely', 'better-sqlite3', 'pg', 'pg-copy-streams', 'mysql2', '@clickhouse/client', 'vitest'],
 });
