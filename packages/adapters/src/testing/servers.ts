@@ -1,15 +1,17 @@
 /**
- * Finds the database servers the PostgreSQL and MySQL test files run against. Not exported from the
- * `testing` entry: it is for this repository's own test files. Drivers are imported lazily so a
- * test file only loads the driver it needs.
+ * Finds the database servers the PostgreSQL, MySQL and ClickHouse test files run against. Not
+ * exported from the `testing` entry: it is for this repository's own test files. Drivers are
+ * imported lazily so a test file only loads the driver it needs.
  */
 
 /** A server kind the store tests need. */
-export type ServerKind = 'postgres' | 'mysql';
+export type ServerKind = 'postgres' | 'mysql' | 'clickhouse';
 
 const SERVERS = {
   postgres: { env: 'EVENTLOG_TEST_PG_URL', fallback: 'postgres://postgres@127.0.0.1:5432/test' },
   mysql: { env: 'EVENTLOG_TEST_MYSQL_URL', fallback: 'mysql://root@127.0.0.1:3306/test' },
+  // scripts/clickhouse.sh starts it on this non-default port.
+  clickhouse: { env: 'EVENTLOG_TEST_CLICKHOUSE_URL', fallback: 'http://127.0.0.1:18123' },
 } as const;
 
 /** The URL tests use for a server kind: the environment variable, else the local default. */
@@ -55,6 +57,14 @@ async function probe(kind: ServerKind, url: string): Promise<string | null> {
         await client.query('select 1');
       } finally {
         await client.end().catch(() => undefined);
+      }
+    } else if (kind === 'clickhouse') {
+      const { createClient } = await import('@clickhouse/client');
+      const client = createClient({ url, request_timeout: 3000 });
+      try {
+        await (await client.query({ query: 'SELECT 1', format: 'JSONEachRow' })).json();
+      } finally {
+        await client.close().catch(() => undefined);
       }
     } else {
       const mysql = await import('mysql2/promise');

@@ -1,0 +1,27 @@
+import { randomBytes } from 'node:crypto';
+import { createClient } from '@clickhouse/client';
+import { afterAll, describe, it } from 'vitest';
+import { runStoreConformance } from '../testing/index.js';
+import { requireServer } from '../testing/servers.js';
+import { createClickhouseStore } from './clickhouse-store.js';
+
+const url = await requireServer('clickhouse');
+// One database per test file run, one table prefix per store: runs never see each other's rows.
+const database = `eventlog_test_${randomBytes(4).toString('hex')}`;
+let n = 0;
+
+if (url) {
+  runStoreConformance({
+    name: 'clickhouse',
+    createStore: () => createClickhouseStore({ url, database, tablePrefix: `t${n++}_` }),
+  });
+  afterAll(async () => {
+    const client = createClient({ url });
+    await client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+    await client.close();
+  });
+} else {
+  describe.skip('clickhouse store conformance (no server)', () => {
+    it('needs a ClickHouse server', () => undefined);
+  });
+}

@@ -1,0 +1,7 @@
+export {
+  type ClickhouseClusterOptions,
+  type ClickhouseStore,
+  type ClickhouseStoreOptions,
+  type ClickhouseTables,
+  createClickhouseStore,
+} from './clickhouse-store.js';
