@@ -1,9 +1,9 @@
-import type { EventLog, ValidationIssue } from '@eventlog/core';
+import type { ValidationIssue } from '@eventlog/core';
 import type { z } from 'zod';
 import { DEFAULT_MAX_BODY_BYTES, readBody } from './body.js';
 import { describeIssues, HttpError, toHttpError } from './errors.js';
 import { parseQuery } from './params.js';
-import { type CorsOptions, json, type Profile, type RequestContext, type Route, type RouteContext } from './profile.js';
+import { type AnyEventLog, type CorsOptions, json, type Profile, type RequestContext, type Route, type RouteContext } from './profile.js';
 import { createRouter, type Method } from './router.js';
 
 /** A web-standard request handler. */
@@ -12,7 +12,7 @@ export type Handler = (request: Request) => Promise<Response>;
 /** Options of {@link createHandler}. */
 export interface HandlerOptions {
   /** The event log to serve. */
-  log: EventLog;
+  log: AnyEventLog;
   /** The APIs to serve; routes are tried profile by profile, in order. */
   profiles: readonly Profile[];
   /** A path prefix the handler is mounted under, e.g. `/logs`; requests outside it get 404. @default '' */
@@ -203,7 +203,7 @@ function stripBase(pathname: string, basePath: string): string | null {
   return pathname.startsWith(`${basePath}/`) ? pathname.slice(basePath.length) : null;
 }
 
-function checkPreset(log: EventLog, profile: Profile): void {
+function checkPreset(log: AnyEventLog, profile: Profile): void {
   const preset = profile.preset;
   if (!preset) return;
   const missing = [

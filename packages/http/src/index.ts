@@ -25,6 +25,7 @@ export {
   type RawQuery,
 } from './params.js';
 export {
+  type AnyEventLog,
   type CorsOptions,
   defineProfile,
   defineRoute,
@@ -36,5 +37,20 @@ export {
   type RouteDocs,
 } from './profile.js';
 export { type NativeOptions, native } from './profiles/native.js';
+export {
+  NEW_API_DOC_TYPE_CODES,
+  NEW_API_KINDS,
+  NEW_API_TYPE_CODES,
+  type NewApiCaller,
+  type NewApiKind,
+  type NewApiLogInput,
+  type NewApiOptions,
+  type NewApiToken,
+  newApi,
+  newApiEvent,
+  newApiPreset,
+  staticTokenKeys,
+  staticTokens,
+} from './profiles/new-api.js';
 export { compilePath, createRouter, METHODS, type Method, type PathPattern, type RouteMatch, type Router } from './router.js';
 export { type CsvResponseOptions, csvResponse, type SseResponseOptions, sseResponse } from './stream.js';

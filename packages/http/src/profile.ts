@@ -3,6 +3,13 @@ import type { z } from 'zod';
 import type { HttpError } from './errors.js';
 import type { Method } from './router.js';
 
+/**
+ * An event log with any preset types. `EventLog<T>` with registered types is not assignable to the
+ * default `EventLog`, so the HTTP layer accepts this instead.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: `any` is the only type argument every EventLog<T> is assignable to.
+export type AnyEventLog = EventLog<any>;
+
 /** What every part of a profile gets to know about the request being served. */
 export interface RequestContext {
   /** The web-standard request. */
@@ -12,7 +19,7 @@ export interface RequestContext {
   /** The path below the handler's `basePath`, always starting with `/`. */
   readonly path: string;
   /** The event log the handler serves. */
-  readonly log: EventLog;
+  readonly log: AnyEventLog;
   /** Aborted when the client goes away; pass it on to long work. */
   readonly signal: AbortSignal;
 }

@@ -2,7 +2,6 @@ import {
   BUCKETS,
   type CursorResult,
   type EventInput,
-  type EventLog,
   type FilterInput,
   isEventLogError,
   type Principal,
@@ -13,7 +12,7 @@ import { z } from 'zod';
 import { HttpError } from '../errors.js';
 import { createOpenApiDocument, type OpenApiDocument } from '../openapi.js';
 import { queryEnum, queryInt, queryList, queryString } from '../params.js';
-import { defineProfile, defineRoute, json, type Profile, type RequestContext, type Route } from '../profile.js';
+import { type AnyEventLog, defineProfile, defineRoute, json, type Profile, type RequestContext, type Route } from '../profile.js';
 import { csvResponse, sseResponse } from '../stream.js';
 
 /** Options of {@link native}. */
@@ -174,7 +173,7 @@ const MAX_REPORTED = 20;
  * stops at the first invalid event, so a batch ending in an event that can never be valid reports
  * either a real problem or, at that last index, that everything before it is valid.
  */
-async function findInvalid(log: EventLog, events: readonly unknown[]): Promise<{ index: number; issues: ValidationIssue[] }[]> {
+async function findInvalid(log: AnyEventLog, events: readonly unknown[]): Promise<{ index: number; issues: ValidationIssue[] }[]> {
   // A negative time is refused by every version of the core; an empty type is not (see the report).
   const sentinel = { type: 'eventlog.sentinel', time: -1 } as EventInput;
   const remaining = events.map((event, index) => ({ event, index }));
@@ -241,7 +240,7 @@ export function native(options: NativeOptions): Profile {
     }
     return principal;
   };
-  const reader = (log: EventLog, principal: Principal) => (principal.role === 'admin' ? log : log.scoped(principal));
+  const reader = (log: AnyEventLog, principal: Principal) => (principal.role === 'admin' ? log : log.scoped(principal));
 
   const ingest = defineRoute({
     method: 'POST',
