@@ -36,6 +36,18 @@ export {
   type RouteContext,
   type RouteDocs,
 } from './profile.js';
+export {
+  MEDIACP_CATEGORIES,
+  type MediaCpCategory,
+  type MediaCpEventType,
+  type MediaCpOptions,
+  type MediaCpTokenEntry,
+  type MediaCpUser,
+  mediaCp,
+  mediaCpEventDataSchema,
+  mediaCpPreset,
+  mediaCpTokens,
+} from './profiles/mediacp.js';
 export { type NativeOptions, native } from './profiles/native.js';
 export {
   NEW_API_DOC_TYPE_CODES,
