@@ -4,6 +4,10 @@
  */
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const MIN_NORMAL = 2.2250738585072014e-308;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is escaped.
+const SPECIAL = /[\\'\x00-\x1f\x7f]/g;
+const NAMED: Readonly<Record<string, string>> = { '\\': '\\\\', "'": "\\'", '\0': '\\0', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /**
  * Quotes a string as a ClickHouse string literal: backslash and single quote are escaped, and
@@ -13,10 +17,6 @@ export function quoteString(value: string): string {
   return `'${value.replace(SPECIAL, escapeChar)}'`;
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is escaped.
-const SPECIAL = /[\\'\x00-\x1f\x7f]/g;
-const NAMED: Readonly<Record<string, string>> = { '\\': '\\\\', "'": "\\'", '\0': '\\0', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
 function escapeChar(c: string): string {
   // Any other control byte as \xHH, which ClickHouse reads back as that byte.
   return NAMED[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
@@ -25,14 +25,11 @@ function escapeChar(c: string): string {
 /** A finite number as a ClickHouse numeric literal; anything else is a programming error. */
 export function quoteNumber(value: number): string {
   if (!Number.isFinite(value)) throw new TypeError(`Cannot inline ${value} as a ClickHouse literal.`);
+  // 18.16's SQL parser rejects subnormal literals such as 5e-324; a conversion from text parses
+  // them everywhere (18.16 flushes them to 0, as it does when storing them).
+  if (value !== 0 && Math.abs(value) < MIN_NORMAL) return `toFloat64('${String(value)}')`;
   // Negative literals in parentheses so `x - -1` style concatenation can never form a comment.
   return value < 0 ? `(${String(value)})` : String(value);
-}
-
-/** A string, number or NULL as a ClickHouse literal. */
-export function quoteValue(value: string | number | null): string {
-  if (value === null) return 'NULL';
-  return typeof value === 'number' ? quoteNumber(value) : quoteString(value);
 }
 
 /**
