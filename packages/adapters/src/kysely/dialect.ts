@@ -29,6 +29,11 @@ export interface SqlDialect {
   readonly upsert: 'onConflict' | 'onDuplicateKey';
   /** Index names → columns in order, for one table (unqualified name, optional schema). */
   listIndexes(db: AnyKysely, table: string, schema: string | undefined): Promise<Map<string, string[]>>;
+  /**
+   * Column names of one table (unqualified name, optional schema). The default reads Kysely's
+   * introspection, which cannot tell an unqualified table from same-named ones in other schemas.
+   */
+  listColumns?(db: AnyKysely, table: string, schema: string | undefined): Promise<string[]>;
   /** Whether `DROP INDEX` must name the table (MySQL). */
   readonly dropIndexNeedsTable: boolean;
   /** Runs `fn` while holding a lock that excludes concurrent migrations of the same tables. */

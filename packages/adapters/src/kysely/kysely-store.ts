@@ -14,7 +14,6 @@ import type {
   StoredRow,
   StoreSchema,
 } from '@eventlog/core';
-// biome-ignore lint/suspicious/noExplicitAny: run-time table layout.
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { AnyKysely, SqlDialect } from './dialect.js';
 import { migrateSchema, type TableNames, tableNames } from './migrations.js';
@@ -39,6 +38,9 @@ export interface KyselyStore extends StorageAdapter {
   /** Column names of the events table in schema order, known after `migrate()`. */
   readonly columns: readonly string[];
 }
+
+// biome-ignore lint/suspicious/noExplicitAny: run-time table layout.
+type AnyExpressionBuilder = ExpressionBuilder<any, any>;
 
 const SESSION_COLUMNS = ['session_id', 'type', 'tenant_id', 'actor_id', 'target_type', 'target_id', 'started_at', 'event'] as const;
 
@@ -182,11 +184,11 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
       }
       const result = await db
         .deleteFrom(tables.events)
-        .where('id', 'in', (eb: ExpressionBuilder<any, any>) =>
+        .where('id', 'in', (eb: AnyExpressionBuilder) =>
           eb
             .selectFrom(tables.events)
             .select('id')
-            .where((inner: ExpressionBuilder<any, any>) => whereOf(inner, query.where, dialect))
+            .where((inner: AnyExpressionBuilder) => whereOf(inner, query.where, dialect))
             .orderBy('time')
             .orderBy('id')
             .limit(query.limit),
@@ -270,7 +272,10 @@ async function leaseLock(db: AnyKysely, table: string, name: string, ttlMs: numb
   const now = Date.now();
   await db.deleteFrom(table).where('name', '=', name).where('expires_at', '<', now).execute();
   try {
-    await db.insertInto(table).values({ name, owner, expires_at: now + ttlMs }).execute();
+    await db
+      .insertInto(table)
+      .values({ name, owner, expires_at: now + ttlMs })
+      .execute();
   } catch (error) {
     if (dialect.isTransientError(error)) throw error;
     return null; // the primary key is taken: someone else holds the lease

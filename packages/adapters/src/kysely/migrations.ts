@@ -57,8 +57,11 @@ const MIGRATIONS: readonly Migration[] = [
             ? sql`${sql.ref('id')} ${sql.raw(dialect.idColumn)}`
             : sql`${sql.ref(c.name)} ${sql.raw(dialect.columnType(c))}${sql.raw(c.nullable ? '' : ' not null')}`,
         );
-      await sql`create table if not exists ${sql.table(tables.events)} (${sql.join(columns)})${sql.raw(dialect.tableOptions ?? '')}`.execute(db);
-      const text = (n: number) => sql.raw(dialect.columnType({ name: '', type: 'string', maxLength: n, nullable: true, kind: 'canonical' }));
+      await sql`create table if not exists ${sql.table(tables.events)} (${sql.join(columns)})${sql.raw(dialect.tableOptions ?? '')}`.execute(
+        db,
+      );
+      const text = (n: number) =>
+        sql.raw(dialect.columnType({ name: '', type: 'string', maxLength: n, nullable: true, kind: 'canonical' }));
       const bigint = sql.raw(dialect.columnType({ name: '', type: 'integer', maxLength: undefined, nullable: false, kind: 'canonical' }));
       const json = sql.raw(dialect.columnType({ name: '', type: 'json', maxLength: undefined, nullable: false, kind: 'canonical' }));
       await sql`create table if not exists ${sql.table(tables.sessions)} (
@@ -101,10 +104,14 @@ export async function migrateSchema(db: AnyKysely, schema: StoreSchema, dialect:
     await db.insertInto(tables.migrations).values({ version: migration.version, name: migration.name, applied_at: Date.now() }).execute();
   }
 
-  const existing = new Set(await listColumns(db, tables));
+  const existing = new Set(
+    dialect.listColumns ? await dialect.listColumns(db, tables.eventsTable, tables.schema) : await listColumns(db, tables),
+  );
   for (const column of schema.columns) {
     if (existing.has(column.name)) continue;
-    await sql`alter table ${sql.table(tables.events)} add column ${sql.ref(column.name)} ${sql.raw(dialect.columnType(column))}`.execute(db);
+    await sql`alter table ${sql.table(tables.events)} add column ${sql.ref(column.name)} ${sql.raw(dialect.columnType(column))}`.execute(
+      db,
+    );
   }
 
   const indexes = await dialect.listIndexes(db, tables.eventsTable, tables.schema);
@@ -117,7 +124,11 @@ export async function migrateSchema(db: AnyKysely, schema: StoreSchema, dialect:
       const drop = db.schema.dropIndex(tables.schema ? `${tables.schema}.${indexName}` : indexName);
       await (dialect.dropIndexNeedsTable ? drop.on(tables.events) : drop).execute();
     }
-    await db.schema.createIndex(indexName).on(tables.events).columns([...spec.columns]).execute();
+    await db.schema
+      .createIndex(indexName)
+      .on(tables.events)
+      .columns([...spec.columns])
+      .execute();
   }
 }
 

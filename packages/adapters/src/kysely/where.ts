@@ -11,7 +11,9 @@ export function whereOf(eb: Eb, conditions: readonly Condition[], dialect: SqlDi
   for (const c of conditions) {
     switch (c.op) {
       case 'in':
-        parts.push(c.values.length === 1 ? eb(eb.ref(c.column), '=', c.values[0]) : eb(eb.ref(c.column), 'in', c.values as (string | number)[]));
+        parts.push(
+          c.values.length === 1 ? eb(eb.ref(c.column), '=', c.values[0]) : eb(eb.ref(c.column), 'in', c.values as (string | number)[]),
+        );
         break;
       case 'notNull':
         parts.push(eb(eb.ref(c.column), 'is not', null));
