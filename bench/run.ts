@@ -1,0 +1,219 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createEventLog, type EventLog } from '@eventlog/core';
+import type { EngineContext, EngineModule } from './engine.js';
+import { ENGINES, loadEngine } from './engines/index.js';
+import { createGenerator, DEFAULT_SEED, NOW } from './generate.js';
+import { now } from './measure.js';
+import { BENCH_PRESETS } from './presets.js';
+import { type BenchResult, formatTable, meets, RATIO_CONVENTION, writeJson } from './report.js';
+import {
+  type BenchContext,
+  exportWorkload,
+  ingestBatch,
+  ingestRecord,
+  keysetWorkload,
+  pageWorkload,
+  pruneWorkload,
+  statsWorkload,
+  timelineWorkload,
+  topWorkload,
+  WORKLOADS,
+  type WorkloadId,
+} from './workloads.js';
+
+const USAGE = `Usage: pnpm bench [options]
+
+  --rows N            events to generate and ingest (default 1000000)
+  --engines LIST      comma-separated: ${Object.keys(ENGINES).join(', ')} (default sqlite)
+  --workloads LIST    comma-separated subset of: ${WORKLOADS.join(', ')} (default all)
+  --json FILE         also write the results as a JSON array of { engine, workload, value, unit, raw, ratio }
+  --batch N           events per recordMany call and per raw transaction (default 10000)
+  --window N          concurrent record() calls, and the raw transaction size they are compared with (default 1000)
+  --seed N            generator seed (default ${DEFAULT_SEED})
+  --budget MS         time budget per query workload, both sides together (default 6000)
+  --help`;
+
+interface Options {
+  rows: number;
+  engines: string[];
+  workloads: Set<WorkloadId>;
+  json: string | undefined;
+  batch: number;
+  window: number;
+  seed: number;
+  budgetMs: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      rows: { type: 'string' },
+      engines: { type: 'string' },
+      workloads: { type: 'string' },
+      json: { type: 'string' },
+      batch: { type: 'string' },
+      window: { type: 'string' },
+      seed: { type: 'string' },
+      budget: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const int = (name: string, value: string | undefined, fallback: number, min = 1) => {
+    if (value === undefined) return fallback;
+    const n = Number(value.replaceAll('_', ''));
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number ≥ ${min}, got "${value}"`);
+    return n;
+  };
+  const list = (value: string | undefined) =>
+    (value ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const engines = values.engines === undefined ? ['sqlite'] : list(values.engines);
+  for (const e of engines) if (!ENGINES[e]) throw new Error(`Unknown engine "${e}"; known: ${Object.keys(ENGINES).join(', ')}`);
+  const workloads = values.workloads === undefined ? [...WORKLOADS] : list(values.workloads);
+  for (const w of workloads) {
+    if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`Unknown workload "${w}"; known: ${WORKLOADS.join(', ')}`);
+  }
+  return {
+    rows: int('rows', values.rows, 1_000_000, 1000),
+    engines,
+    workloads: new Set(workloads as WorkloadId[]),
+    json: values.json,
+    batch: int('batch', values.batch, 10_000),
+    window: int('window', values.window, 1000),
+    seed: int('seed', values.seed, DEFAULT_SEED, 0),
+    budgetMs: int('budget', values.budget, 6000),
+  };
+}
+
+const started = now();
+const progress = (engine: string) => (message: string) => {
+  console.error(`[${((now() - started) / 1000).toFixed(0).padStart(4)} s] ${engine}: ${message}`);
+};
+
+async function runEngine(
+  engine: EngineModule,
+  options: Options,
+  context: EngineContext,
+  results: BenchResult[],
+  problems: string[],
+): Promise<void> {
+  const say = progress(engine.name);
+  const generator = createGenerator(options.rows, options.seed);
+  const newLog = async (slot: string) => {
+    const handle = await engine.createStore(context, slot);
+    const log: EventLog = createEventLog({ store: handle.store, presets: BENCH_PRESETS, clock: () => NOW });
+    return { log, location: handle.location, drop: () => handle.drop() };
+  };
+  const main = await newLog('main');
+  await main.log.ready();
+  const schema = main.log.registry.storeSchema;
+  const raw = await engine.createRaw(context, 'main', schema);
+  try {
+    for (const p of await engine.compareSchemas(main.location, raw.location)) problems.push(`${engine.name}: schema: ${p}`);
+    const bench: BenchContext = {
+      engine,
+      context,
+      generator,
+      rows: options.rows,
+      batchSize: options.batch,
+      window: options.window,
+      query: { warmup: 10, minIterations: 20, maxIterations: 1000, budgetMs: options.budgetMs },
+      log: main.log,
+      storeLocation: main.location,
+      raw,
+      schema,
+      report: (r) => {
+        results.push(r);
+        say(`${r.workload}: ${r.value.toFixed(2)} ${r.unit} (raw ${r.raw.toFixed(2)}, ratio ${r.ratio.toFixed(2)})`);
+      },
+      problem: (message) => {
+        problems.push(`${engine.name}: ${message}`);
+        say(`PROBLEM ${message}`);
+      },
+      progress: say,
+    };
+    const w = options.workloads;
+    // Every later workload reads the data this loads, so it always runs; it is reported when selected.
+    await ingestBatch(bench, w.has('ingest-batch'));
+    if (w.has('ingest-record')) await ingestRecord(bench, newLog);
+    if (w.has('page')) await pageWorkload(bench);
+    if (w.has('keyset')) await keysetWorkload(bench);
+    if (w.has('stats')) await statsWorkload(bench);
+    if (w.has('timeline')) await timelineWorkload(bench);
+    if (w.has('top')) await topWorkload(bench);
+    if (w.has('export')) await exportWorkload(bench);
+    if (w.has('prune')) await pruneWorkload(bench);
+  } finally {
+    await main.log.close();
+    await raw.close();
+    await main.drop();
+    await raw.drop();
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const tmpDir = mkdtempSync(join(tmpdir(), 'eventlog-bench-'));
+  const context: EngineContext = { tmpDir, runId: `b${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}` };
+  const cleanup = () => rmSync(tmpDir, { recursive: true, force: true });
+  process.once('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
+  const results: BenchResult[] = [];
+  const problems: string[] = [];
+  const skipped: string[] = [];
+  console.error(
+    `eventlog bench: ${options.rows.toLocaleString('en-US')} events, seed ${options.seed}, engines ${options.engines.join(',')}; ` +
+      `${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}; temp ${tmpDir}`,
+  );
+  try {
+    for (const name of options.engines) {
+      const engine = await loadEngine(name);
+      const reason = await engine.check();
+      if (reason) {
+        skipped.push(`${name}: ${reason}`);
+        progress(name)(`skipped: ${reason}`);
+        continue;
+      }
+      await runEngine(engine, options, context, results, problems);
+    }
+  } finally {
+    cleanup();
+  }
+
+  console.log(`\n${formatTable(results)}\n`);
+  console.log(RATIO_CONVENTION);
+  console.log(
+    `Run: ${options.rows.toLocaleString('en-US')} events, ${((now() - started) / 1000).toFixed(0)} s in total, ${new Date().toISOString()}.`,
+  );
+  const notes = results.filter((r) => r.note).map((r) => `  ${r.engine} ${r.workload}: ${r.note}`);
+  if (notes.length) console.log(`Notes:\n${notes.join('\n')}`);
+  const missed = results.filter((r) => meets(r) === false);
+  if (missed.length) console.log(`Targets missed: ${missed.map((r) => `${r.engine} ${r.workload}`).join('; ')}`);
+  if (skipped.length) console.log(`Skipped engines:\n${skipped.map((s) => `  ${s}`).join('\n')}`);
+  if (problems.length) {
+    console.log(`Correctness problems (eventlog and raw disagree):\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    process.exitCode = 1;
+  }
+  if (options.json) {
+    writeJson(options.json, results);
+    console.log(`Wrote ${results.length} results to ${options.json}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exitCode = 1;
+});
