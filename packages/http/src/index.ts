@@ -64,5 +64,18 @@ export {
   staticTokenKeys,
   staticTokens,
 } from './profiles/new-api.js';
+export {
+  UNIFI_LOG_PERMISSION,
+  UNIFI_TOPICS,
+  type UnifiAccessCaller,
+  type UnifiAccessOptions,
+  type UnifiStaticRequest,
+  type UnifiTokenEntry,
+  type UnifiTopic,
+  unifiAccess,
+  unifiAccessPreset,
+  unifiAccessTokens,
+  unifiEventDataSchema,
+} from './profiles/unifi-access.js';
 export { compilePath, createRouter, METHODS, type Method, type PathPattern, type RouteMatch, type Router } from './router.js';
 export { type CsvResponseOptions, csvResponse, type SseResponseOptions, sseResponse } from './stream.js';
