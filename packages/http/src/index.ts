@@ -77,5 +77,6 @@ export {
   unifiAccessTokens,
   unifiEventDataSchema,
 } from './profiles/unifi-access.js';
+export { XUI_ONE_TYPES, type XuiOneOptions, xuiApiKeys, xuiOne, xuiOnePreset } from './profiles/xui-one.js';
 export { compilePath, createRouter, METHODS, type Method, type PathPattern, type RouteMatch, type Router } from './router.js';
 export { type CsvResponseOptions, csvResponse, type SseResponseOptions, sseResponse } from './stream.js';

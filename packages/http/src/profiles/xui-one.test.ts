@@ -1,0 +1,536 @@
+import { createSqliteStore } from '@eventlog/adapters/sqlite';
+import { createEventLog, type EventInput } from '@eventlog/core';
+import { type AnyEventLog, createHandler, type Handler, xuiApiKeys, xuiOne, xuiOnePreset } from '@eventlog/http';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { listen, shapeMismatches } from '../test-support.js';
+
+const T = 1_734_048_000; // the seed's timestamp
+const NOW = T + 3600;
+const CODE = 'cSbuFLhp';
+const KEY = '8D3135D30437F86EAE2FA4A2A8345000';
+const RESELLER_KEY = 'RESELLER5KEY0000000000000000000000';
+
+const authenticate = xuiApiKeys([
+  { key: KEY, principal: { role: 'admin' } },
+  { key: RESELLER_KEY, principal: { role: 'reseller', id: '5', tenantIds: ['5'] } },
+]);
+
+const at = (seconds: number) => seconds * 1000;
+const mine = { tenantId: '5' };
+const theirs = { tenantId: '6' };
+
+const EVENTS: EventInput[] = [
+  {
+    type: 'xui.activity',
+    time: at(T),
+    actor: { id: '1', name: 'admin' },
+    action: 'edit_line',
+    message: 'Modified line ID 123',
+    ip: '192.168.1.100',
+    ...mine,
+  },
+  {
+    type: 'xui.activity',
+    time: at(T - 60),
+    actor: { id: '1', name: 'admin' },
+    action: 'delete_line',
+    message: 'Deleted line ID 9',
+    ip: '192.168.1.100',
+    ...theirs,
+  },
+  {
+    type: 'xui.credit',
+    time: at(T),
+    actor: { id: '5', name: 'reseller1' },
+    action: 'add_credits',
+    message: 'Credit purchase',
+    metrics: { amount: 100, balance_after: 500 },
+    ...mine,
+  },
+  {
+    type: 'xui.credit',
+    time: at(T - 10),
+    actor: { id: '6', name: 'reseller2' },
+    action: 'add_credits',
+    message: 'Other purchase',
+    metrics: { amount: 7.5, balance_after: 7.5 },
+    ...theirs,
+  },
+  {
+    type: 'xui.client',
+    time: at(T),
+    actor: { id: '123', type: 'line', name: 'testuser' },
+    ip: '203.0.113.45',
+    userAgent: 'Kodi/19.4',
+    data: { connection_type: 'm3u8' },
+    ...mine,
+  },
+  {
+    type: 'xui.client',
+    time: at(T - 5),
+    actor: { id: '124', type: 'line', name: 'otheruser' },
+    ip: '203.0.113.46',
+    userAgent: 'VLC',
+    data: { connection_type: 'ts' },
+    ...theirs,
+  },
+  {
+    type: 'xui.user',
+    time: at(T),
+    actor: { id: '5', name: 'reseller1' },
+    action: 'create_line',
+    message: 'Created line 125',
+    ip: '198.51.100.7',
+    ...mine,
+  },
+  {
+    type: 'xui.stream.error',
+    time: at(T),
+    target: { type: 'stream', id: '456', name: 'CNN HD' },
+    action: 'source_offline',
+    message: 'Connection refused to source',
+    durationMs: 120_000,
+    ...mine,
+  },
+  {
+    type: 'xui.stream.error',
+    time: at(T - 30),
+    target: { type: 'stream', id: '457', name: 'BBC' },
+    action: 'timeout',
+    message: 'Source timed out',
+    durationMs: 30_000,
+    ...theirs,
+  },
+  {
+    type: 'xui.stream.output',
+    time: at(T - 100),
+    target: { type: 'stream', id: '456', name: 'CNN HD' },
+    data: { bitrate: '3000 kbps', resolution: '1280x720', fps: 25, codec: 'H.264', audio_codec: 'AAC', buffer_health: 'poor' },
+    ...mine,
+  },
+  {
+    type: 'xui.stream.output',
+    time: at(T),
+    target: { type: 'stream', id: '456', name: 'CNN HD' },
+    data: { bitrate: '4500 kbps', resolution: '1920x1080', fps: 30, codec: 'H.264', audio_codec: 'AAC', buffer_health: 'good' },
+    ...mine,
+  },
+  { type: 'xui.system', time: at(T), severity: 'warning', action: 'disk', message: 'Disk 90% full', ...mine },
+  {
+    type: 'xui.login',
+    time: at(T),
+    actor: { name: 'admin' },
+    ip: '203.0.113.45',
+    outcome: 'failure',
+    message: 'Invalid password',
+    ...mine,
+  },
+  { type: 'xui.login', time: at(T - 1), actor: { name: 'admin' }, ip: '203.0.113.45', outcome: 'success', ...mine },
+  {
+    type: 'xui.restream',
+    time: at(T),
+    actor: { id: '5', name: 'reseller1' },
+    target: { type: 'stream', id: '456', name: 'CNN HD' },
+    ip: '198.51.100.9',
+    action: 'restream_start',
+    ...mine,
+  },
+  {
+    type: 'xui.mag',
+    time: at(T),
+    target: { type: 'mag', id: '202', name: '00:1A:79:XX:XX:XX' },
+    action: 'channel_change',
+    message: 'Changed to channel CNN HD',
+    ip: '203.0.113.45',
+    ...mine,
+  },
+];
+
+let log: AnyEventLog;
+let handler: Handler;
+
+beforeEach(async () => {
+  log = createEventLog({ store: createSqliteStore(), presets: [xuiOnePreset], clock: () => at(NOW) });
+  handler = createHandler({ log, profiles: [xuiOne({ accessCode: CODE, authenticate })] });
+  await log.recordMany(EVENTS);
+  await log.sessions.open({
+    type: 'xui.connection.open',
+    sessionId: 'c1',
+    time: at(T),
+    actor: { id: '123', type: 'line', name: 'testuser' },
+    target: { type: 'stream', id: '456', name: 'CNN HD' },
+    ip: '203.0.113.45',
+    userAgent: 'VLC/3.0.11',
+    ...mine,
+  });
+  await log.sessions.open({
+    type: 'xui.connection.open',
+    sessionId: 'c2',
+    time: at(T + 600),
+    actor: { id: '124', name: 'otheruser' },
+    target: { id: '457', name: 'BBC' },
+    ...theirs,
+  });
+});
+afterEach(async () => {
+  await log.close();
+});
+
+const call = async (query: string, init?: RequestInit, path = `/${CODE}/`) => {
+  const response = await handler(new Request(`http://your-server.com${path}?${query}`, init));
+  return { status: response.status, body: await response.json() };
+};
+const admin = (query: string) => call(`api_key=${KEY}&${query}`);
+const reseller = (query: string) => call(`api_key=${RESELLER_KEY}&${query}`);
+
+// Every request example of seeds/xui-one-logs-events-api.md, with its response example where the seed has one.
+const EXAMPLES: { query: string; example: unknown }[] = [
+  {
+    query: 'action=activity_logs&limit=50',
+    example: {
+      status: 'STATUS_SUCCESS',
+      data: [
+        {
+          id: '1',
+          user_id: '1',
+          username: 'admin',
+          action: 'edit_line',
+          details: 'Modified line ID 123',
+          ip_address: '192.168.1.100',
+          timestamp: '1734048000',
+        },
+      ],
+    },
+  },
+  {
+    query: 'action=live_connections',
+    example: {
+      status: 'STATUS_SUCCESS',
+      data: [
+        {
+          line_id: '123',
+          username: 'testuser',
+          stream_id: '456',
+          stream_name: 'CNN HD',
+          ip_address: '203.0.113.45',
+          user_agent: 'VLC/3.0.11',
+          started_at: '1734048000',
+          duration: '3600',
+        },
+      ],
+    },
+  },
+  {
+    query: 'action=credit_logs&user_id=5',
+    example: {
+      status: 'STATUS_SUCCESS',
+      data: [
+        {
+          id: '1',
+          user_id: '5',
+          username: 'reseller1',
+          action: 'add_credits',
+          amount: '100.00',
+          balance_after: '500.00',
+          description: 'Credit purchase',
+          timestamp: '1734048000',
+        },
+      ],
+    },
+  },
+  {
+    query: 'action=client_logs&line_id=123',
+    example: {
+      status: 'STATUS_SUCCESS',
+      data: [
+        {
+          line_id: '123',
+          username: 'testuser',
+          ip_address: '203.0.113.45',
+          user_agent: 'Kodi/19.4',
+          connection_type: 'm3u8',
+          timestamp: '1734048000',
+        },
+      ],
+    },
+  },
+  // No response example in the seed: shaped like activity_logs (documented choice).
+  {
+    query: 'action=user_logs',
+    example: {
+      status: 'STATUS_SUCCESS',
+      data: [
+        {
+          id: '7',
+          user_id: '5',
+          username: 'reseller1',
+          action: 'create_line',
+          details: 'Created line 125',
+          ip_address: '198.51.100.7',
+          timestamp: '1734048000',
+        },
+      ],
+    },
+  },
+  {
+    query: 'action=stream_errors&stream_id=456',
+    example: {
+      status: 'STATUS_SUCCESS',
+      data: [
+        {
+          stream_id: '456',
+          stream_name: 'CNN HD',
+          error_type: 'source_offline',
+          error_message: 'Connection refused to source',
+          timestamp: '1734048000',
+          duration: '120',
+        },
+      ],
+    },
+  },
+  {
+    query: 'action=watch_output&stream_id=456',
+    example: {
+      status: 'STATUS_SUCCESS',
+      data: {
+        stream_id: '456',
+        bitrate: '4500 kbps',
+        resolution: '1920x1080',
+        fps: '30',
+        codec: 'H.264',
+        audio_codec: 'AAC',
+        buffer_health: 'good',
+      },
+    },
+  },
+  // No response example in the seed (documented choice).
+  {
+    query: 'action=system_logs&limit=50',
+    example: {
+      status: 'STATUS_SUCCESS',
+      data: [{ id: '12', level: 'warning', action: 'disk', details: 'Disk 90% full', timestamp: '1734048000' }],
+    },
+  },
+  {
+    query: 'action=login_logs&success=0',
+    example: {
+      status: 'STATUS_SUCCESS',
+      data: [{ username: 'admin', ip_address: '203.0.113.45', success: '0', failure_reason: 'Invalid password', timestamp: '1734048000' }],
+    },
+  },
+  // No response example in the seed (documented choice).
+  {
+    query: 'action=restream_logs',
+    example: {
+      status: 'STATUS_SUCCESS',
+      data: [
+        {
+          id: '15',
+          user_id: '5',
+          username: 'reseller1',
+          stream_id: '456',
+          stream_name: 'CNN HD',
+          ip_address: '198.51.100.9',
+          action: 'restream_start',
+          timestamp: '1734048000',
+        },
+      ],
+    },
+  },
+  {
+    query: 'action=mag_events&mag_id=202',
+    example: {
+      status: 'STATUS_SUCCESS',
+      data: [
+        {
+          mag_id: '202',
+          mac: '00:1A:79:XX:XX:XX',
+          event_type: 'channel_change',
+          details: 'Changed to channel CNN HD',
+          ip_address: '203.0.113.45',
+          timestamp: '1734048000',
+        },
+      ],
+    },
+  },
+];
+
+describe('xui-one: the seed examples over a real socket', () => {
+  let server: Awaited<ReturnType<typeof listen>>;
+  beforeAll(async () => {
+    server = await listen((request) => handler(request));
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  for (const { query, example } of EXAMPLES) {
+    it(`?${query}`, async () => {
+      const response = await fetch(`${server.base}/${CODE}/?api_key=${KEY}&${query}`);
+      expect(response.status).toBe(200);
+      const body = await response.json();
+      expect(shapeMismatches(body, example)).toEqual([]);
+      const rows = Array.isArray(body.data) ? body.data : [body.data];
+      expect(rows.length).toBeGreaterThan(0);
+      // Every value is a string, as the clients expect.
+      for (const row of rows) for (const value of Object.values(row)) expect(typeof value).toBe('string');
+      // The rows the seed's example describes are the ones answered.
+      const expected = (example as { data: unknown }).data;
+      const first = Array.isArray(expected) ? expected[0] : expected;
+      const { id: _id, ...withoutId } = first as Record<string, string>;
+      expect(rows[0]).toMatchObject(withoutId);
+    });
+  }
+
+  it('accepts a POST with a form body, like the panel', async () => {
+    const response = await fetch(`${server.base}/${CODE}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `api_key=${KEY}&action=mag_events&mag_id=202`,
+    });
+    expect((await response.json()).data).toHaveLength(1);
+  });
+});
+
+describe('xui-one paging and filters', () => {
+  it('defaults to limit 100 offset 0 and accepts start for offset', async () => {
+    expect((await admin('action=activity_logs')).body.data).toHaveLength(2);
+    expect((await admin('action=activity_logs&limit=1')).body.data.map((r: { action: string }) => r.action)).toEqual(['edit_line']);
+    expect((await admin('action=activity_logs&limit=1&offset=1')).body.data.map((r: { action: string }) => r.action)).toEqual([
+      'delete_line',
+    ]);
+    expect((await admin('action=activity_logs&limit=1&start=1')).body.data.map((r: { action: string }) => r.action)).toEqual([
+      'delete_line',
+    ]);
+    expect((await admin('action=activity_logs&offset=5')).body.data).toEqual([]);
+    expect((await admin('action=login_logs&success=1')).body.data.map((r: { success: string }) => r.success)).toEqual(['1']);
+    expect((await admin('action=login_logs')).body.data).toHaveLength(2);
+    expect((await admin('action=live_connections')).body.data).toHaveLength(2);
+    expect((await call(`api_key=${KEY}&action=activity_logs`, undefined, `/${CODE}`)).body.data).toHaveLength(2);
+  });
+
+  it('reads watch_output from the newest state of that stream', async () => {
+    await log.record({
+      type: 'xui.stream.output',
+      time: at(T + 5),
+      target: { type: 'stream', id: '457' },
+      data: { bitrate: '1 kbps' },
+      ...theirs,
+    });
+    expect((await admin('action=watch_output&stream_id=456')).body.data.buffer_health).toBe('good');
+    const missing = await admin('action=watch_output&stream_id=999');
+    expect(missing.status).toBe(404);
+    expect(missing.body).toEqual({ status: 'STATUS_FAILURE', error: 'No output has been recorded for stream 999.' });
+    expect((await admin('action=watch_output')).body).toEqual({ status: 'STATUS_FAILURE', error: 'stream_id is required.' });
+  });
+});
+
+describe('xui-one authorization matrix', () => {
+  const actions = EXAMPLES.map((e) => e.query);
+
+  it('answers anonymous and wrong keys with STATUS_FAILURE "Invalid API key." on every action', async () => {
+    for (const query of actions) {
+      for (const auth of ['', 'api_key=', 'api_key=WRONG', `api_key=${KEY.toLowerCase()}`, `api_key=${KEY}x`]) {
+        const r = await call(`${auth}&${query}`);
+        expect(r.status, `${auth} ${query}`).toBe(401);
+        expect(r.body).toEqual({ status: 'STATUS_FAILURE', error: 'Invalid API key.' });
+      }
+    }
+  });
+
+  it('shows a reseller only its own tenant on every action, while the admin sees all', async () => {
+    const everything = [
+      'action=activity_logs',
+      'action=credit_logs',
+      'action=client_logs',
+      'action=stream_errors',
+      'action=live_connections',
+    ];
+    for (const query of everything) {
+      const all = await admin(query);
+      const own = await reseller(query);
+      expect(all.body.data.length, query).toBe(2);
+      expect(own.body.data.length, query).toBe(1);
+    }
+    expect((await reseller('action=credit_logs&user_id=6')).body.data).toEqual([]);
+    expect((await reseller('action=stream_errors&stream_id=457')).body.data).toEqual([]);
+    expect((await reseller('action=client_logs&line_id=124')).body.data).toEqual([]);
+    await log.record({
+      type: 'xui.stream.output',
+      time: at(T + 5),
+      target: { type: 'stream', id: '457' },
+      data: { bitrate: '1 kbps' },
+      ...theirs,
+    });
+    expect((await reseller('action=watch_output&stream_id=457')).status).toBe(404);
+    for (const query of actions) expect((await reseller(query)).body.status, query).toBe('STATUS_SUCCESS');
+  });
+});
+
+describe('xui-one bad input', () => {
+  const hostile = [
+    ['action=activity_logs&limit=-1', 400],
+    ['action=activity_logs&limit=0', 400],
+    ['action=activity_logs&limit=abc', 400],
+    ['action=activity_logs&limit=1e3', 400],
+    ['action=activity_logs&limit=99999999999999999999', 400],
+    ['action=activity_logs&limit=1001', 400],
+    ['action=activity_logs&offset=-1', 400],
+    ['action=activity_logs&offset=100001', 400],
+    ['action=activity_logs&start=x', 400],
+    ["action=credit_logs&user_id=5' OR '1'='1", 400],
+    ['action=client_logs&line_id=%25', 400],
+    ['action=stream_errors&stream_id=%3Cb%3E', 400],
+    ['action=stream_errors&stream_id=_', 400],
+    ['action=mag_events&mag_id=<script>', 400],
+    ['action=user_logs&user_id=-1', 400],
+    ['action=login_logs&success=2', 400],
+    ['action=login_logs&success=true', 400],
+    ['action=nope', 400],
+    ['action=', 400],
+    ['', 400],
+    ['action=ACTIVITY_LOGS', 400],
+    ['action=__proto__', 400],
+    ['action=toString', 400],
+    [`action=activity_logs&details=${'x'.repeat(300)}`, 400],
+  ] as const;
+
+  it('answers every hostile request with a 4xx STATUS_FAILURE body', async () => {
+    for (const [query, status] of hostile) {
+      const r = await admin(query);
+      expect(r.status, query).toBe(status);
+      expect(r.body.status, query).toBe('STATUS_FAILURE');
+      expect(typeof r.body.error, query).toBe('string');
+      expect(Object.keys(r.body).sort()).toEqual(['error', 'status']);
+    }
+    expect((await admin('action=nope')).body.error).toBe('Invalid action.');
+    // Wildcard characters that pass the id pattern are compared literally, never as LIKE patterns.
+    for (const query of ['action=stream_errors&stream_id=4_6', 'action=mag_events&mag_id=20.']) {
+      expect((await admin(query)).body, query).toEqual({ status: 'STATUS_SUCCESS', data: [] });
+    }
+  });
+
+  it('answers wrong paths, methods and oversized bodies in the same envelope', async () => {
+    const put = await handler(new Request(`http://x/${CODE}/?api_key=${KEY}&action=activity_logs`, { method: 'PUT' }));
+    expect(put.status).toBe(405);
+    expect(await put.json()).toMatchObject({ status: 'STATUS_FAILURE' });
+    const deeper = await call(`api_key=${KEY}&action=activity_logs`, undefined, `/${CODE}/index.php`);
+    expect(deeper).toMatchObject({ status: 404, body: { status: 'STATUS_FAILURE' } });
+    const big = await handler(
+      new Request(`http://x/${CODE}/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `api_key=${KEY}&action=activity_logs&pad=${'x'.repeat(100_000)}`,
+      }),
+    );
+    expect(big.status).toBe(413);
+    expect(await big.json()).toMatchObject({ status: 'STATUS_FAILURE' });
+    const json = await handler(
+      new Request(`http://x/${CODE}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"api_key":' }),
+    );
+    expect(json.status).toBe(400);
+    expect(await json.json()).toMatchObject({ status: 'STATUS_FAILURE' });
+    const other = await handler(new Request(`http://x/WRONGCODE/?api_key=${KEY}&action=activity_logs`));
+    expect(other.status).toBe(404);
+  });
+});
