@@ -7,6 +7,13 @@ import type { EventInput, StorageAdapter, StoreSchema } from '@eventlog/core';
 /** Where a store or raw table lives; plain JSON so a child process can reopen it. */
 export type Location = Record<string, string>;
 
+/** A required entry of a {@link Location}. */
+export function locate(location: Location, key: string): string {
+  const value = location[key];
+  if (value === undefined) throw new Error(`location ${JSON.stringify(location)} has no "${key}"`);
+  return value;
+}
+
 /** Facts every engine module receives. */
 export interface EngineContext {
   /** A private temporary directory of this run (removed at the end). */
@@ -120,4 +127,6 @@ export interface EngineModule {
   exportRaw(location: Location, schema: StoreSchema, write: Write): Promise<number>;
   /** Checks that the eventlog and raw tables have the same columns and indexes; returns the differences. */
   compareSchemas(store: Location, raw: Location): Promise<string[]>;
+  /** Removes whatever the run left behind on a server (e.g. its schema), even after a failure. */
+  cleanup?(context: EngineContext): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEventLog, type EventLog } from '@eventlog/core';
-import type { EngineContext, EngineModule } from './engine.js';
+import type { EngineContext, EngineModule, RawHandle } from './engine.js';
 import { ENGINES, loadEngine } from './engines/index.js';
 import { createGenerator, DEFAULT_SEED, NOW } from './generate.js';
 import { now } from './measure.js';
@@ -115,11 +115,13 @@ async function runEngine(
     const log: EventLog = createEventLog({ store: handle.store, presets: BENCH_PRESETS, clock: () => NOW });
     return { log, location: handle.location, drop: () => handle.drop() };
   };
-  const main = await newLog('main');
-  await main.log.ready();
-  const schema = main.log.registry.storeSchema;
-  const raw = await engine.createRaw(context, 'main', schema);
+  let main: Awaited<ReturnType<typeof newLog>> | undefined;
+  let raw: RawHandle | undefined;
   try {
+    main = await newLog('main');
+    await main.log.ready();
+    const schema = main.log.registry.storeSchema;
+    raw = await engine.createRaw(context, 'main', schema);
     for (const p of await engine.compareSchemas(main.location, raw.location)) problems.push(`${engine.name}: schema: ${p}`);
     const bench: BenchContext = {
       engine,
@@ -155,10 +157,13 @@ async function runEngine(
     if (w.has('export')) await exportWorkload(bench);
     if (w.has('prune')) await pruneWorkload(bench);
   } finally {
-    await main.log.close();
-    await raw.close();
-    await main.drop();
-    await raw.drop();
+    const quietly = (what: string, p: Promise<unknown> | undefined) =>
+      p?.catch((error: unknown) => say(`cleanup (${what}) failed: ${error instanceof Error ? error.message : String(error)}`));
+    await quietly('close log', main?.log.close());
+    await quietly('close raw', raw?.close());
+    await quietly('drop store', main?.drop());
+    await quietly('drop raw', raw?.drop());
+    await quietly('engine', engine.cleanup?.(context));
   }
 }
 

@@ -3,6 +3,7 @@ import type { EngineModule } from '../engine.js';
 /** Engine modules by name, loaded on demand so that an engine's driver is only imported when used. */
 export const ENGINES: Record<string, () => Promise<EngineModule>> = {
   sqlite: async () => (await import('./sqlite.js')).sqliteEngine,
+  postgres: async () => (await import('./postgres.js')).postgresEngine,
 };
 
 /** Loads an engine module by name. */

@@ -3,7 +3,16 @@ import { join } from 'node:path';
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import type { EventInput, StoreColumn, StoreSchema } from '@eventlog/core';
 import Database from 'better-sqlite3';
-import type { EngineContext, EngineModule, Location, RawGroup, RawHandle, StoreHandle, Write } from '../engine.js';
+import {
+  type EngineContext,
+  type EngineModule,
+  type Location,
+  locate,
+  type RawGroup,
+  type RawHandle,
+  type StoreHandle,
+  type Write,
+} from '../engine.js';
 import { createCsvWriter, createRowMapper, insertColumns } from '../raw-common.js';
 
 // SQLite: eventlog's store on a file database, and raw better-sqlite3 on a second file with the
@@ -197,7 +206,7 @@ export const sqliteEngine: EngineModule = {
     };
   },
   async openStore(location: Location) {
-    return createSqliteStore({ filename: location.file as string });
+    return createSqliteStore({ filename: locate(location, 'file') });
   },
   async createRaw(context: EngineContext, slot: string, schema: StoreSchema) {
     const file = join(context.tmpDir, `${slot}-raw.db`);
@@ -206,7 +215,7 @@ export const sqliteEngine: EngineModule = {
     return createRaw(db, file, schema);
   },
   async exportRaw(location: Location, schema: StoreSchema, write: Write) {
-    const db = open(location.file as string);
+    const db = open(locate(location, 'file'));
     try {
       const csv = createCsvWriter(schema);
       await write(csv.header);
@@ -228,8 +237,8 @@ export const sqliteEngine: EngineModule = {
     }
   },
   async compareSchemas(store: Location, raw: Location) {
-    const a = describe(store.file as string, STORE_TABLE);
-    const b = describe(raw.file as string, RAW_TABLE);
+    const a = describe(locate(store, 'file'), STORE_TABLE);
+    const b = describe(locate(raw, 'file'), RAW_TABLE);
     const problems: string[] = [];
     if (a.columns.join('|') !== b.columns.join('|'))
       problems.push(`columns differ:\n  eventlog ${a.columns.join(', ')}\n  raw      ${b.columns.join(', ')}`);
