@@ -65,6 +65,21 @@ export {
   staticTokens,
 } from './profiles/new-api.js';
 export {
+  PROXY_AUDIT_TYPE,
+  PROXY_REQUEST_TYPE,
+  type ProxyHook,
+  type ProxyHookContext,
+  type ProxyLogsOptions,
+  type ProxyRequestInput,
+  type ProxyUser,
+  type ProxyUserEntry,
+  proxyLogs,
+  proxyLogsPreset,
+  proxyRequestDataSchema,
+  proxyRequestEvent,
+  proxyUsers,
+} from './profiles/proxy-logs.js';
+export {
   UNIFI_LOG_PERMISSION,
   UNIFI_TOPICS,
   type UnifiAccessCaller,

@@ -97,3 +97,9 @@ export function startOfZonedDay(ms: number, timeZone: string): number {
   const p = zonedParts(ms, timeZone);
   return zonedToEpoch({ year: p.year, month: p.month, day: p.day }, timeZone);
 }
+
+/** Epoch ms of the start of the local hour holding `ms` (zones with half-hour offsets included). @internal */
+export function startOfZonedHour(ms: number, timeZone: string): number {
+  const p = zonedParts(ms, timeZone);
+  return ms - (((ms % 1000) + 1000) % 1000) - p.minute * 60_000 - p.second * 1000;
+}
