@@ -1,7 +1,15 @@
 import { HttpError } from './errors.js';
 import { parseQuery } from './params.js';
 
-/** Default largest request body, in bytes (1 MiB). */
+/**
+ * Default largest request body, in bytes (1 MiB).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_BODY_BYTES } from '@eventlog/http';
+ * DEFAULT_MAX_BODY_BYTES; // 1048576
+ * ```
+ */
 export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
 
 /**

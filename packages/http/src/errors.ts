@@ -1,6 +1,14 @@
 import { type ErrorCode, isEventLogError, type ValidationIssue } from '@eventlog/core';
 
-/** Error codes that only the HTTP layer raises (core codes come from `@eventlog/core`). */
+/**
+ * Error codes that only the HTTP layer raises (core codes come from `@eventlog/core`).
+ *
+ * @example
+ * ```ts
+ * import { HTTP_ERROR_CODES } from '@eventlog/http';
+ * HTTP_ERROR_CODES.includes('UNAUTHORIZED'); // true
+ * ```
+ */
 export const HTTP_ERROR_CODES = [
   'BAD_REQUEST',
   'UNAUTHORIZED',

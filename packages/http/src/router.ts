@@ -1,4 +1,12 @@
-/** HTTP methods a route can serve (HEAD is served by GET routes, OPTIONS by the handler). */
+/**
+ * HTTP methods a route can serve (HEAD is served by GET routes, OPTIONS by the handler).
+ *
+ * @example
+ * ```ts
+ * import { METHODS } from '@eventlog/http';
+ * METHODS.includes('DELETE'); // true
+ * ```
+ */
 export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 /** One of {@link METHODS}. */

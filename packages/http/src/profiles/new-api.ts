@@ -5,7 +5,15 @@ import { HttpError } from '../errors.js';
 import { queryInt, queryString } from '../params.js';
 import { defineProfile, defineRoute, json, type Profile, type RequestContext } from '../profile.js';
 
-/** The kinds of new-api log rows. */
+/**
+ * The kinds of new-api log rows; each is recorded as the event type `newapi.<kind>`.
+ *
+ * @example
+ * ```ts
+ * import { NEW_API_KINDS } from '@eventlog/http';
+ * NEW_API_KINDS.includes('consume'); // true
+ * ```
+ */
 export const NEW_API_KINDS = ['topup', 'consume', 'manage', 'system', 'error', 'refund', 'login'] as const;
 
 /** One of {@link NEW_API_KINDS}. */

@@ -18,7 +18,15 @@ const outputSchema = z
   })
   .catchall(z.union([z.string(), z.number(), z.boolean()]));
 
-/** Event type names of the XUI.ONE preset, by log kind. */
+/**
+ * Event type names of the XUI.ONE preset, by log kind.
+ *
+ * @example
+ * ```ts
+ * import { XUI_ONE_TYPES } from '@eventlog/http';
+ * XUI_ONE_TYPES.connectionOpen; // 'xui.connection.open'
+ * ```
+ */
 export const XUI_ONE_TYPES = {
   activity: 'xui.activity',
   connectionOpen: 'xui.connection.open',
