@@ -40,6 +40,11 @@ export interface SqlDialect {
   withMigrationLock<T>(db: AnyKysely, key: string, fn: (db: AnyKysely) => Promise<T>): Promise<T>;
   /** A named lock; the default is a lease row in the locks table. */
   tryLock?(db: AnyKysely, key: string, ttlMs: number): Promise<ReleaseLock | null>;
+  /**
+   * Largest statement the generic multi-row INSERT may send, in bytes (MySQL's
+   * `max_allowed_packet`); unlimited when absent.
+   */
+  readonly maxStatementBytes?: number;
   /** Replaces the generic multi-row INSERT when an engine has a faster path. */
   insert?(rows: readonly Record<string, unknown>[], columns: readonly string[]): Promise<number[]>;
   /** Whether a driver error is transient. */

@@ -67,8 +67,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     if (rows.length === 0) return [];
     if (dialect.insert) return dialect.insert(rows, columns);
     const perStatement = Math.max(1, Math.floor(dialect.capabilities.maxParameters / Math.max(1, columns.length)));
-    const chunks: EventRow[][] = [];
-    for (let i = 0; i < rows.length; i += perStatement) chunks.push(rows.slice(i, i + perStatement) as EventRow[]);
+    const chunks = chunkRows(rows, perStatement, dialect.maxStatementBytes);
     const run = async (executor: AnyKysely) => {
       const ids: number[] = [];
       for (const chunk of chunks) {
@@ -245,6 +244,32 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     },
   };
   return store;
+}
+
+/** Splits rows into statements under the parameter limit and, when the engine has one, a size limit. */
+function chunkRows(rows: readonly EventRow[], perStatement: number, maxBytes: number | undefined): EventRow[][] {
+  if (maxBytes === undefined) {
+    const chunks: EventRow[][] = [];
+    for (let i = 0; i < rows.length; i += perStatement) chunks.push(rows.slice(i, i + perStatement));
+    return chunks;
+  }
+  const chunks: EventRow[][] = [];
+  let chunk: EventRow[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    // An upper bound of the row's share of the statement: 3 UTF-8 bytes per UTF-16 unit, doubled for escapes.
+    let size = 0;
+    for (const value of Object.values(row)) size += typeof value === 'string' ? value.length * 6 + 4 : 24;
+    if (chunk.length > 0 && (chunk.length >= perStatement || bytes + size > maxBytes)) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(row);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
 }
 
 function pick(row: EventRow, columns: readonly string[]): Record<string, unknown> {
