@@ -1,0 +1,3 @@
+export type { KyselyStore } from '../kysely/kysely-store.js';
+export type { MysqlSettings } from './mysql-dialect.js';
+export { createMysqlStore, type MysqlPool, type MysqlStoreOptions } from './mysql-store.js';
