@@ -1,4 +1,6 @@
-import type { ActorInput, EventInput, EventLog, StoredEvent, TargetInput } from '@eventlog/core';
+import type { ActorInput, EventInput, StoredEvent, TargetInput } from '@eventlog/core';
+import type { AnyEventLog } from '@eventlog/http';
+import { PROXY_AUDIT_TYPE } from '@eventlog/http';
 import type { Request, Response } from 'express';
 import { getRequestContext } from './context.js';
 import { defaultUser, resolveUser } from './request-logger.js';
@@ -26,7 +28,7 @@ export interface AuditEntry {
 /** Options of {@link createAudit} and the third argument of {@link audit}. */
 export interface AuditOptions {
   /** The log to record into. @default the log of the `requestLogger` that saw the request */
-  log?: EventLog;
+  log?: AnyEventLog;
   /** Event type of audit entries. @default 'proxy.audit' (what the `proxyLogs()` profile's audit log lists) */
   type?: string;
   /** Who is acting. @default the `requestLogger`'s `user` option, else `req.user` / `res.locals.user` / `req.auth.sub` */
@@ -109,7 +111,7 @@ export async function audit(req: Request, entry: AuditEntry, options: AuditOptio
           ? entry.target
           : { id: String(entry.target), name: String(entry.target) };
     const event: EventInput = {
-      type: entry.type ?? options.type ?? 'proxy.audit',
+      type: entry.type ?? options.type ?? PROXY_AUDIT_TYPE,
       category: 'audit',
       action: entry.action,
       outcome: entry.outcome ?? 'success',

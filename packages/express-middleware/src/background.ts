@@ -1,11 +1,12 @@
-import type { EventInput, EventLog } from '@eventlog/core';
+import type { EventInput } from '@eventlog/core';
+import type { AnyEventLog } from '@eventlog/http';
 
 /**
  * Returns a function that records events without being awaited: failures are emitted as the log's
  * `error` event, and once `maxPending` records are waiting for the store, further events are dropped
  * and reported in one `error` per episode instead of piling up in memory. @internal
  */
-export function recordInBackground(log: EventLog, maxPending: number, what: string): (event: EventInput) => void {
+export function recordInBackground(log: AnyEventLog, maxPending: number, what: string): (event: EventInput) => void {
   let pending = 0;
   let dropped = 0;
   return (event) => {

@@ -1,8 +1,9 @@
-import type { ActorInput, EventLog } from '@eventlog/core';
+import type { ActorInput } from '@eventlog/core';
+import type { AnyEventLog } from '@eventlog/http';
 
 /** What {@link requestLogger} leaves on a request for {@link audit}. @internal */
 export interface RequestContext {
-  log: EventLog;
+  log: AnyEventLog;
   user: () => ActorInput | null;
 }
 

@@ -1,24 +1,22 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
-import { createEventLog, type EventLog, type StorageAdapter } from '@eventlog/core';
-import { defineProfile, json, native } from '@eventlog/http';
+import { createEventLog, type StorageAdapter } from '@eventlog/core';
+import { type AnyEventLog, defineProfile, json, native, proxyLogs, proxyLogsPreset, proxyUsers } from '@eventlog/http';
 import Database from 'better-sqlite3';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { audit, createAudit, eventlogRouter, requestLogger } from './index.js';
 
-const accessPreset = {
-  dimensions: [{ name: 'method' }, { name: 'destination' }, { name: 'status' }],
-  metrics: [{ name: 'bytes' }],
-};
+// The proxy preset (what requestLogger records) plus any other type the tests record.
+const accessPreset = { presets: [proxyLogsPreset], allowUnknownTypes: true } as const;
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-function newLog(store: StorageAdapter = createSqliteStore()): EventLog {
+function newLog(store: StorageAdapter = createSqliteStore()): AnyEventLog {
   const log = createEventLog({ store, ...accessPreset });
   cleanup.push(() => log.close());
   return log;
@@ -239,14 +237,21 @@ describe('requestLogger', () => {
     });
     const [user, fail, missing, home] = events;
     expect(user).toMatchObject({
-      category: 'access',
+      category: 'proxy',
       action: 'GET',
-      outcome: 'success',
+      outcome: 'ALLOWED',
+      severity: 'info',
       ip: '127.0.0.1',
       userAgent: 'test-agent/1.0',
       actor: { id: '7', name: 'name-7', type: 'user' },
-      target: { type: 'route', id: '/api/users/:id' },
-      dimensions: { method: 'GET', status: '200 OK' },
+      dimensions: {
+        method: 'GET',
+        host: '127.0.0.1',
+        path: '/api/users/:id',
+        status_code: 200,
+        status_text: '200 OK',
+        destination_is_ip: 1,
+      },
       metrics: { bytes: Buffer.byteLength(okBody) },
       data: {
         url: '/api/users/42?token=%5BREDACTED%5D&page=2',
@@ -257,10 +262,58 @@ describe('requestLogger', () => {
     expect(String(user!.dimensions.destination)).toMatch(/^127\.0\.0\.1:\d+\/api\/users\/:id$/);
     expect(user!.durationMs).toBeGreaterThanOrEqual(0);
     expect(user!.durationMs).toBeLessThan(5000);
-    expect(fail).toMatchObject({ outcome: 'blocked', dimensions: { status: '403 Forbidden' }, target: { id: '/api/fail' } });
-    expect(missing).toMatchObject({ outcome: 'failure', dimensions: { status: '404 Not Found' }, target: { id: '/nowhere/5' } });
+    expect(fail).toMatchObject({
+      outcome: 'BLOCKED',
+      severity: 'warning',
+      dimensions: { status_code: 403, status_text: '403 Forbidden', path: '/api/fail' },
+    });
+    expect(missing).toMatchObject({
+      outcome: 'ALLOWED',
+      dimensions: { status_code: 404, status_text: '404 Not Found', path: '/nowhere/5' },
+    });
     expect(missing!.actor.id).toBeNull();
-    expect(home).toMatchObject({ target: { id: '/' }, metrics: { bytes: 4 } });
+    expect(home).toMatchObject({ dimensions: { path: '/' }, metrics: { bytes: 4 } });
+  });
+
+  it('feeds the proxy profile: two lines give an Express app a working access-log API', async () => {
+    const log = newLog();
+    const app = express();
+    app.use(requestLogger({ log }));
+    app.use(eventlogRouter({ log, profiles: [proxyLogs({ authenticate: proxyUsers([{ username: 'admin', password: 'pw' }]) })] }));
+    app.get('/files/report.pdf', (_req, res) => {
+      res.send('%PDF');
+    });
+    app.get('/admin', (_req, res) => {
+      res.status(403).send('forbidden');
+    });
+    const base = await listen(app);
+    for (let i = 0; i < 3; i++) await (await fetch(`${base}/files/report.pdf`, { headers: { 'user-agent': 'curl/8.5.0' } })).text();
+    await (await fetch(`${base}/admin`)).text();
+    await until(async () => {
+      await log.flush();
+      return (await log.count({ type: 'proxy.request' })) >= 4 ? true : undefined;
+    });
+    const auth = { Authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` };
+    const logs = await (await fetch(`${base}/api/logs?limit=10&sort=timestamp&order=asc`, { headers: auth })).json();
+    expect(logs).toMatchObject({ status: 'success', limit: 10, offset: 0 });
+    expect(logs.data[0]).toMatchObject({
+      id: expect.any(Number),
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/),
+      client_ip: '127.0.0.1',
+      method: 'GET',
+      destination: expect.stringMatching(/^127\.0\.0\.1:\d+\/files\/report\.pdf$/),
+      status: '200 OK',
+      bytes: 4,
+    });
+    const stats = await (await fetch(`${base}/api/logs/stats`, { headers: auth })).json();
+    expect(stats.data).toMatchObject({ total_count: expect.any(Number), blocked_count: 1 });
+    expect(stats.data.total_count).toBeGreaterThanOrEqual(4);
+    const timeline = await (await fetch(`${base}/api/logs/timeline?hours=24`, { headers: auth })).json();
+    const totals = timeline.data.reduce((sum: number, point: { total: number }) => sum + point.total, 0);
+    expect(totals).toBeGreaterThanOrEqual(4);
+    expect(timeline.data.reduce((sum: number, point: { blocked: number }) => sum + point.blocked, 0)).toBe(1);
+    const extensions = await (await fetch(`${base}/api/analytics/file-extensions`, { headers: auth })).json();
+    expect(JSON.stringify(extensions.data)).toContain('pdf');
   });
 
   it('skips paths, samples (keeping errors) and honours skip()', async () => {
@@ -295,8 +348,8 @@ describe('requestLogger', () => {
     await new Promise((r) => setTimeout(r, 50));
     await log.flush();
     const page = await log.query({ pageSize: 10 });
-    expect(page.items.map((e) => e.target.id)).toEqual(['/boom']);
-    expect(page.items[0]).toMatchObject({ severity: 'error', dimensions: { status: '500 Internal Server Error' } });
+    expect(page.items.map((e) => e.dimensions.path)).toEqual(['/boom']);
+    expect(page.items[0]).toMatchObject({ severity: 'error', dimensions: { status_code: 500, status_text: '500 Internal Server Error' } });
   });
 
   it('records a client that went away as 499 with the bytes sent so far', async () => {
@@ -316,7 +369,7 @@ describe('requestLogger', () => {
       await log.flush();
       return (await log.query({ pageSize: 1 })).items[0];
     });
-    expect(event).toMatchObject({ dimensions: { status: '499 Client Closed Request' }, metrics: { bytes: 11 } });
+    expect(event).toMatchObject({ dimensions: { status_code: 499, status_text: '499 Client Closed Request' }, metrics: { bytes: 11 } });
   });
 
   it('never breaks or delays the host when the store fails or stalls', async () => {

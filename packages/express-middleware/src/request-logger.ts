@@ -1,5 +1,7 @@
 import { STATUS_CODES } from 'node:http';
-import type { ActorInput, EventInput, EventLog } from '@eventlog/core';
+import type { ActorInput, EventInput } from '@eventlog/core';
+import type { AnyEventLog } from '@eventlog/http';
+import { PROXY_REQUEST_TYPE, proxyRequestEvent } from '@eventlog/http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { recordInBackground } from './background.js';
 import { setRequestContext } from './context.js';
@@ -69,7 +71,7 @@ export interface RequestRecord {
 /** Options of {@link requestLogger}. */
 export interface RequestLoggerOptions {
   /** The log that stores the request events. */
-  log: EventLog;
+  log: AnyEventLog;
   /** Event type of the request events. @default 'proxy.request' (what the `proxyLogs()` profile serves) */
   type?: string;
   /** Paths not to record: a string matches that path and everything below it, a RegExp tests the path. @default [] */
@@ -109,8 +111,11 @@ export interface RequestLoggerOptions {
 }
 
 /**
- * The event {@link requestLogger} stores by default for a request: the shape the `proxyLogs()`
- * profile lists, counts and charts (method, destination, status text, bytes, client IP).
+ * The event {@link requestLogger} stores by default for a request: a `proxy.request` event built by
+ * the `proxyLogs()` profile's own `proxyRequestEvent`, so the proxy API's logs, stats, timeline and
+ * analytics serve it unchanged. The destination is `host` + route pattern (e.g.
+ * `app.local:3000/api/users/:id`); the user becomes the actor, the redacted URL, the route and the
+ * kept headers go into `data`.
  *
  * @example
  * ```ts
@@ -122,31 +127,27 @@ export interface RequestLoggerOptions {
  * });
  * ```
  */
-export function toRequestEvent(record: RequestRecord, type = 'proxy.request'): EventInput {
+export function toRequestEvent(record: RequestRecord, type: string = PROXY_REQUEST_TYPE): EventInput {
   const statusText = record.aborted ? 'Client Closed Request' : (STATUS_CODES[record.status] ?? '');
-  const blocked = record.status === 403;
-  return {
-    type,
+  const event: EventInput = proxyRequestEvent({
     time: record.startedAt,
-    category: 'access',
-    action: record.method,
-    outcome: blocked ? 'blocked' : record.status >= 400 ? 'failure' : 'success',
-    severity: record.status >= 500 ? 'error' : record.status >= 400 ? 'warning' : 'info',
-    message: `${record.method} ${record.url} ${record.status}`,
-    ...(record.user ? { actor: { type: 'user', ...record.user } } : {}),
-    target: { type: 'route', id: record.path },
-    tenantId: record.tenantId,
-    ip: record.ip,
+    clientIp: record.ip,
+    method: record.method,
+    destination: `${record.host ?? 'localhost'}${record.path}`,
+    path: record.path,
+    status: statusText ? `${record.status} ${statusText}` : String(record.status),
+    bytes: record.bytes,
+    durationMs: Math.round(record.durationMs * 1000) / 1000,
     userAgent: record.userAgent,
-    durationMs: record.durationMs,
-    dimensions: {
-      method: record.method,
-      destination: record.host ? `${record.host}${record.path}` : record.path,
-      status: statusText ? `${record.status} ${statusText}` : String(record.status),
-    },
-    metrics: { bytes: record.bytes },
+    tenantId: record.tenantId,
+  });
+  return {
+    ...event,
+    type,
+    severity: record.status >= 500 ? 'error' : record.status >= 400 ? 'warning' : 'info',
+    ...(record.user ? { actor: { type: 'user', ...record.user } } : {}),
     data: {
-      url: record.url,
+      url: record.url.length > 4096 ? record.url.slice(0, 4096) : record.url,
       ...(record.route ? { route: record.route } : {}),
       ...(Object.keys(record.headers).length ? { headers: record.headers } : {}),
     },
@@ -178,7 +179,7 @@ export function toRequestEvent(record: RequestRecord, type = 'proxy.request'): E
 export function requestLogger(options: RequestLoggerOptions): RequestHandler {
   const { log } = options;
   if (!log) throw new TypeError('requestLogger needs a log, e.g. requestLogger({ log }).');
-  const type = options.type ?? 'proxy.request';
+  const type = options.type ?? PROXY_REQUEST_TYPE;
   const sample = options.sample ?? 1;
   if (!(sample >= 0 && sample <= 1)) throw new TypeError('requestLogger: sample must be a number from 0 to 1.');
   const keepErrors = options.keepErrors !== false;

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { EventLog } from '@eventlog/core';
+import type { AnyEventLog } from '@eventlog/http';
+
 import { createHandler, createRouter, type Handler, type HandlerOptions, type Profile } from '@eventlog/http';
 import { toRequest, writeResponse } from '@eventlog/http/node';
 import type { Request as ExpressRequest, Response as ExpressResponse, NextFunction, RequestHandler } from 'express';
@@ -7,7 +8,7 @@ import type { Request as ExpressRequest, Response as ExpressResponse, NextFuncti
 /** Options of {@link eventlogRouter}. */
 export interface EventlogRouterOptions {
   /** The event log to serve. */
-  log: EventLog;
+  log: AnyEventLog;
   /** The APIs to serve, e.g. `[newApi({ … }), native({ … })]`; routes are tried profile by profile. */
   profiles: readonly Profile[];
   /**
