@@ -12,6 +12,10 @@ let log: EventLog;
 let server: Server;
 let base: string;
 let pulled = 0;
+let aborted: Promise<void>;
+let started: Promise<void>;
+let markStarted: () => void;
+let markAborted: () => void;
 let cancelled: Promise<void>;
 let markCancelled: () => void;
 
@@ -23,6 +27,18 @@ const profile = defineProfile({
       path: '/echo',
       body: z.object({ text: z.string() }),
       run: ({ body }) => json({ text: body.text }, 201, { 'set-cookie': 'a=1' }),
+    },
+    {
+      method: 'GET',
+      path: '/wait',
+      run: ({ signal }) =>
+        new Promise<Response>((resolve) => {
+          markStarted();
+          signal.addEventListener('abort', () => {
+            markAborted();
+            resolve(json({ late: true }));
+          });
+        }),
     },
     {
       method: 'GET',
@@ -55,6 +71,12 @@ beforeEach(async () => {
   cancelled = new Promise((resolve) => {
     markCancelled = resolve;
   });
+  aborted = new Promise((resolve) => {
+    markAborted = resolve;
+  });
+  started = new Promise((resolve) => {
+    markStarted = resolve;
+  });
   log = createEventLog({ store: createSqliteStore() });
   server = createServer(toNodeHandler(createHandler({ log, profiles: [profile] })));
   server.listen(0, '127.0.0.1');
@@ -80,6 +102,22 @@ describe('toNodeHandler', () => {
     expect(await response.json()).toEqual({ text: 'hé' });
     const missing = await fetch(`${base}/nope`);
     expect(missing.status).toBe(404);
+  });
+
+  it('aborts the request signal when the client disconnects before the answer', async () => {
+    const req = httpRequest(`${base}/wait`);
+    req.on('error', () => undefined);
+    req.end();
+    await started;
+    req.destroy();
+    await aborted;
+  });
+
+  it('answers HEAD without a body and cancels the GET body', async () => {
+    const head = await fetch(`${base}/big`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    await cancelled;
   });
 
   it('refuses an oversized streamed body with 413', async () => {

@@ -358,6 +358,12 @@ describe('new-api wire tolerance (WIRE-NOTES)', () => {
     expect(r.body.data).toEqual({ quota: 2000, rpm: 6, tpm: 5 * 150 + 30 });
   });
 
+  it('masks ip addresses when asked to', async () => {
+    const masked = createHandler({ log, profiles: [newApi({ authenticate, maskIp: true })] });
+    const r = await (await masked(new Request('http://test/api/log/?model_name=gpt-3.5', { headers: headers('admin-token', 100) }))).json();
+    expect(r.data.items[0].ip).toBe('192.168.1.0');
+  });
+
   it('answers a missing target_timestamp the product’s way', async () => {
     const r = await admin('/api/log/', 'DELETE');
     expect(r.status).toBe(200);

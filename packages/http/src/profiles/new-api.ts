@@ -1,4 +1,12 @@
-import { defineEventType, definePreset, type EventInput, type EventLogReader, type FilterInput, type StoredEvent } from '@eventlog/core';
+import {
+  defineEventType,
+  definePreset,
+  type EventInput,
+  type EventLogReader,
+  type FilterInput,
+  maskIp,
+  type StoredEvent,
+} from '@eventlog/core';
 import { z } from 'zod';
 import { bearerToken, findBySecret } from '../auth.js';
 import { HttpError } from '../errors.js';
@@ -210,6 +218,8 @@ export interface NewApiOptions {
   listLimit?: number;
   /** Keys of `other` removed from `self` and token answers. @default ['admin_info'] */
   adminOnlyOtherKeys?: readonly string[];
+  /** Mask `ip` in every answer (GDPR mode; the log's own `maskIp` option masks everywhere). @default false */
+  maskIp?: boolean;
 }
 
 /** The largest Unix-seconds timestamp accepted (year 9999). */
@@ -341,7 +351,7 @@ export function newApi(options: NewApiOptions): Profile {
       is_stream: (event.data as { is_stream?: unknown } | undefined)?.is_stream === true,
       token_id: num(event.dimensions.token_id),
       group: str(event.dimensions.group),
-      ip: event.ip ?? '',
+      ip: (options.maskIp ? maskIp(event.ip) : event.ip) ?? '',
       other: otherString(event, admin),
     };
     if (admin) {

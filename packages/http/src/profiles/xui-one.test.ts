@@ -409,6 +409,12 @@ describe('xui-one paging and filters', () => {
     expect((await call(`api_key=${KEY}&action=activity_logs`, undefined, `/${CODE}`)).body.data).toHaveLength(2);
   });
 
+  it('masks ip addresses when asked to', async () => {
+    const masked = createHandler({ log, profiles: [xuiOne({ accessCode: CODE, authenticate, maskIp: true })] });
+    const r = await (await masked(new Request(`http://x/${CODE}/?api_key=${KEY}&action=live_connections`))).json();
+    expect(r.data.map((c: { ip_address: string }) => c.ip_address)).toEqual(['203.0.113.0', '']);
+  });
+
   it('reads watch_output from the newest state of that stream', async () => {
     await log.record({
       type: 'xui.stream.output',

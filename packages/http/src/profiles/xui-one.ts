@@ -1,4 +1,12 @@
-import { defineEventType, definePreset, type EventLogReader, type FilterInput, type Principal, type StoredEvent } from '@eventlog/core';
+import {
+  defineEventType,
+  definePreset,
+  type EventLogReader,
+  type FilterInput,
+  maskIp,
+  type Principal,
+  type StoredEvent,
+} from '@eventlog/core';
 import { z } from 'zod';
 import { findBySecret } from '../auth.js';
 import { HttpError } from '../errors.js';
@@ -111,6 +119,8 @@ export interface XuiOneOptions {
   maxLimit?: number;
   /** Largest `offset`. @default 100000 */
   maxOffset?: number;
+  /** Mask `ip_address` in every answer (GDPR mode; the log's own `maskIp` option masks everywhere). @default false */
+  maskIp?: boolean;
 }
 
 const ID = /^\d{1,20}$/;
@@ -359,9 +369,18 @@ export function xuiOne(options: XuiOneOptions): Profile {
     preset: xuiOnePreset,
     prefixes: [base],
     routes: [route],
-    success: (data) => json({ status: 'STATUS_SUCCESS', data }),
+    success: (data) => json({ status: 'STATUS_SUCCESS', data: options.maskIp ? maskRows(data) : data }),
     failure: (error) => json({ status: 'STATUS_FAILURE', error: error.message }, error.status),
   });
+}
+
+function maskRows(data: unknown): unknown {
+  const mask = (row: unknown) => {
+    if (!row || typeof row !== 'object' || !('ip_address' in row)) return row;
+    const ip = (row as { ip_address: string }).ip_address;
+    return { ...row, ip_address: ip ? (maskIp(ip) ?? '') : ip };
+  };
+  return Array.isArray(data) ? data.map(mask) : mask(data);
 }
 
 /**
