@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client';
 import type {
   AggregateQuery,
@@ -16,6 +18,7 @@ import type {
   StoreSchema,
 } from '@eventlog/core';
 import { type IdGenerator, processIdGenerator } from './ids.js';
+import { createRowEncoder } from './json-rows.js';
 import { qualified, quoteIdentifier, quoteNumber, quoteString } from './sql.js';
 import { afterSql, type ColumnInfo, whereSql } from './where.js';
 
@@ -106,7 +109,6 @@ const DISTRIBUTED_INSERT: ClickHouseSettings = { insert_distributed_sync: 1 };
 const SESSION_FIELDS = ['type', 'tenant_id', 'actor_id', 'target_type', 'target_id', 'started_at', 'event'] as const;
 const SESSION_NUMERIC: ColumnInfo = { numeric: new Set(['started_at']) };
 const TRANSIENT_CODES = new Set([
-  '159', // TIMEOUT_EXCEEDED
   '202', // TOO_MANY_SIMULTANEOUS_QUERIES
   '209', // SOCKET_TIMEOUT
   '210', // NETWORK_ERROR
@@ -129,6 +131,8 @@ const NETWORK_CODES = new Set([
 
 // Named locks of this process, shared by every store instance on the same tables.
 const LOCKS = new Map<string, { owner: symbol; expires: number }>();
+// Session closes in flight in this process, by table and session id.
+const CLOSING = new Map<string, Promise<SessionRow | null>>();
 
 /**
  * Creates a ClickHouse store on `@clickhouse/client`: a day-partitioned `MergeTree` ordered by
@@ -188,10 +192,14 @@ export function createClickhouseStore(options: ClickhouseStoreOptions = {}): Cli
   };
 
   let columns: string[] = [];
+  let encode: ReturnType<typeof createRowEncoder> | null = null;
   let info: ColumnInfo = { numeric: new Set(['id', 'time']), keyExpressions: { tenant_id: TENANT_KEY } };
   let database: Promise<string> | null = options.database ? Promise.resolve(options.database) : null;
   let closed = false;
-  const closing = new Map<string, Promise<SessionRow | null>>();
+  // Ids handed to a rows array, so a retry of the same array (the write buffer retries transient
+  // failures with the same array) re-sends an identical block: replicated tables drop it as a
+  // duplicate, and elsewhere the duplicate at least carries the same id.
+  const assignedTo = new WeakMap<readonly EventRow[], number[]>();
 
   const resolveDatabase = () => {
     database ??= select<{ db: string }>(client, 'SELECT currentDatabase() AS db').then(([row]) => {
@@ -211,6 +219,7 @@ export function createClickhouseStore(options: ClickhouseStoreOptions = {}): Cli
   const learnColumns = async () => {
     const described = await describe(client, names.events);
     columns = [...described.keys()];
+    encode = createRowEncoder(columns);
     info = {
       numeric: new Set(columns.filter((c) => /^(Nullable\()?(U?Int\d+|Float\d+|Decimal)/.test(described.get(c) ?? ''))),
       keyExpressions: { tenant_id: TENANT_KEY },
@@ -357,14 +366,19 @@ export function createClickhouseStore(options: ClickhouseStoreOptions = {}): Cli
     async insert(rows: readonly EventRow[]) {
       if (rows.length === 0) return [];
       await ensureColumns();
-      const assigned = ids.next(rows.length);
-      const values = rows.map((row, i) => {
-        const out: Record<string, unknown> = {};
-        for (const column of columns) out[column] = row[column] ?? null;
-        out.id = assigned[i];
-        return out;
+      let assigned = assignedTo.get(rows);
+      if (assigned?.length !== rows.length) {
+        assigned = ids.next(rows.length);
+        assignedTo.set(rows, assigned);
+      }
+      // Pre-encoded text through exec: the client's own JSON path stringifies one object per row.
+      const body = Readable.from([encode!(rows, assigned)], { objectMode: false });
+      const result = await client.exec({
+        query: `INSERT INTO ${tables.events} FORMAT JSONEachRow`,
+        values: body,
+        ...(cluster ? { clickhouse_settings: DISTRIBUTED_INSERT } : {}),
       });
-      await insertInto(tables.events, values);
+      await finished(result.stream.resume());
       return assigned;
     },
 
@@ -466,7 +480,8 @@ export function createClickhouseStore(options: ClickhouseStoreOptions = {}): Cli
     closeSession(sessionId: string) {
       // Two closes in this process never both see the session open; across processes they can
       // (there is no compare-and-set), and both then return it.
-      const previous = closing.get(sessionId) ?? Promise.resolve(null);
+      const key = `${tables.sessions}:${sessionId}`;
+      const previous = CLOSING.get(key) ?? Promise.resolve(null);
       const next = previous
         .catch(() => null)
         .then(async () => {
@@ -476,9 +491,9 @@ export function createClickhouseStore(options: ClickhouseStoreOptions = {}): Cli
           await insertInto(tables.sessions, [{ ...row, event: '', is_open: 0, version }]);
           return row;
         });
-      closing.set(sessionId, next);
+      CLOSING.set(key, next);
       const forget = () => {
-        if (closing.get(sessionId) === next) closing.delete(sessionId);
+        if (CLOSING.get(key) === next) CLOSING.delete(key);
       };
       next.then(forget, forget);
       return next;
