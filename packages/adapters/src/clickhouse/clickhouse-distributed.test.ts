@@ -182,6 +182,6 @@ if (!why) {
       const tenants = perShard.flatMap((m) => [...m.keys()]);
       expect(new Set(tenants).size).toBe(tenants.length);
       expect(perShard.reduce((sum, m) => sum + [...m.values()].reduce((a, b) => a + b, 0), 0)).toBe(await sharded.count());
-    });
+    }, 240_000);
   });
 }
