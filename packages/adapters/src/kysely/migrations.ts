@@ -121,7 +121,8 @@ export async function migrateSchema(db: AnyKysely, schema: StoreSchema, dialect:
     if (current && sameColumns(current, spec.columns)) continue;
     if (current) {
       // An index with the right name but wrong column order is worse than none (see CONVENTIONS): rebuild it.
-      const drop = db.schema.dropIndex(tables.schema ? `${tables.schema}.${indexName}` : indexName);
+      // dropIndex() takes a dotted name as one identifier: qualify it with withSchema().
+      const drop = (tables.schema ? db.withSchema(tables.schema) : db).schema.dropIndex(indexName);
       await (dialect.dropIndexNeedsTable ? drop.on(tables.events) : drop).execute();
     }
     await db.schema
