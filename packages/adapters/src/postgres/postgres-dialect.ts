@@ -48,6 +48,30 @@ function someCause(error: unknown, test: (e: object) => boolean, depth = 0): boo
   return someCause((error as { cause?: unknown }).cause, test, depth + 1);
 }
 
+// ---- dropped connections ------------------------------------------------------------------------
+
+const guarded = new WeakSet<object>();
+const ignore = () => undefined;
+
+/**
+ * Makes every client the pool hands out listen for 'error'. A checked-out client that loses its
+ * connection between queries (or in the same socket read that completed its handshake, before the
+ * caller's code runs) emits 'error', which crashes a process when nobody listens. The query in
+ * flight fails on its own and is retried, so the event itself needs no handling. Applied to a
+ * host's pool as well: it only turns a would-be crash into the error the next query reports.
+ */
+export function guardPool(pool: Pool): void {
+  if (guarded.has(pool)) return;
+  guarded.add(pool);
+  pool.on('acquire', guardClient);
+}
+
+function guardClient(client: PoolClient): void {
+  if (guarded.has(client)) return;
+  guarded.add(client);
+  client.on('error', ignore);
+}
+
 // ---- NUL and lone surrogates ------------------------------------------------------------------
 //
 // PostgreSQL `text` cannot hold U+0000 and `jsonb` rejects the escape `\u0000` and unpaired
@@ -171,6 +195,7 @@ export interface PostgresDialectOptions {
  */
 export function createPostgresDialect(options: PostgresDialectOptions): SqlDialect {
   const { pool } = options;
+  guardPool(pool);
   let info: TableInfo | undefined;
   // Ids handed to an insert that failed, by the rows array the write buffer retries with: a retry
   // reuses them, so if the failed attempt had in fact committed (connection lost after COMMIT) the
@@ -330,21 +355,15 @@ export function createPostgresDialect(options: PostgresDialectOptions): SqlDiale
 
     async tryLock(_db, key, ttlMs) {
       const client = await pool.connect();
-      // While we hold it outside any query, a dropped connection is reported as an 'error' event.
-      const onError = () => undefined;
-      client.on('error', onError);
       let held = false;
       try {
         const result = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [lockKey(key)]);
         held = result.rows[0]?.ok === true;
       } finally {
-        if (!held) {
-          client.off('error', onError);
-          client.release();
-        }
+        if (!held) client.release();
       }
       if (!held) return null;
-      return holdLock(client, onError, key, ttlMs);
+      return holdLock(client, key, ttlMs);
     },
 
     async insert(rows, columns) {
@@ -366,7 +385,7 @@ function lockKey(name: string): string {
   return createHash('sha256').update(name).digest().readBigInt64BE(0).toString();
 }
 
-function holdLock(client: PoolClient, onError: () => void, key: string, ttlMs: number): ReleaseLock {
+function holdLock(client: PoolClient, key: string, ttlMs: number): ReleaseLock {
   let released: Promise<void> | null = null;
   const release = () => {
     released ??= (async () => {
@@ -378,7 +397,6 @@ function holdLock(client: PoolClient, onError: () => void, key: string, ttlMs: n
         // The session is gone, and the lock with it.
         failure = error instanceof Error ? error : new Error(String(error));
       } finally {
-        client.off('error', onError);
         client.release(failure);
       }
     })();

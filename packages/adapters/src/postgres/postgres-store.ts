@@ -8,7 +8,10 @@ import { createPostgresDialect, PostgresTextPlugin, pgJson } from './postgres-di
 export interface PostgresStoreOptions {
   /** A `postgres://` URL; the store opens a pool on it and closes it in `close()`. */
   connectionString?: string;
-  /** A pg `Pool` the host already owns; the store never closes it. */
+  /**
+   * A pg `Pool` the host already owns; the store never closes it. The store makes the clients it
+   * hands out listen for 'error', so a connection the server drops cannot crash the process.
+   */
   pool?: pg.Pool;
   /** Prefix of every table and index. @default 'eventlog_' */
   tablePrefix?: string;
