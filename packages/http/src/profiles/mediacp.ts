@@ -18,7 +18,15 @@ import { defineProfile, defineRoute, json, type Profile, type RequestContext } f
 import { csvResponse } from '../stream.js';
 import { formatSqlTime, zonedToEpoch } from './zoned-time.js';
 
-/** The Stream Events categories of MediaCP, as sent in `category=` (besides `all`). */
+/**
+ * The Stream Events categories of MediaCP, as sent in `category=` (besides `all`).
+ *
+ * @example
+ * ```ts
+ * import { MEDIACP_CATEGORIES } from '@eventlog/http';
+ * MEDIACP_CATEGORIES.includes('dj'); // true
+ * ```
+ */
 export const MEDIACP_CATEGORIES = ['service', 'mount', 'dj', 'source', 'autodj'] as const;
 
 /** One of {@link MEDIACP_CATEGORIES}. */
@@ -31,6 +39,30 @@ const CATEGORY_LABELS: Record<MediaCpCategory, string> = {
   source: 'Source',
   autodj: 'AutoDJ',
 };
+
+/** A MediaCP event type as sent in `event_type=` and returned in `event_type`, e.g. `dj.connect`. */
+export type MediaCpEventType =
+  | 'service.start'
+  | 'service.stop'
+  | 'service.restart'
+  | 'service.suspend'
+  | 'service.unsuspend'
+  | 'service.remove'
+  | 'service.config_update'
+  | 'service.title_update'
+  | 'system.bitrate_warning'
+  | 'system.suspend'
+  | 'system.stop'
+  | 'source.start'
+  | 'source.stop'
+  | 'source.restart'
+  | 'dj.connect'
+  | 'dj.disconnect'
+  | 'dj.on_air'
+  | 'dj.kicked'
+  | 'autodj.on_air'
+  | 'mount.connect'
+  | 'mount.disconnect';
 
 // Wire event type, category, label. The stored type is `mediacp.<wire type>`.
 const EVENTS = [
@@ -55,10 +87,7 @@ const EVENTS = [
   ['autodj.on_air', 'autodj', 'AutoDJ On Air'],
   ['mount.connect', 'mount', 'Mount Connect'],
   ['mount.disconnect', 'mount', 'Mount Disconnect'],
-] as const satisfies readonly (readonly [string, MediaCpCategory, string])[];
-
-/** A MediaCP event type as sent in `event_type=` and returned in `event_type`, e.g. `dj.connect`. */
-export type MediaCpEventType = (typeof EVENTS)[number][0];
+] as const satisfies readonly (readonly [MediaCpEventType, MediaCpCategory, string])[];
 
 const TYPE_PREFIX = 'mediacp.';
 const WIRE_TYPES: readonly string[] = EVENTS.map((e) => e[0]);

@@ -19,9 +19,28 @@ import { queryInt, queryString } from '../params.js';
 import { defineProfile, defineRoute, json, type Profile, type RequestContext, type Route } from '../profile.js';
 import { formatSqlTime, startOfZonedDay, startOfZonedHour } from './zoned-time.js';
 
-/** The event type of one proxied (or served) HTTP request. */
+/**
+ * The event type of one proxied (or served) HTTP request.
+ *
+ * @example
+ * ```ts
+ * import { PROXY_REQUEST_TYPE } from '@eventlog/http';
+ * const filter = { type: PROXY_REQUEST_TYPE, dimensions: { status_code: 403 } };
+ * ```
+ */
 export const PROXY_REQUEST_TYPE = 'proxy.request';
-/** The event type of one audit-log row (an admin action). */
+/**
+ * The event type of one audit-log row (an admin action).
+ *
+ * @example
+ * ```ts
+ * import { createEventLog } from '@eventlog/core';
+ * import { createSqliteStore } from '@eventlog/adapters/sqlite';
+ * import { PROXY_AUDIT_TYPE, proxyLogsPreset } from '@eventlog/http';
+ * const log = createEventLog({ store: createSqliteStore(), presets: [proxyLogsPreset] });
+ * await log.record({ type: PROXY_AUDIT_TYPE, actor: { name: 'admin' }, action: 'update_settings', target: { name: 'waf' }, message: 'Enabled WAF' });
+ * ```
+ */
 export const PROXY_AUDIT_TYPE = 'proxy.audit';
 
 /**

@@ -18,13 +18,29 @@ import { defineProfile, defineRoute, json, type Profile, type RequestContext } f
 import { csvResponse } from '../stream.js';
 import { formatCompactDate, formatIsoOffset } from './zoned-time.js';
 
-/** The topics of UniFi Access's system log, as sent in `topic`. */
+/**
+ * The topics of UniFi Access's system log, as sent in `topic`.
+ *
+ * @example
+ * ```ts
+ * import { UNIFI_TOPICS } from '@eventlog/http';
+ * UNIFI_TOPICS.includes('door_openings'); // true
+ * ```
+ */
 export const UNIFI_TOPICS = ['all', 'door_openings', 'critical', 'updates', 'device_events', 'admin_activity', 'visitor'] as const;
 
 /** One of {@link UNIFI_TOPICS}. */
 export type UnifiTopic = (typeof UNIFI_TOPICS)[number];
 
-/** The permission key both log endpoints require. */
+/**
+ * The permission key every endpoint of the profile requires from callers that list permissions.
+ *
+ * @example
+ * ```ts
+ * import { UNIFI_LOG_PERMISSION, unifiAccessTokens } from '@eventlog/http';
+ * const authenticate = unifiAccessTokens([{ token: 'secret', permissions: [UNIFI_LOG_PERMISSION] }]);
+ * ```
+ */
 export const UNIFI_LOG_PERMISSION = 'view:system_log';
 
 const TEXT = z.string().max(255);
