@@ -159,7 +159,7 @@ export interface NewApiLogInput {
  * await log.record(newApiEvent({ kind: 'consume', user_id: 1, model_name: 'gpt-4', quota: 1000, prompt_tokens: 50, completion_tokens: 100 }));
  * ```
  */
-export function newApiEvent(row: NewApiLogInput): EventInput {
+export function newApiEvent(row: NewApiLogInput): EventInput<`newapi.${NewApiKind}`, z.input<typeof dataSchema>> {
   const data: { is_stream?: boolean; other?: string | Record<string, unknown> } = {};
   if (row.is_stream !== undefined) data.is_stream = row.is_stream;
   if (row.other !== undefined) data.other = row.other;
