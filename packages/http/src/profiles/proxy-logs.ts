@@ -15,6 +15,7 @@ import { jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { basicCredentials, bearerToken, findBySecret } from '../auth.js';
 import { HttpError } from '../errors.js';
+import { queryOffset } from '../paging.js';
 import { queryInt, queryString } from '../params.js';
 import { defineProfile, defineRoute, json, type Profile, type RequestContext, type Route } from '../profile.js';
 import { formatSqlTime, startOfZonedDay, startOfZonedHour } from './zoned-time.js';
@@ -469,7 +470,8 @@ export function proxyLogs(options: ProxyLogsOptions): Profile {
       // An address is matched exactly against the client IP (not in GDPR mode, where addresses are hidden).
       if (term && isIP(term) && !gdpr) filter.ip = term;
       else if (term) filter.search = term;
-      const { items, total } = await queryOffsetSorted(log, filter, SORTS[query.sort] ?? 'time', query.order, limit, offset);
+      const sort = { field: SORTS[query.sort] ?? 'time', direction: query.order };
+      const { items, total } = await queryOffset(log, { filter, sort, limit, offset });
       return { status: 'success', data: items.map((e) => itemOf(e, gdpr)), total, limit, offset };
     },
     docs: { summary: 'Proxy access log entries', tags: ['logs'] },
@@ -586,7 +588,7 @@ export function proxyLogs(options: ProxyLogsOptions): Profile {
       adminOnly(user);
       const limit = query.limit ?? 100;
       const offset = query.offset ?? 0;
-      const { items, total } = await queryOffsetSorted(log, { type: PROXY_AUDIT_TYPE }, 'time', 'desc', limit, offset);
+      const { items, total } = await queryOffset(log, { filter: { type: PROXY_AUDIT_TYPE }, limit, offset });
       const data = items.map((e) => ({
         id: e.id,
         username: e.actor.name ?? e.actor.id ?? '',
@@ -843,24 +845,6 @@ export function proxyLogs(options: ProxyLogsOptions): Profile {
     success: (data) => json(data),
     failure: (error) => json({ status: 'error', detail: error.message }, error.status),
   });
-}
-
-/** Limit/offset over numbered pages with any sort (at most two page queries). */
-async function queryOffsetSorted(
-  log: EventLog,
-  filter: FilterInput,
-  field: string,
-  direction: 'asc' | 'desc',
-  limit: number,
-  offset: number,
-) {
-  const page = Math.floor(offset / limit) + 1;
-  const skip = offset % limit;
-  const base = { filter, sort: { field, direction }, pageSize: limit };
-  const first = await log.query({ ...base, page });
-  if (skip === 0 || first.items.length < limit) return { items: first.items.slice(skip, skip + limit), total: first.total };
-  const second = await log.query({ ...base, page: page + 1 });
-  return { items: [...first.items.slice(skip), ...second.items.slice(0, skip)], total: first.total };
 }
 
 function percent(part: number, whole: number): number {

@@ -1,0 +1,14 @@
+export { env, envInt } from './env.js';
+export { createRandom, type Random } from './random.js';
+export {
+  type ExampleModule,
+  type LiveContext,
+  main,
+  type RunExampleOptions,
+  type RunningExample,
+  recordInChunks,
+  runExample,
+  type SeedContext,
+  shellQuote,
+} from './run.js';
+export { type OpenedStore, openStore } from './store.js';
