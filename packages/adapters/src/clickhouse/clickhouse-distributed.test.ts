@@ -13,6 +13,7 @@ import { createClickhouseStore } from './clickhouse-store.js';
 
 const SHARDS = (process.env.EVENTLOG_TEST_CLICKHOUSE_SHARD_URLS || 'http://127.0.0.1:18123,http://127.0.0.1:18124').split(',');
 const CLUSTER = process.env.EVENTLOG_TEST_CLICKHOUSE_CLUSTER || 'eventlog_two_shards';
+const DROP_TIMEOUT_MS = 600_000;
 
 /** Null when both shards answer and know the cluster; else why not (failing under CI, skipping locally). */
 async function problem(): Promise<string | null> {
@@ -64,12 +65,13 @@ if (!why) {
     const logs: Log[] = [];
     afterAll(async () => {
       await Promise.all(logs.map((l) => l.close()));
+      // Dropping a few hundred tables takes 18.16 a while on a busy machine.
       for (const url of SHARDS) {
-        const client = createClient({ url });
+        const client = createClient({ url, request_timeout: DROP_TIMEOUT_MS });
         await client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
         await client.close();
       }
-    });
+    }, DROP_TIMEOUT_MS);
 
     const dataset = (): EventInput<'llm.consumption' | 'auth.login'>[] => {
       const random = seeded(42);

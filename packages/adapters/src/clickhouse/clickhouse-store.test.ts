@@ -20,12 +20,12 @@ describe.skipIf(!url)('clickhouse store specifics', () => {
     (await rows<Record<string, string>>(query)).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)])));
 
   beforeAll(() => {
-    admin = createClient({ url: url! });
+    admin = createClient({ url: url!, request_timeout: 600_000 });
   });
   afterAll(async () => {
     await admin?.command({ query: `DROP DATABASE IF EXISTS ${database}` });
     await admin?.close();
-  });
+  }, 600_000);
 
   const open = async (extra: Partial<Parameters<typeof createClickhouseStore>[0]> = {}) => {
     const store = createClickhouseStore({ url: url!, database, tablePrefix: `s${n++}_`, ...extra });

@@ -75,7 +75,7 @@ describe.skipIf(!url)('ClickHouse literals (against the server)', () => {
   };
 
   beforeAll(() => {
-    client = createClient({ url: url! });
+    client = createClient({ url: url!, request_timeout: 600_000 });
   });
   afterAll(async () => {
     await client?.close();
