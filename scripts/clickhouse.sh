@@ -33,6 +33,12 @@ find_bin() {
   fi
 }
 
+ours() { # pid file: whether it names a running ClickHouse process (a stale pid may have been reused)
+  local pid
+  pid=$(cat "$1" 2>/dev/null) || return 1
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q clickhouse
+}
+
 answers() { # http port
   local body
   body=$(curl -fsS --max-time 2 "http://127.0.0.1:$1/?query=SELECT%201" 2>/dev/null) && [[ "$body" == 1* ]]
@@ -115,7 +121,7 @@ start() {
       continue
     fi
     # A stale pid file from a crashed run must not stop the new server.
-    if [[ -f "$root/pid" ]] && kill -0 "$(cat "$root/pid")" 2>/dev/null; then
+    if ours "$root/pid"; then
       pending+=("$i")
       continue
     fi
@@ -135,7 +141,7 @@ start() {
     local port=$((HTTP_BASE + i)) ok=0
     for _ in $(seq 1 120); do
       if answers "$port"; then ok=1; break; fi
-      if ! kill -0 "$(cat "$DIR/server-$i/pid" 2>/dev/null || echo 0)" 2>/dev/null; then break; fi
+      if ! ours "$DIR/server-$i/pid"; then break; fi
       sleep 0.5
     done
     if [[ $ok != 1 ]]; then
@@ -153,7 +159,7 @@ stop() {
   for root in "$DIR"/server-*; do
     [[ -f "$root/pid" ]] || continue
     pid=$(cat "$root/pid")
-    if kill -0 "$pid" 2>/dev/null; then
+    if ours "$root/pid"; then
       kill "$pid"
       for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
       if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
