@@ -306,6 +306,19 @@ describe('mediaCp: authorization matrix', () => {
     }
   });
 
+  it('masks DJ source addresses when asked to (GDPR mode)', async () => {
+    const masked = createHandler({
+      log,
+      profiles: [mediaCp({ authenticate: mediaCpTokens([{ token: TOKENS.admin, role: 'admin' }]), maskIp: true })],
+    });
+    const headers = { Authorization: `Bearer ${TOKENS.admin}` };
+    const list = await (await masked(new Request('http://panel.test/controller/EventLog?category=dj', { headers }))).json();
+    expect(list.logs.map((l: { ip_address: string }) => l.ip_address)).toEqual(Array(8).fill('203.0.113.0'));
+    const csv = await (await masked(new Request('http://panel.test/controller/EventLog/export?category=dj', { headers }))).text();
+    expect(csv).not.toContain('203.0.113.9');
+    expect(csv).toContain('203.0.113.0');
+  });
+
   it('answers 404 for a service the serviceAccess hook refuses', async () => {
     const guarded = createHandler({
       log,

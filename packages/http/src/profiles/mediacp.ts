@@ -7,6 +7,7 @@ import {
   type EventLogReader,
   type FilterInput,
   isValidTimeZone,
+  maskIp,
   type Principal,
   type StoredEvent,
 } from '@eventlog/core';
@@ -178,6 +179,8 @@ export interface MediaCpOptions {
   maxExportRows?: number;
   /** Source of "now" for `created_at_human`. @default Date.now */
   clock?: () => number;
+  /** Mask `ip_address` in answers and exports (GDPR mode; the log's own `maskIp` option masks everywhere). @default false */
+  maskIp?: boolean;
 }
 
 /** A token and the user it stands for, for {@link mediaCpTokens}. */
@@ -373,7 +376,8 @@ export function mediaCp(options: MediaCpOptions): Profile {
     return filter;
   };
 
-  const format = (event: StoredEvent, now: number) => formatLog(event, now, timeZone);
+  const ipOf = (event: StoredEvent) => (options.maskIp ? maskIp(event.ip) : event.ip);
+  const format = (event: StoredEvent, now: number) => ({ ...formatLog(event, now, timeZone), ip_address: ipOf(event) });
 
   const list = async (log: EventLog, user: MediaCpUser, q: ListQuery, serviceId: string | undefined) => {
     const reader = readerFor(log, user);
@@ -413,7 +417,7 @@ export function mediaCp(options: MediaCpOptions): Profile {
             e.actor.type ?? '',
             e.actor.name ?? e.actor.id ?? '',
             e.message ?? '',
-            e.ip ?? '',
+            ipOf(e) ?? '',
           ];
           if (global) cells.push(e.target.id ?? '', e.target.name ?? '', e.tenantId ?? '', e.dimensions.customer_name ?? '');
           chunk += line(cells);
