@@ -47,6 +47,11 @@ export interface SqlDialect {
   readonly maxStatementBytes?: number;
   /** Replaces the generic multi-row INSERT when an engine has a faster path. */
   insert?(rows: readonly Record<string, unknown>[], columns: readonly string[]): Promise<number[]>;
+  /**
+   * Rewrites serialised JSON (the `data` column, a session's opening event) into a form the
+   * engine's JSON type accepts; written as is when absent.
+   */
+  jsonValue?(json: string): string;
   /** Whether a driver error is transient. */
   isTransientError(error: unknown): boolean;
   /** Runs once after migrations (e.g. reading server settings that change capabilities). */

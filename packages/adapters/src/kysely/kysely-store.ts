@@ -53,6 +53,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
   const tables = tableNames(options.tablePrefix ?? 'eventlog_', options.schema);
   let columns: string[] = [];
   let numericColumns: string[] = ['id', 'time'];
+  let jsonColumns: string[] = ['data'];
   let closed = false;
 
   const normalize = (row: Record<string, unknown>): StoredRow => {
@@ -71,7 +72,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     const run = async (executor: AnyKysely) => {
       const ids: number[] = [];
       for (const chunk of chunks) {
-        const values = chunk.map((row) => pick(row, columns));
+        const values = chunk.map((row) => pick(row, columns, jsonColumns, dialect.jsonValue));
         if (dialect.capabilities.returnsIds && dialect.engine !== 'mysql') {
           const result = await executor.insertInto(tables.events).values(values).returning('id').execute();
           for (const r of result) ids.push(Number((r as { id: unknown }).id));
@@ -104,6 +105,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
       await dialect.withMigrationLock(db, `eventlog:migrate:${tables.events}`, (locked) => migrateSchema(locked, schema, dialect, tables));
       columns = schema.columns.filter((c) => c.name !== 'id').map((c) => c.name);
       numericColumns = schema.columns.filter((c) => c.type === 'integer' || c.type === 'float').map((c) => c.name);
+      jsonColumns = schema.columns.filter((c) => c.type === 'json').map((c) => c.name);
       await dialect.afterMigrate?.(db);
     },
 
@@ -197,7 +199,8 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     },
 
     async openSession(row: SessionRow) {
-      const values = { ...row, event: typeof row.event === 'string' ? row.event : JSON.stringify(row.event) };
+      const event = typeof row.event === 'string' ? row.event : JSON.stringify(row.event);
+      const values = { ...row, event: dialect.jsonValue ? dialect.jsonValue(event) : event };
       const update = Object.fromEntries(SESSION_COLUMNS.filter((c) => c !== 'session_id').map((c) => [c, values[c]]));
       const insert = db.insertInto(tables.sessions).values(values);
       await (dialect.upsert === 'onConflict'
@@ -272,9 +275,20 @@ function chunkRows(rows: readonly EventRow[], perStatement: number, maxBytes: nu
   return chunks;
 }
 
-function pick(row: EventRow, columns: readonly string[]): Record<string, unknown> {
+function pick(
+  row: EventRow,
+  columns: readonly string[],
+  jsonColumns: readonly string[],
+  jsonValue: ((json: string) => string) | undefined,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const column of columns) out[column] = row[column] ?? null;
+  if (jsonValue) {
+    for (const column of jsonColumns) {
+      const value = out[column];
+      if (typeof value === 'string') out[column] = jsonValue(value);
+    }
+  }
   return out;
 }
 
