@@ -3,6 +3,7 @@ import type { ReleaseLock, StoreCapabilities, StoreColumn } from '@eventlog/core
 import { sql } from 'kysely';
 import type { Pool, PoolConnection } from 'mysql2';
 import { type AnyKysely, NETWORK_ERROR_CODES, type SqlDialect } from '../kysely/dialect.js';
+import { wellFormedJson } from '../kysely/json.js';
 
 /**
  * Server error numbers worth retrying: deadlock, lock wait timeout, too many connections, server
@@ -216,6 +217,8 @@ export function createMysqlDialect(options: MysqlDialectOptions): MysqlDialect {
       capabilities = { ...capabilities, returnsIds: settings.autoincLockMode <= 1 && settings.autoIncrementIncrement === 1 };
     },
 
+    // MariaDB's json_valid() and MySQL's JSON type reject unpaired surrogate escapes.
+    jsonValue: (json) => wellFormedJson(json, { nul: false }),
     isTransientError: isMysqlTransientError,
   };
 }

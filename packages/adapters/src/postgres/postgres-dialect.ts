@@ -16,6 +16,7 @@ import {
 } from 'kysely';
 import type { Pool, PoolClient } from 'pg';
 import { type AnyKysely, NETWORK_ERROR_CODES, type SqlDialect } from '../kysely/dialect.js';
+import { wellFormedJson } from '../kysely/json.js';
 import type { TableNames } from '../kysely/migrations.js';
 
 /** SQLSTATEs worth retrying: serialization failure, deadlock, admin/crash shutdown, too many connections. */
@@ -81,37 +82,14 @@ function guardClient(client: PoolClient): void {
 // still matches what was stored. Unpaired surrogates in plain text need nothing: Node already
 // encodes them as U+FFFD.
 
-const NUL = /\0/g;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
 /** Text as PostgreSQL can store it: NUL replaced by U+FFFD. */
 export function pgText(value: string): string {
-  return value.includes('\0') ? value.replace(NUL, '\ufffd') : value;
+  return value.includes('\0') ? value.replace(/\0/g, '\ufffd') : value;
 }
 
-/**
- * JSON text as `jsonb` accepts it. Only JSON that contains a `\u0000` or surrogate escape is
- * re-encoded (parsing is the only way to tell an escape from an escaped backslash).
- */
+/** JSON text as `jsonb` accepts it (no `\u0000`, no unpaired surrogate escapes). */
 export function pgJson(json: string): string {
-  if (!json.includes('\\u')) return json;
-  if (!/\\u0000|\\u[dD][89abAB]|\\u[dD][c-fC-F]/.test(json)) return json;
-  try {
-    return JSON.stringify(clean(JSON.parse(json)));
-  } catch {
-    return json; // not JSON after all: let the server report it
-  }
-}
-
-function clean(value: unknown): unknown {
-  if (typeof value === 'string') return pgText(value).replace(LONE_SURROGATE, '\ufffd');
-  if (Array.isArray(value)) return value.map(clean);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[clean(k) as string] = clean(v);
-    return out;
-  }
-  return value;
+  return wellFormedJson(json, { nul: true });
 }
 
 class NulTransformer extends OperationNodeTransformer {
@@ -376,6 +354,7 @@ export function createPostgresDialect(options: PostgresDialectOptions): SqlDiale
       info = await readInfo();
     },
 
+    jsonValue: pgJson,
     isTransientError: isPostgresTransientError,
   };
 }

@@ -2,7 +2,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { AnyKysely } from '../kysely/dialect.js';
 import { createKyselyStore, type KyselyStore } from '../kysely/kysely-store.js';
-import { createPostgresDialect, PostgresTextPlugin, pgJson } from './postgres-dialect.js';
+import { createPostgresDialect, PostgresTextPlugin } from './postgres-dialect.js';
 
 /** Options of {@link createPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -65,9 +65,6 @@ export function createPostgresStore(options: PostgresStoreOptions): KyselyStore 
       if (owned) await db.destroy();
     },
   });
-  const openSession = built.openSession;
-  // The opening event is stored as jsonb, which rejects `\u0000` escapes (see pgJson).
-  built.openSession = (row) => openSession(typeof row.event === 'string' ? { ...row, event: pgJson(row.event) } : row);
   store = built;
   return built;
 }

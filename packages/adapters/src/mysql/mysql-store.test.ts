@@ -1,0 +1,341 @@
+import { randomBytes } from 'node:crypto';
+import { createEventLog, type EventRow, isEventLogError, type StoredEvent } from '@eventlog/core';
+import mysql from 'mysql2';
+import mysqlPromise from 'mysql2/promise';
+import { afterAll, describe, expect, it } from 'vitest';
+import { wellFormedJson } from '../kysely/json.js';
+import { conformancePreset, NOW } from '../testing/fixtures.js';
+import { requireServer } from '../testing/servers.js';
+import { binaryCollation, isMysqlTransientError, lockName } from './mysql-dialect.js';
+import { createMysqlStore } from './mysql-store.js';
+
+const url = await requireServer('mysql');
+const run = `elm${randomBytes(3).toString('hex')}`;
+const prefixes: string[] = [];
+const nextPrefix = () => {
+  const prefix = `${run}_${prefixes.length}_`;
+  prefixes.push(prefix);
+  return prefix;
+};
+const schemaOf = () => createEventLog({ store: {} as never, presets: [conformancePreset] }).registry.storeSchema;
+
+/** Strings that break naive SQL, CSV or JSON encoders. */
+const HOSTILE = [
+  'tab\there',
+  'line\nfeed and\r\ncrlf and\rcr',
+  'back\\slash, \\N, \\0, \\\\ and a trailing backslash\\',
+  '"double" and \'single\' quotes, `backticks`, commas, ;',
+  'ünïcödé — 日本語 — 🚀👩‍👩‍👧',
+  'NUL\u0000inside',
+  'lone \ud800 high and \udc00 low surrogates',
+  '',
+  ' leading and trailing ',
+  "'; DROP TABLE x; -- ",
+];
+/** How MySQL stores each of them: unpaired surrogates become U+FFFD (NUL is kept). */
+const stored = (s: string) => s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+
+describe('mysql dialect (no server)', () => {
+  it('classifies transient errors', () => {
+    const error = (props: object) => Object.assign(new Error('x'), props);
+    for (const props of [
+      { errno: 1213, code: 'ER_LOCK_DEADLOCK' },
+      { errno: 1205 },
+      { errno: 1927 },
+      { errno: 2013 },
+      { errno: 1053 },
+      { code: 'PROTOCOL_CONNECTION_LOST', fatal: true },
+      { code: 'ECONNRESET' },
+      { code: 'ECONNREFUSED' },
+      { fatal: true },
+    ]) {
+      expect(isMysqlTransientError(error(props)), JSON.stringify(props)).toBe(true);
+    }
+    expect(isMysqlTransientError(new Error("Can't add new command when connection is in closed state"))).toBe(true);
+    for (const props of [{ errno: 1062 }, { errno: 1146 }, { errno: 1045, fatal: true }, { errno: 4025 }]) {
+      expect(isMysqlTransientError(error(props)), JSON.stringify(props)).toBe(false);
+    }
+  });
+
+  it('keeps GET_LOCK names within 64 characters and per database', () => {
+    expect(lockName('test', 'eventlog:migrate:eventlog_events')).toBe('test.eventlog:migrate:eventlog_events');
+    const long = lockName('a_rather_long_database_name', `eventlog:${'p'.repeat(16)}events:${'r'.repeat(40)}`);
+    expect(long.length).toBeLessThanOrEqual(64);
+    expect(lockName('db1', 'k')).not.toBe(lockName('db2', 'k'));
+  });
+
+  it('picks a binary no-pad collation per server', () => {
+    expect(binaryCollation('10.11.19-MariaDB-0+deb12u1')).toBe('utf8mb4_nopad_bin');
+    expect(binaryCollation('8.0.36')).toBe('utf8mb4_0900_bin');
+    expect(binaryCollation('5.7.44-log')).toBe('utf8mb4_bin');
+  });
+
+  it('rewrites only JSON that holds unpaired surrogate escapes', () => {
+    const plain = JSON.stringify({ a: 'x\\ud800 is text, \u0000 stays' });
+    expect(wellFormedJson(plain, { nul: false })).toBe(plain);
+    expect(JSON.parse(wellFormedJson(JSON.stringify({ k: 'v\ud800\u0000' }), { nul: false }))).toEqual({ k: 'v\ufffd\u0000' });
+  });
+});
+
+describe.skipIf(!url)('mysql store on a real server', () => {
+  const uri = url ?? '';
+  const pools: mysql.Pool[] = [];
+  const closers: { close(): Promise<void> }[] = [];
+  const newPool = (options: mysql.PoolOptions = {}) => {
+    const pool = mysql.createPool({ uri, connectionLimit: 4, ...options });
+    pools.push(pool);
+    return pool;
+  };
+  const admin = mysqlPromise.createPool({ uri, connectionLimit: 2 });
+
+  afterAll(async () => {
+    await Promise.all(closers.map((c) => c.close().catch(() => undefined)));
+    for (const prefix of prefixes) {
+      await admin.query(`drop table if exists ${['events', 'sessions', 'locks', 'migrations'].map((t) => `\`${prefix}${t}\``).join(', ')}`);
+    }
+    await admin.end();
+    await Promise.all(pools.map((p) => new Promise((resolve) => p.end(resolve))));
+  });
+
+  it('stores hostile strings exactly in text, dimensions and JSON, and finds them by equality and search', async () => {
+    const log = createEventLog({
+      store: createMysqlStore({ uri, tablePrefix: nextPrefix() }),
+      presets: [conformancePreset],
+      clock: () => NOW,
+    });
+    closers.push(log);
+    const events = HOSTILE.map((s, i) => ({
+      type: 'llm.consumption' as const,
+      time: NOW - i,
+      message: s,
+      actor: { name: s.slice(0, 200) },
+      dimensions: { model_name: s.slice(0, 200) },
+      data: { other: { [`key ${s}`]: s, list: [s, null, 1.5] } },
+    }));
+    const written = await log.recordMany(events);
+    for (const [i, s] of HOSTILE.entries()) {
+      const read = await log.get(written[i]?.id as number);
+      expect(read?.message, JSON.stringify(s)).toBe(stored(s));
+      expect(read?.actor.name).toBe(stored(s.slice(0, 200)));
+      expect(read?.data).toEqual({ other: { [`key ${stored(s)}`]: stored(s), list: [stored(s), null, 1.5] } });
+      expect(await log.count({ dimensions: { model_name: s.slice(0, 200) } }), JSON.stringify(s)).toBe(1);
+    }
+    expect(await log.count({ search: 'NUL\u0000INS' })).toBe(1);
+    expect(await log.count({ search: 'ÜNÏCÖDÉ' })).toBe(1);
+    expect(await log.count({ search: 'backslash\\' })).toBe(1);
+    expect(await log.count({ search: '\\N' })).toBe(1);
+  });
+
+  it('splits a batch larger than max_allowed_packet into statements of one transaction', async () => {
+    const log = createEventLog({
+      store: createMysqlStore({ uri, tablePrefix: nextPrefix() }),
+      presets: [conformancePreset],
+      clock: () => NOW,
+    });
+    closers.push(log);
+    const [row] = await admin.query<mysqlPromise.RowDataPacket[]>('select @@max_allowed_packet as packet');
+    const packet = Number(row?.[0]?.packet);
+    const big = 'x'.repeat(60_000);
+    const count = Math.ceil((packet * 1.2) / big.length);
+    const stored = await log.recordMany(Array.from({ length: count }, (_, i) => ({ type: 'auth.login' as const, message: `${i}:${big}` })));
+    expect(await log.count()).toBe(count);
+    if (log.store.capabilities.returnsIds) {
+      const page = await log.query({ pageSize: 1000, sort: { field: 'id', direction: 'asc' } });
+      expect(page.items.map((e) => [e.id, e.message?.slice(0, 6)])).toEqual(stored.map((e) => [e.id, e.message?.slice(0, 6)]));
+    }
+  });
+
+  it('returns exact ids only when the server hands out consecutive auto-increment values', async () => {
+    const store = createMysqlStore({ uri, tablePrefix: nextPrefix() });
+    closers.push(store);
+    await store.migrate(schemaOf());
+    const [row] = await admin.query<mysqlPromise.RowDataPacket[]>(
+      'select @@innodb_autoinc_lock_mode as mode, @@auto_increment_increment as step',
+    );
+    const consecutive = Number(row?.[0]?.mode) <= 1 && Number(row?.[0]?.step) === 1;
+    expect(store.capabilities.returnsIds).toBe(consecutive);
+    const rows: EventRow[] = Array.from({ length: 3000 }, (_, i) => ({ time: NOW + i, type: 'auth.login', message: `m${i}` }));
+    const ids = await store.insert(rows);
+    if (!consecutive) {
+      expect(ids).toEqual([]);
+      return;
+    }
+    const found = await store.find({ where: [], orderBy: { column: 'id', direction: 'asc' }, limit: 5000 });
+    expect(found.map((r) => [r.id, r.message])).toEqual(rows.map((r, i) => [ids[i], r.message]));
+  });
+
+  it('returns numbers for bigint ids, DECIMAL sums, counts and buckets', async () => {
+    const log = createEventLog({
+      store: createMysqlStore({ uri, tablePrefix: nextPrefix() }),
+      presets: [conformancePreset],
+      clock: () => NOW,
+    });
+    closers.push(log);
+    await log.recordMany([
+      { type: 'llm.consumption', metrics: { quota: 2 ** 52, prompt_tokens: 3, amount: 0.25 }, dimensions: { channel: 2 ** 40 } },
+      { type: 'llm.consumption', metrics: { quota: 1, prompt_tokens: 4, amount: 0.5 }, dimensions: { channel: 2 ** 40 } },
+    ]);
+    const stats = await log.stats();
+    expect(stats).toMatchObject({ count: 2, sums: { quota: 2 ** 52 + 1, prompt_tokens: 7, amount: 0.75 } });
+    expect(typeof stats.sums.quota).toBe('number');
+    const [top] = await log.top({ by: 'channel' });
+    expect(top).toMatchObject({ value: 2 ** 40, count: 2 });
+    const timeline = await log.timeline({ bucket: 'hour', filter: { since: NOW - 3_600_000, until: NOW + 1 }, metrics: ['quota'] });
+    expect(timeline.points.reduce((n, p) => n + p.count, 0)).toBe(2);
+    expect(typeof timeline.points.at(-1)?.sums.quota).toBe('number');
+  });
+
+  it('never closes a pool the host passed in, callback or promise API', async () => {
+    const callbackPool = newPool();
+    const promisePool = mysqlPromise.createPool({ uri, connectionLimit: 2 });
+    for (const pool of [callbackPool, promisePool]) {
+      const store = createMysqlStore({ pool, tablePrefix: nextPrefix() });
+      const log = createEventLog({ store, presets: [conformancePreset] });
+      await log.record({ type: 'auth.login' });
+      expect(await log.count()).toBe(1);
+      await log.close();
+      await store.close();
+    }
+    const [rows] = await promisePool.query<mysqlPromise.RowDataPacket[]>('select 1 as one');
+    expect(rows[0]?.one).toBe(1);
+    await new Promise<void>((resolve, reject) => callbackPool.query('select 1', (error) => (error ? reject(error) : resolve())));
+    await promisePool.end();
+  });
+
+  it('concurrent migrate() calls from separate pools all succeed', async () => {
+    const prefix = nextPrefix();
+    const stores = [0, 1, 2].map(() => createMysqlStore({ pool: newPool(), tablePrefix: prefix }));
+    const spec = schemaOf();
+    await Promise.all([...stores.map((s) => s.migrate(spec)), stores[0]?.migrate(spec)]);
+    const [indexes] = await admin.query<mysqlPromise.RowDataPacket[]>(
+      `select distinct index_name as name from information_schema.statistics
+        where table_schema = database() and table_name = ? order by index_name`,
+      [`${prefix}events`],
+    );
+    expect(indexes.map((r) => String(r.name)).sort()).toEqual(['PRIMARY', ...spec.indexes.map((i) => `${prefix}ix_${i.name}`)].sort());
+    const [versions] = await admin.query<mysqlPromise.RowDataPacket[]>(`select version from \`${prefix}migrations\``);
+    expect(versions).toHaveLength(1);
+  });
+
+  it('rebuilds an index whose columns are in the wrong order and adds missing columns', async () => {
+    const prefix = nextPrefix();
+    const store = createMysqlStore({ pool: newPool(), tablePrefix: prefix });
+    const spec = schemaOf();
+    await store.migrate(spec);
+    await admin.query(`drop index \`${prefix}ix_tenant_time\` on \`${prefix}events\``);
+    await admin.query(`create index \`${prefix}ix_tenant_time\` on \`${prefix}events\` (time, tenant_id, id)`);
+    await admin.query(`alter table \`${prefix}events\` drop column token_name`);
+    await store.migrate(spec);
+    const [columns] = await admin.query<mysqlPromise.RowDataPacket[]>(
+      `select column_name as c from information_schema.statistics
+        where table_schema = database() and table_name = ? and index_name = ? order by seq_in_index`,
+      [`${prefix}events`, `${prefix}ix_tenant_time`],
+    );
+    expect(columns.map((r) => r.c)).toEqual(['tenant_id', 'time', 'id']);
+    const [token] = await admin.query<mysqlPromise.RowDataPacket[]>(
+      'select 1 from information_schema.columns where table_schema = database() and table_name = ? and column_name = ?',
+      [`${prefix}events`, 'token_name'],
+    );
+    expect(token).toHaveLength(1);
+  });
+
+  it('tryLock excludes another process until released', async () => {
+    const prefix = nextPrefix();
+    const a = createMysqlStore({ pool: newPool(), tablePrefix: prefix });
+    const b = createMysqlStore({ pool: newPool(), tablePrefix: prefix });
+    await a.migrate(schemaOf());
+    const held = await a.tryLock('retention', 60_000);
+    expect(held).not.toBeNull();
+    expect(await b.tryLock('retention', 60_000)).toBeNull();
+    expect(await a.tryLock('retention', 60_000)).toBeNull();
+    const other = await b.tryLock('x'.repeat(80), 60_000);
+    expect(other).not.toBeNull();
+    await held?.();
+    await held?.();
+    const again = await b.tryLock('retention', 60_000);
+    expect(again).not.toBeNull();
+    await again?.();
+    await other?.();
+  });
+
+  it('keeps every acknowledged event when its connections are killed mid-ingest', async () => {
+    const prefix = nextPrefix();
+    const pool = newPool({ connectionLimit: 4 });
+    const threads = new Set<number>();
+    pool.on('connection', (connection) => threads.add(connection.threadId));
+    const store = createMysqlStore({ pool, tablePrefix: prefix });
+    const log = createEventLog({
+      store,
+      presets: [conformancePreset],
+      buffer: { maxBatchSize: 200, retries: 10, retryDelayMs: 10, maxRetryDelayMs: 200 },
+    });
+    closers.push(log);
+    await log.ready();
+    const failures: unknown[] = [];
+    const insert = store.insert;
+    store.insert = async (rows: readonly EventRow[]) => {
+      try {
+        return await insert(rows);
+      } catch (error) {
+        failures.push(error);
+        throw error;
+      }
+    };
+
+    let ingesting = true;
+    let killed = 0;
+    const killer = (async () => {
+      while (ingesting) {
+        for (const id of [...threads]) {
+          try {
+            await admin.query(`kill connection ${Number(id)}`);
+            killed++;
+          } catch {
+            threads.delete(id); // already gone
+          }
+        }
+        // Waves of kills, like repeated server restarts, with time to reconnect in between.
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+    })();
+
+    type Outcome = { key: string; event?: StoredEvent; error?: unknown };
+    const outcomes: Promise<Outcome>[] = [];
+    for (let round = 0; round < 60; round++) {
+      for (let i = 0; i < 40; i++) {
+        const key = `k${round}-${i}`;
+        outcomes.push(
+          log.record({ type: 'auth.login', message: key, target: { id: key } }).then(
+            (event) => ({ key, event }),
+            (error: unknown) => ({ key, error }),
+          ),
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const results = await Promise.all(outcomes);
+    ingesting = false;
+    await killer;
+
+    const acknowledged = results.filter((r) => r.event);
+    const rejected = results.filter((r) => r.error !== undefined);
+    for (const r of rejected) expect(isEventLogError(r.error, 'STORE_FAILED'), String(r.error)).toBe(true);
+    const [rows] = await admin.query<mysqlPromise.RowDataPacket[]>(
+      `select target_id, group_concat(id) as ids, count(*) as n from \`${prefix}events\` group by target_id`,
+    );
+    const byKey = new Map(rows.map((r) => [String(r.target_id), String(r.ids).split(',').map(Number)]));
+    for (const r of acknowledged) {
+      const ids = byKey.get(r.key);
+      expect(ids, `acknowledged ${r.key} is missing`).toBeDefined();
+      if (store.capabilities.returnsIds) expect(ids).toContain(r.event?.id);
+    }
+    // An insert that committed just before its connection died is retried: at-least-once, not exactly-once.
+    const duplicated = rows.filter((r) => Number(r.n) > 1).length;
+    console.info(
+      `[mysql fault] ${results.length} records: ${acknowledged.length} acknowledged, ${rejected.length} rejected, ` +
+        `${failures.length} failed inserts retried, ${killed} connections killed, ${duplicated} keys stored twice`,
+    );
+    expect(killed).toBeGreaterThan(0);
+    expect(failures.length).toBeGreaterThan(0);
+  }, 120_000);
+});
