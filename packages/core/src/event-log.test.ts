@@ -2,7 +2,7 @@ import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { isEventLogError } from './errors.js';
-import { createEventLog } from './event-log.js';
+import { createEventLog, type EventLog } from './event-log.js';
 import { defineEventType } from './schema/event-type.js';
 import { definePreset } from './schema/preset.js';
 
@@ -52,6 +52,26 @@ describe('createEventLog options', () => {
     expect(credential).toBe('NFC');
     // @ts-expect-error: the payload of this type has no "pin" field
     await log.record({ type: 'access.door.unlock', data: { pin: 1 } }).catch(() => undefined);
+    await log.close();
+  });
+
+  it('validates events without storing them and refuses malformed type names', async () => {
+    const log = createEventLog({ store: createSqliteStore() });
+    const invalid = log.validate([{ type: 'ok.type' }, { type: '' }, { type: 'bad type!' }, { type: 'x', time: 'soon' }, 'nope']);
+    expect(invalid.map((i) => i.index)).toEqual([1, 2, 3, 4]);
+    expect(invalid[0]?.issues[0]?.path).toEqual(['events', 1, 'type']);
+    const error = await log.record({ type: '' }).catch((e: unknown) => e);
+    expect(isEventLogError(error, 'VALIDATION_FAILED')).toBe(true);
+    expect(await log.count()).toBe(0);
+    expect(log.now()).toBeGreaterThan(0);
+    await log.close();
+  });
+
+  it('a log typed by presets is usable where a plain EventLog is expected', async () => {
+    const door = defineEventType('access.door.unlock', z.object({ credential: z.string() }));
+    const log = createEventLog({ store: createSqliteStore(), presets: [definePreset({ name: 'access', types: [door] })] });
+    const count = async (plain: EventLog) => plain.count();
+    expect(await count(log)).toBe(0);
     await log.close();
   });
 

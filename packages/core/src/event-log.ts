@@ -1,7 +1,15 @@
 import { EventEmitter } from 'eventemitter3';
 import type { z } from 'zod';
 import { type BufferOptions, WriteBuffer } from './buffer/write-buffer.js';
-import { EventLogError, InvalidCursorError, isEventLogError, NotFoundError, StoreError, ValidationError } from './errors.js';
+import {
+  EventLogError,
+  InvalidCursorError,
+  isEventLogError,
+  NotFoundError,
+  StoreError,
+  ValidationError,
+  type ValidationIssue,
+} from './errors.js';
 import type { EventLogEvents } from './events.js';
 import { csvColumn, csvLine, DEFAULT_CSV_FIELDS } from './export/csv.js';
 import {
@@ -15,7 +23,14 @@ import {
   withTimeRange,
 } from './filter/filter.js';
 import { decodeCursor, encodeCursor, fingerprint } from './pagination/cursor.js';
-import { type CursorQueryInput, normalizeQuery, type PageQueryInput, type QueryInput, type QueryLimits } from './pagination/query.js';
+import {
+  type CursorQueryInput,
+  normalizeQuery,
+  type OffsetQueryInput,
+  type PageQueryInput,
+  type QueryInput,
+  type QueryLimits,
+} from './pagination/query.js';
 import { maskIp } from './privacy/mask-ip.js';
 import { createEventNormalizer, type EventInput, rowToEvent, type StoredEvent } from './schema/event.js';
 import type { EventType } from './schema/event-type.js';
@@ -90,6 +105,14 @@ export interface PageResult<E = StoredEvent> {
   page: number;
   pageSize: number;
   totalPages: number;
+}
+
+/** A window by offset. */
+export interface OffsetResult<E = StoredEvent> {
+  items: E[];
+  total: number;
+  offset: number;
+  limit: number;
 }
 
 /** A keyset page. */
@@ -249,7 +272,9 @@ export interface EventLogReader {
   query(input?: PageQueryInput): Promise<PageResult>;
   /** Keyset pages. */
   query(input: CursorQueryInput): Promise<CursorResult>;
-  query(input?: QueryInput): Promise<PageResult | CursorResult>;
+  /** A window by offset, with a total. */
+  query(input: OffsetQueryInput): Promise<OffsetResult>;
+  query(input?: QueryInput): Promise<PageResult | CursorResult | OffsetResult>;
   /** Number of events matching the filter. */
   count(filter?: FilterInput): Promise<number>;
   /** One event by id, or null. */
@@ -276,7 +301,8 @@ export type DataInput<T extends EventTypeMap, K extends string> = K extends keyo
 export type DataOutput<T extends EventTypeMap, K extends string> = K extends keyof T ? z.output<T[K]> : unknown;
 
 /** The full event log: writes, reads, retention, sessions and live consumers. */
-export interface EventLog<T extends EventTypeMap = EventTypeMap> extends EventLogReader, EventEmitter<EventLogEvents> {
+// biome-ignore lint/suspicious/noExplicitAny: so that a plain `EventLog` accepts a log typed by any presets.
+export interface EventLog<T extends EventTypeMap = any> extends EventLogReader, EventEmitter<EventLogEvents> {
   /** Event types, dimensions and metrics in force. */
   readonly registry: Registry;
   readonly store: StorageAdapter;
@@ -288,6 +314,10 @@ export interface EventLog<T extends EventTypeMap = EventTypeMap> extends EventLo
   recordMany(events: readonly EventInput<TypeName<T>>[]): Promise<StoredEvent[]>;
   /** Resolves when everything recorded so far is stored. */
   flush(): Promise<void>;
+  /** Checks events without storing them: one entry per invalid event, empty when all are valid. */
+  validate(events: readonly unknown[]): { index: number; issues: ValidationIssue[] }[];
+  /** The log's current time in epoch ms (its `clock`), so callers compute windows the way the log does. */
+  now(): number;
   /** Rows accepted by `record`/`recordMany` and not yet stored; bounded by `buffer.maxPending`. */
   readonly pendingWrites: number;
   /** Deletes old events in bounded batches and returns how many. */
@@ -429,6 +459,24 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
     return this.buffer.flush();
   }
 
+  validate(events: readonly unknown[]): { index: number; issues: ValidationIssue[] }[] {
+    if (!Array.isArray(events)) return [{ index: -1, issues: [{ path: ['events'], message: 'must be an array of events' }] }];
+    const invalid: { index: number; issues: ValidationIssue[] }[] = [];
+    events.forEach((event, index) => {
+      try {
+        this.normalize(event, index);
+      } catch (error) {
+        if (!isEventLogError(error, 'VALIDATION_FAILED')) throw error;
+        invalid.push({ index, issues: (error as ValidationError).issues });
+      }
+    });
+    return invalid;
+  }
+
+  now(): number {
+    return this.clock();
+  }
+
   get pendingWrites(): number {
     return this.buffer.pending;
   }
@@ -513,7 +561,7 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
 
   // ---- reads (delegated to the root reader) ------------------------------------------------
 
-  query(input?: QueryInput): Promise<PageResult | CursorResult> {
+  query(input?: QueryInput): Promise<PageResult | CursorResult | OffsetResult> {
     return this.rootReader.query(input);
   }
   count(filter?: FilterInput): Promise<number> {
@@ -657,10 +705,20 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
       throw new ValidationError([{ path: [path], message: `"${name}" is not a field or dimension` }]);
     };
 
-    async function query(input?: QueryInput): Promise<PageResult | CursorResult> {
+    async function query(input?: QueryInput): Promise<PageResult | CursorResult | OffsetResult> {
       const q = normalizeQuery(input, registry, limits);
       const where = conditionsOf(q.filter);
       await log.ready();
+      if (q.kind === 'offset') {
+        if (isEmptySelection(where)) return { items: [], total: 0, offset: q.offset, limit: q.limit };
+        const [rows, total] = await Promise.all([
+          log.guard('find', () =>
+            log.store.find({ where, orderBy: { column: q.column, direction: q.direction }, limit: q.limit, offset: q.offset }),
+          ),
+          log.guard('count', () => log.store.count(where)),
+        ]);
+        return { items: rows.map(read), total, offset: q.offset, limit: q.limit };
+      }
       if (q.kind === 'page') {
         if (isEmptySelection(where)) return { items: [], total: 0, page: q.page, pageSize: q.pageSize, totalPages: 0 };
         const [rows, total] = await Promise.all([

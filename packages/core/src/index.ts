@@ -24,6 +24,7 @@ export {
   type LatestInput,
   type LimitOptions,
   type Maintenance,
+  type OffsetResult,
   type OpenSession,
   type PageResult,
   type PresetTypes,
@@ -40,12 +41,12 @@ export {
   type TypeName,
 } from './event-log.js';
 export type { EventLogEvents, FlushedInfo, PrunedInfo } from './events.js';
-export { type CsvColumn, csvCell, DEFAULT_CSV_FIELDS } from './export/csv.js';
+export { type CsvColumn, csvCell, csvLine, DEFAULT_CSV_FIELDS } from './export/csv.js';
 export { type FilterInput, MAX_LIST_VALUES, type OneOrMany, type RangeInput, type TimeInput } from './filter/filter.js';
-export type { CursorQueryInput, PageQueryInput, QueryInput, QueryLimits, SortInput } from './pagination/query.js';
+export type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput, QueryLimits, SortInput } from './pagination/query.js';
 export { maskIp } from './privacy/mask-ip.js';
 export type { Actor, ActorInput, EventInput, StoredEvent, Target, TargetInput } from './schema/event.js';
-export { defineEventType, type EventType, type EventTypeOptions } from './schema/event-type.js';
+export { defineEventType, EVENT_TYPE_NAME, type EventType, type EventTypeOptions } from './schema/event-type.js';
 export {
   CANONICAL_FIELDS,
   type CanonicalField,

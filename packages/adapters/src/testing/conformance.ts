@@ -433,6 +433,24 @@ export function runStoreConformance(options: ConformanceOptions): void {
         }
       });
 
+      test('offset windows with a total, for limit/offset APIs', async () => {
+        const { log } = await setup({ limits: { maxOffset: 40 } });
+        await fill(log, 45);
+        const window = await log.query({ filter: { tenantId: 'tenant-0' }, offset: 5, limit: 4 });
+        expect(window.total).toBe(15);
+        expect(window.offset).toBe(5);
+        expect(window.items.map((e) => e.message)).toEqual([
+          'call 15 to model-3',
+          'call 18 to model-2',
+          'call 21 to model-1',
+          'call 24 to model-0',
+        ]);
+        for (const input of [{ offset: 41, limit: 5 }, { offset: -1, limit: 5 }, { offset: 5 }, { offset: 5, limit: 5, cursor: 'x' }]) {
+          const error = await log.query(input as never).catch((e: unknown) => e);
+          expect(isEventLogError(error, 'VALIDATION_FAILED'), JSON.stringify(input)).toBe(true);
+        }
+      });
+
       test('get by id', async () => {
         const { log, store } = await setup();
         const stored = await log.record(usage(1));

@@ -79,7 +79,15 @@ export function csvColumn(name: string, timeZone: string, timeFormat: string): C
   }
 }
 
-/** Joins cells into one CRLF-terminated record. @internal */
+/**
+ * Joins cells into one CRLF-terminated CSV record, each cell through {@link csvCell}.
+ *
+ * @example
+ * ```ts
+ * import { csvLine } from '@eventlog/core';
+ * csvLine(['a,b', 1, null]); // '"a,b",1,\r\n'
+ * ```
+ */
 export function csvLine(cells: readonly unknown[]): string {
   return `${cells.map(csvCell).join(',')}\r\n`;
 }

@@ -33,8 +33,19 @@ export interface CursorQueryInput {
   cursor?: string | null;
 }
 
-/** Either kind of query; a `limit` or `cursor` selects keyset paging. */
-export type QueryInput = PageQueryInput | CursorQueryInput;
+/** A window by row offset with a total, for APIs that page with limit/offset. */
+export interface OffsetQueryInput {
+  filter?: FilterInput;
+  /** @default { field: 'time', direction: 'desc' } */
+  sort?: SortInput;
+  /** Rows to skip; at most `limits.maxOffset`. */
+  offset: number;
+  /** Rows to return. */
+  limit: number;
+}
+
+/** Any kind of query: `offset` selects offset paging, `limit` or `cursor` keyset paging, otherwise numbered pages. */
+export type QueryInput = PageQueryInput | CursorQueryInput | OffsetQueryInput;
 
 /** Limits applied to reads. */
 export interface QueryLimits {
@@ -52,11 +63,13 @@ const querySchema = z.strictObject({
   page: z.number().int('must be a whole number').min(1, 'must be at least 1').optional(),
   pageSize: z.number().int('must be a whole number').min(1, 'must be at least 1').optional(),
   limit: z.number().int('must be a whole number').min(1, 'must be at least 1').optional(),
+  offset: z.number().int('must be a whole number').min(0, 'must be at least 0').optional(),
   cursor: z.string().nullish(),
 });
 
 /** A validated query. @internal */
 export type NormalizedQuery =
+  | { kind: 'offset'; filter: FilterInput | undefined; column: string; direction: SortDirection; limit: number; offset: number }
   | { kind: 'page'; filter: FilterInput | undefined; column: string; direction: SortDirection; page: number; pageSize: number }
   | {
       kind: 'cursor';
@@ -79,6 +92,16 @@ export function normalizeQuery(input: QueryInput | undefined, registry: Registry
   const size = q.limit ?? q.pageSize ?? limits.defaultPageSize;
   if (size > limits.maxPageSize) {
     throw new ValidationError([{ path: [q.limit !== undefined ? 'limit' : 'pageSize'], message: `must be at most ${limits.maxPageSize}` }]);
+  }
+  if (q.offset !== undefined) {
+    if (q.limit === undefined) throw new ValidationError([{ path: ['limit'], message: 'is required with offset' }]);
+    if (q.page !== undefined || q.pageSize !== undefined || q.cursor !== undefined) {
+      throw new ValidationError([{ path: ['offset'], message: 'cannot be combined with page/pageSize or cursor; use one kind of paging' }]);
+    }
+    if (q.offset > limits.maxOffset) {
+      throw new ValidationError([{ path: ['offset'], message: `must be at most ${limits.maxOffset}; use cursor paging for deep pages` }]);
+    }
+    return { kind: 'offset', filter, column, direction, limit: size, offset: q.offset };
   }
   if (q.limit !== undefined || q.cursor !== undefined) {
     if (q.page !== undefined || q.pageSize !== undefined) {

@@ -19,7 +19,8 @@ export interface EventType<Name extends string = string, Schema extends z.ZodTyp
   readonly description: string | undefined;
 }
 
-const TYPE_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/;
+/** What an event type name may look like: a letter, then letters, digits, `_`, `.`, `:` or `-` (at most 128). */
+export const EVENT_TYPE_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/;
 
 /**
  * Declares an event type whose `data` payload is validated by `schema` on every write.
@@ -40,7 +41,7 @@ export function defineEventType<const Name extends string, Schema extends z.ZodT
   schema: Schema,
   options: EventTypeOptions = {},
 ): EventType<Name, Schema> {
-  if (!TYPE_NAME.test(name)) {
+  if (!EVENT_TYPE_NAME.test(name)) {
     throw new TypeError(
       `Event type name "${name}" must start with a letter and use only letters, digits, "_", ".", ":" or "-" (at most 128).`,
     );

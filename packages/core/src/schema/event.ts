@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import type { EventRow, StoredRow } from '../storage/contract.js';
+import { EVENT_TYPE_NAME } from './event-type.js';
 import { STRING_FIELDS } from './fields.js';
 import { dimensionValueSchema, type Registry, toIssues } from './registry.js';
 
@@ -89,7 +90,10 @@ const optionalText = (max: number) =>
 
 /** Builds the function that validates and converts events to rows. @internal */
 export function createEventNormalizer(registry: Registry, clock: () => number) {
-  const stringFieldSchemas = Object.fromEntries(STRING_FIELDS.map((f) => [f.field, optionalText(f.maxLength)]));
+  // `type` has its own, stricter schema below.
+  const stringFieldSchemas = Object.fromEntries(
+    STRING_FIELDS.filter((f) => f.field !== 'type').map((f) => [f.field, optionalText(f.maxLength)]),
+  );
   const limits = Object.fromEntries(STRING_FIELDS.map((f) => [f.field, f.maxLength]));
   const dimensionShape = Object.fromEntries([...registry.dimensions.values()].map((d) => [d.name, dimensionValueSchema(d).optional()]));
   const metricShape = Object.fromEntries(
@@ -99,7 +103,9 @@ export function createEventNormalizer(registry: Registry, clock: () => number) {
     ]),
   );
   const baseSchema = z.strictObject({
-    type: z.string().min(1, 'is required').max(128),
+    type: z
+      .string('is required')
+      .regex(EVENT_TYPE_NAME, 'must start with a letter and use only letters, digits, "_", ".", ":" or "-" (at most 128)'),
     time: z
       .union([z.number(), z.date().transform((d) => d.getTime())])
       .refine((t) => Number.isFinite(t) && t >= 0 && t <= MAX_TIME, 'must be a time between 1970 and 9999')
