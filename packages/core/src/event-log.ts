@@ -310,7 +310,7 @@ export interface EventLog<T extends EventTypeMap = any> extends EventLogReader, 
   ready(): Promise<void>;
   /** Validates and stores one event; resolves when it is stored. */
   record<K extends TypeName<T>>(event: EventInput<K, DataInput<T, K>>): Promise<StoredEvent<K, DataOutput<T, K>>>;
-  /** Validates every event first; stores all of them or none. */
+  /** Validates every event first; stores all of them or none (on stores with `capabilities.atomicInsert`). */
   recordMany(events: readonly EventInput<TypeName<T>>[]): Promise<StoredEvent[]>;
   /** Resolves when everything recorded so far is stored. */
   flush(): Promise<void>;

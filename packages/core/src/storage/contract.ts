@@ -135,13 +135,13 @@ export interface SessionQuery {
 export interface StoreCapabilities {
   /** `insert` returns the assigned ids in input order. */
   readonly returnsIds: boolean;
-  /** `insert` stores all rows of a call or none. */
+  /** `insert` stores all rows of a call or none (so `recordMany` is all-or-nothing). */
   readonly atomicInsert: boolean;
   /** Deletes take effect before `delete` resolves (false for engines with asynchronous mutations). */
   readonly synchronousDelete: boolean;
   /** `tryLock` excludes other processes, not only this one. */
   readonly crossProcessLock: boolean;
-  /** Largest number of bound parameters in one statement. */
+  /** Largest number of bound parameters in one statement (stores that inline literals give their batch limit). */
   readonly maxParameters: number;
   /** A delete batch size that keeps writers responsive on this engine. */
   readonly deleteBatchSize: number;
@@ -174,11 +174,19 @@ export interface StorageAdapter {
   count(where: readonly Condition[]): Promise<number>;
   /** Counts and sums, optionally grouped. Sums MUST be JS numbers. */
   aggregate(query: AggregateQuery): Promise<AggregateRow[]>;
-  /** Deletes up to `limit` matching rows, oldest first, and returns how many it deleted. */
+  /**
+   * Deletes up to `limit` matching rows, oldest first, and returns how many it deleted. A store
+   * MAY delete more in one call when it can drop whole partitions without holding writers (the
+   * count MUST then be the true one); the core keeps calling while a call deletes `limit` or more.
+   */
   delete(query: DeleteQuery): Promise<number>;
   /** Inserts or replaces an open session. */
   openSession(row: SessionRow): Promise<void>;
-  /** Removes an open session and returns it, or null when none is open under that id. */
+  /**
+   * Removes an open session and returns it, or null when none is open under that id. Concurrent
+   * closers in one process MUST see the session once; across processes only when the engine has
+   * transactions (the SQL stores do).
+   */
   closeSession(sessionId: string): Promise<SessionRow | null>;
   /** Open sessions, oldest first. */
   listSessions(query: SessionQuery): Promise<SessionRow[]>;
