@@ -1,15 +1,24 @@
 import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import { createEventLog, type StorageAdapter } from '@eventlog/core';
 import { type AnyEventLog, defineProfile, json, native, proxyLogs, proxyLogsPreset, proxyUsers } from '@eventlog/http';
 import Database from 'better-sqlite3';
-import express from 'express';
+import type express from 'express';
+import expressFive from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { audit, createAudit, eventlogRouter, requestLogger } from './index.js';
 
 // The proxy preset (what requestLogger records) plus any other type the tests record.
 const accessPreset = { presets: [proxyLogsPreset], allowUnknownTypes: true } as const;
+
+// The same suite runs on Express 5 and on Express 4 (installed as the `express4` alias).
+const expressFour = createRequire(import.meta.url)('express4') as typeof expressFive;
+const flavours = [
+  ['Express 5', expressFive],
+  ['Express 4', expressFour],
+] as const;
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -48,7 +57,7 @@ async function until<T>(fn: () => Promise<T | undefined> | T | undefined, timeou
   }
 }
 
-describe('eventlogRouter', () => {
+describe.each(flavours)('eventlogRouter on %s', (_name, express) => {
   it('serves a profile under a sub-router, with express.json() before it, and passes unknown paths on', async () => {
     const log = newLog();
     const app = express();
@@ -199,7 +208,7 @@ describe('eventlogRouter', () => {
   });
 });
 
-describe('requestLogger', () => {
+describe.each(flavours)('requestLogger on %s', (_name, express) => {
   it('records route patterns, status, bytes, duration, ip, user agent and user', async () => {
     const log = newLog();
     const app = express();
