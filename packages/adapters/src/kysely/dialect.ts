@@ -45,6 +45,12 @@ export interface SqlDialect {
    * `max_allowed_packet`); unlimited when absent.
    */
   readonly maxStatementBytes?: number;
+  /**
+   * Whether the generic insert writes a token row in the same transaction as the events, so that a
+   * retry after a lost acknowledgement (the COMMIT reached the server, the reply did not reach us)
+   * finds the rows already stored instead of storing them twice.
+   */
+  readonly idempotentInsert?: boolean;
   /** Replaces the generic multi-row INSERT when an engine has a faster path. */
   insert?(rows: readonly Record<string, unknown>[], columns: readonly string[]): Promise<number[]>;
   /**

@@ -64,30 +64,89 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     return row;
   };
 
+  const insertChunks = async (executor: AnyKysely, chunks: readonly EventRow[][]): Promise<number[]> => {
+    const ids: number[] = [];
+    for (const chunk of chunks) {
+      const values = chunk.map((row) => pick(row, columns, jsonColumns, dialect.jsonValue));
+      if (dialect.capabilities.returnsIds && dialect.engine !== 'mysql') {
+        const result = await executor.insertInto(tables.events).values(values).returning('id').execute();
+        for (const r of result) ids.push(Number((r as { id: unknown }).id));
+      } else {
+        const [result] = await executor.insertInto(tables.events).values(values).execute();
+        if (dialect.capabilities.returnsIds && result?.insertId !== undefined) {
+          // MySQL hands out consecutive ids to one multi-row insert (innodb_autoinc_lock_mode <= 1, checked at migrate).
+          const first = Number(result.insertId);
+          for (let i = 0; i < chunk.length; i++) ids.push(first + i);
+        }
+      }
+    }
+    return ids;
+  };
+
+  // Tokens of failed inserts, by the rows array the write buffer retries with (see idempotentInsert).
+  const tokens = new WeakMap<readonly EventRow[], string>();
+  let lastSweep = 0;
+
+  const committedIds = async (token: string): Promise<number[] | null> => {
+    const row = await db.selectFrom(tables.batches).select('ids').where('token', '=', token).executeTakeFirst();
+    return row ? decodeIds(String((row as { ids: unknown }).ids)) : null;
+  };
+
+  const insertOnce = async (rows: readonly EventRow[], chunks: readonly EventRow[][]): Promise<number[]> => {
+    const previous = tokens.get(rows);
+    if (previous) {
+      const prior = await committedIds(previous);
+      if (prior) {
+        tokens.delete(rows);
+        return prior;
+      }
+    }
+    const token = previous ?? randomUUID();
+    tokens.set(rows, token);
+    try {
+      const ids = await db.transaction().execute(async (trx) => {
+        const ids = await insertChunks(trx, chunks);
+        await trx
+          .insertInto(tables.batches)
+          .values({ token, ids: encodeIds(ids), created_at: Date.now() })
+          .execute();
+        return ids;
+      });
+      tokens.delete(rows);
+      sweepTokens();
+      return ids;
+    } catch (error) {
+      if (previous) {
+        // An earlier attempt still committing held the token's key: once it committed, this one collided.
+        const prior = await committedIds(token).catch(() => null);
+        if (prior) {
+          tokens.delete(rows);
+          return prior;
+        }
+      }
+      throw error;
+    }
+  };
+
+  /** Tokens only matter while the write buffer may still retry; older ones are removed now and then. */
+  const sweepTokens = () => {
+    const now = Date.now();
+    if (now - lastSweep < 60_000) return;
+    lastSweep = now;
+    void db
+      .deleteFrom(tables.batches)
+      .where('created_at', '<', now - TOKEN_TTL_MS)
+      .execute()
+      .catch(() => undefined);
+  };
+
   const insertRows = async (rows: readonly EventRow[]): Promise<number[]> => {
     if (rows.length === 0) return [];
     if (dialect.insert) return dialect.insert(rows, columns);
     const perStatement = Math.max(1, Math.floor(dialect.capabilities.maxParameters / Math.max(1, columns.length)));
     const chunks = chunkRows(rows, perStatement, dialect.maxStatementBytes);
-    const run = async (executor: AnyKysely) => {
-      const ids: number[] = [];
-      for (const chunk of chunks) {
-        const values = chunk.map((row) => pick(row, columns, jsonColumns, dialect.jsonValue));
-        if (dialect.capabilities.returnsIds && dialect.engine !== 'mysql') {
-          const result = await executor.insertInto(tables.events).values(values).returning('id').execute();
-          for (const r of result) ids.push(Number((r as { id: unknown }).id));
-        } else {
-          const [result] = await executor.insertInto(tables.events).values(values).execute();
-          if (dialect.capabilities.returnsIds && result?.insertId !== undefined) {
-            // MySQL hands out consecutive ids to one multi-row insert (innodb_autoinc_lock_mode <= 1, checked at migrate).
-            const first = Number(result.insertId);
-            for (let i = 0; i < chunk.length; i++) ids.push(first + i);
-          }
-        }
-      }
-      return ids;
-    };
-    return chunks.length === 1 ? run(db) : db.transaction().execute(run);
+    if (dialect.idempotentInsert) return insertOnce(rows, chunks);
+    return chunks.length === 1 ? insertChunks(db, chunks) : db.transaction().execute((trx) => insertChunks(trx, chunks));
   };
 
   const store: KyselyStore = {
@@ -247,6 +306,32 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     },
   };
   return store;
+}
+
+/** How long an insert token is kept: far longer than the write buffer keeps retrying. */
+const TOKEN_TTL_MS = 10 * 60_000;
+
+/** Ids as runs of consecutive values, `first:count,…`, to keep token rows small. */
+function encodeIds(ids: readonly number[]): string {
+  const runs: string[] = [];
+  for (let i = 0; i < ids.length; ) {
+    const first = ids[i] as number;
+    let n = 1;
+    while (i + n < ids.length && ids[i + n] === first + n) n++;
+    runs.push(`${first}:${n}`);
+    i += n;
+  }
+  return runs.join(',');
+}
+
+function decodeIds(text: string): number[] {
+  const ids: number[] = [];
+  for (const run of text.split(',')) {
+    if (!run) continue;
+    const [first, n] = run.split(':').map(Number) as [number, number];
+    for (let i = 0; i < n; i++) ids.push(first + i);
+  }
+  return ids;
 }
 
 /** Splits rows into statements under the parameter limit and, when the engine has one, a size limit. */

@@ -8,6 +8,8 @@ export interface TableNames {
   sessions: string;
   locks: string;
   migrations: string;
+  /** Tokens of recent inserts (engines with {@link SqlDialect.idempotentInsert}). */
+  batches: string;
   /** The schema, when one is set (PostgreSQL). */
   schema: string | undefined;
   /** Unqualified name of the events table, for catalog look-ups. */
@@ -32,6 +34,7 @@ export function tableNames(prefix: string, schema?: string): TableNames {
     sessions: q(`${prefix}sessions`),
     locks: q(`${prefix}locks`),
     migrations: q(`${prefix}migrations`),
+    batches: q(`${prefix}batches`),
     schema,
     eventsTable: `${prefix}events`,
     indexPrefix: `${prefix}ix_`,
@@ -112,6 +115,22 @@ export async function migrateSchema(db: AnyKysely, schema: StoreSchema, dialect:
     await sql`alter table ${sql.table(tables.events)} add column ${sql.ref(column.name)} ${sql.raw(dialect.columnType(column))}`.execute(
       db,
     );
+  }
+
+  if (dialect.idempotentInsert) {
+    // Not a versioned migration: only engines that use it get it, and IF NOT EXISTS makes it idempotent.
+    const token = sql.raw(dialect.columnType({ name: '', type: 'string', maxLength: 64, nullable: false, kind: 'canonical' }));
+    const text = sql.raw(dialect.columnType({ name: '', type: 'text', maxLength: undefined, nullable: false, kind: 'canonical' }));
+    await sql`create table if not exists ${sql.table(tables.batches)} (
+      token ${token} not null primary key,
+      ids ${text} not null,
+      created_at ${bigint} not null
+    )${sql.raw(dialect.tableOptions ?? '')}`.execute(db);
+    const batchIndex = `${tables.indexPrefix}batches_created`;
+    const batchTable = tables.batches.slice(tables.batches.lastIndexOf('.') + 1);
+    if (!(await dialect.listIndexes(db, batchTable, tables.schema)).has(batchIndex)) {
+      await db.schema.createIndex(batchIndex).on(tables.batches).column('created_at').execute();
+    }
   }
 
   const indexes = await dialect.listIndexes(db, tables.eventsTable, tables.schema);
