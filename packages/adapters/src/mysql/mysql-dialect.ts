@@ -133,6 +133,9 @@ export function createMysqlDialect(options: MysqlDialectOptions): MysqlDialect {
     timeBucket: (column, step) => sql<number>`(${sql.ref(column)} div ${sql.lit(step)}) * ${sql.lit(step)}`,
     // utf8mb4_bin compares bytes, so LIKE is case-sensitive: lower both sides.
     containsInsensitive: (column, pattern) => sql`lower(${sql.ref(column)}) like lower(${pattern}) escape '!'`,
+    // MariaDB answers a KILL that lands during an autocommit INSERT with an error after the commit,
+    // and any server can drop a connection between COMMIT and its reply: retries must not duplicate.
+    idempotentInsert: true,
     deleteWithLimit: true,
     upsert: 'onDuplicateKey',
     dropIndexNeedsTable: true,

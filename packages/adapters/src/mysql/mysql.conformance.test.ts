@@ -22,7 +22,7 @@ if (url) {
   afterAll(async () => {
     const connection = await mysql.createConnection({ uri: url });
     for (const prefix of prefixes) {
-      const tables = ['events', 'sessions', 'locks', 'migrations'].map((t) => `\`${prefix}${t}\``).join(', ');
+      const tables = ['events', 'sessions', 'locks', 'migrations', 'batches'].map((t) => `\`${prefix}${t}\``).join(', ');
       await connection.query(`drop table if exists ${tables}`);
     }
     await connection.end();
