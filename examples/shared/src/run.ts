@@ -131,6 +131,7 @@ export async function runExample(options: RunExampleOptions): Promise<RunningExa
   const existing = await log.count();
   if (existing === 0) {
     const started = Date.now();
+    console.log(`first start: seeding demo data (${seedSize} bulk events per API, EVENTLOG_SEED_EVENTS)…`);
     // A separate log over the same store: seeding is not held up by a long EVENTLOG_LINGER_MS.
     const seedLog = createEventLog({ ...logOptions, closeStore: false });
     const now = Date.now();
