@@ -34,7 +34,9 @@ function blankToUndefined(value: unknown): unknown {
  * schema.parse({ limit: '50' }); // { limit: 50 }
  * ```
  */
-export function queryInt(options: QueryIntOptions = {}) {
+export function queryInt(options: QueryIntOptions & { default: number }): z.ZodType<number, unknown>;
+export function queryInt(options?: QueryIntOptions): z.ZodType<number | undefined, unknown>;
+export function queryInt(options: QueryIntOptions = {}): z.ZodType<number | undefined, unknown> {
   const min = options.min ?? 0;
   const max = options.max ?? Number.MAX_SAFE_INTEGER;
   const inner = z
@@ -65,7 +67,9 @@ function finish<T extends z.ZodType>(inner: T, fallback: z.output<T> | undefined
  * queryNumber({ min: 0 }).parse('2.5'); // 2.5
  * ```
  */
-export function queryNumber(options: QueryIntOptions = {}) {
+export function queryNumber(options: QueryIntOptions & { default: number }): z.ZodType<number, unknown>;
+export function queryNumber(options?: QueryIntOptions): z.ZodType<number | undefined, unknown>;
+export function queryNumber(options: QueryIntOptions = {}): z.ZodType<number | undefined, unknown> {
   const min = options.min ?? 0;
   const max = options.max ?? Number.MAX_SAFE_INTEGER;
   const inner = z.number({ error: 'must be a number' }).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
