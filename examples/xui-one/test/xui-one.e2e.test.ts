@@ -9,7 +9,11 @@ const directory = fileURLToPath(new URL('..', import.meta.url));
 const scratch = scratchDirectory('xui-one');
 const API_KEY = '8D3135D30437F86EAE2FA4A2A8345000';
 // The seed documents live in shared/ beside the repository (CI lays a copy there too).
-const SEED_DIRS = [process.env.EVENTLOG_SEEDS_DIR, join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'seeds'), '/work/shared/seeds'];
+const SEED_DIRS = [
+  process.env.EVENTLOG_SEEDS_DIR,
+  join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'seeds'),
+  '/work/shared/seeds',
+];
 const SEED = SEED_DIRS.filter((d): d is string => !!d)
   .map((d) => join(d, 'xui-one-logs-events-api.md'))
   .find((path) => existsSync(path));

@@ -78,7 +78,13 @@ describe('write buffer', () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const blocked: StorageAdapter = { ...store, insert: async (rows) => (await gate, store.insert(rows)) };
+    const blocked: StorageAdapter = {
+      ...store,
+      insert: async (rows) => {
+        await gate;
+        return store.insert(rows);
+      },
+    };
     const log = createEventLog({ store: blocked, buffer: { maxPending: 10, maxBatchSize: 5 } });
     open.push(log);
     await log.ready();
