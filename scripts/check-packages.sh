@@ -8,5 +8,5 @@ for dir in "$root"/packages/*/; do
   [ -f "$dir/package.json" ] || continue
   name=$(node -p "require('$dir/package.json').name")
   echo "--- $name"
-  (cd "$dir" && "$bin/publint" --strict && "$bin/attw" --pack . --quiet)
+  (cd "$dir" && "$bin/publint" --pack npm --strict && "$bin/attw" --pack . --quiet)
 done
