@@ -46,9 +46,10 @@ export interface SqlDialect {
    */
   readonly maxStatementBytes?: number;
   /**
-   * Whether the generic insert writes a token row in the same transaction as the events, so that a
-   * retry after a lost acknowledgement (the COMMIT reached the server, the reply did not reach us)
-   * finds the rows already stored instead of storing them twice.
+   * Whether inserts write a token row (in the `batches` table, which `migrate` then creates) in the
+   * same transaction as the events, so that a retry after a lost acknowledgement (the COMMIT reached
+   * the server, the reply did not reach us) finds the rows already stored instead of storing them
+   * twice. The generic insert does it; a dialect's own `insert` may use the table too.
    */
   readonly idempotentInsert?: boolean;
   /** Replaces the generic multi-row INSERT when an engine has a faster path. */

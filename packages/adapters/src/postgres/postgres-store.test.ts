@@ -135,52 +135,64 @@ describe.skipIf(!url)('postgres store on a real server', () => {
     expect(await log.count({ search: '\u0000' })).toBe(2);
   });
 
-  it('retries an insert whose COPY committed before its connection failed, storing the rows once', async () => {
-    const pool = newPool();
-    let sabotage = 1;
-    // Fault injection on the real server: the first COPY commits, then its client reports a lost connection.
-    const flaky = {
-      options: pool.options,
-      Client: pg.Client,
-      query: (...args: unknown[]) => (pool.query as (...a: unknown[]) => unknown)(...args),
-      end: async () => undefined,
-      on: (...args: unknown[]) => (pool.on as (...a: unknown[]) => unknown)(...args),
-      connect: async () => {
-        const client = await pool.connect();
-        const query = client.query as (...a: unknown[]) => unknown;
-        (client as { query: unknown }).query = (q: unknown, ...rest: unknown[]) => {
-          const result = query.call(client, q, ...rest);
-          if (sabotage > 0 && q && typeof q === 'object' && 'submit' in q && (q as { text?: string }).text?.startsWith('copy')) {
+  for (const method of ['copy', 'unnest'] as const) {
+    it(`retries an insert (${method}) that committed before its connection failed, storing the rows once`, async () => {
+      const pool = newPool();
+      let sabotage = 1;
+      const lost = () => new Error('Connection terminated unexpectedly');
+      // Fault injection on the real server: the first insert commits, then its client reports a lost connection.
+      const flaky = {
+        options: pool.options,
+        Client: pg.Client,
+        end: async () => undefined,
+        on: (...args: unknown[]) => (pool.on as (...a: unknown[]) => unknown)(...args),
+        query: async (...args: unknown[]) => {
+          const result = await (pool.query as (...a: unknown[]) => Promise<unknown>)(...args);
+          const text = (args[0] as { text?: string }).text ?? args[0];
+          if (sabotage > 0 && typeof text === 'string' && text.startsWith('with ins')) {
             sabotage--;
-            const stream = q as unknown as NodeJS.EventEmitter;
-            const emit = stream.emit.bind(stream);
-            stream.emit = (name: string | symbol, ...args: unknown[]) =>
-              name === 'finish' ? emit('error', new Error('Connection terminated unexpectedly')) : emit(name, ...args);
+            throw lost();
           }
           return result;
-        };
-        return client;
-      },
-    } as unknown as pg.Pool;
-    const store = partsStore(flaky, nextSchema());
-    const log = createEventLog({ store, presets: [conformancePreset], clock: () => NOW, buffer: { retryDelayMs: 1 }, closeStore: false });
-    const failures: unknown[] = [];
-    const insert = store.insert;
-    store.insert = async (rows) => {
-      try {
-        return await insert(rows);
-      } catch (error) {
-        failures.push(error);
-        throw error;
-      }
-    };
-    const events = await log.recordMany(Array.from({ length: 25 }, (_, i) => ({ type: 'auth.login' as const, message: `m${i}` })));
-    expect(failures).toHaveLength(1);
-    expect(await log.count()).toBe(25);
-    const page = await log.query({ pageSize: 100, sort: { field: 'id', direction: 'asc' } });
-    expect(page.items.map((e) => [e.id, e.message])).toEqual(events.map((e) => [e.id, e.message]));
-    await log.close();
-  });
+        },
+        connect: async () => {
+          const client = await pool.connect();
+          const query = client.query as (...a: unknown[]) => unknown;
+          (client as { query: unknown }).query = (q: unknown, ...rest: unknown[]) => {
+            const result = query.call(client, q, ...rest);
+            if (sabotage > 0 && q && typeof q === 'object' && 'submit' in q && (q as { text?: string }).text?.startsWith('copy')) {
+              sabotage--;
+              const stream = q as unknown as NodeJS.EventEmitter;
+              const emit = stream.emit.bind(stream);
+              stream.emit = (name: string | symbol, ...args: unknown[]) =>
+                name === 'finish' ? emit('error', lost()) : emit(name, ...args);
+            }
+            return result;
+          };
+          return client;
+        },
+      } as unknown as pg.Pool;
+      const store = partsStore(flaky, nextSchema(), method);
+      const log = createEventLog({ store, presets: [conformancePreset], clock: () => NOW, buffer: { retryDelayMs: 1 }, closeStore: false });
+      await log.ready();
+      const failures: unknown[] = [];
+      const insert = store.insert;
+      store.insert = async (rows) => {
+        try {
+          return await insert(rows);
+        } catch (error) {
+          failures.push(error);
+          throw error;
+        }
+      };
+      const events = await log.recordMany(Array.from({ length: 25 }, (_, i) => ({ type: 'auth.login' as const, message: `m${i}` })));
+      expect(failures).toHaveLength(1);
+      expect(await log.count()).toBe(25);
+      const page = await log.query({ pageSize: 100, sort: { field: 'id', direction: 'asc' } });
+      expect(page.items.map((e) => [e.id, e.message])).toEqual(events.map((e) => [e.id, e.message]));
+      await log.close();
+    });
+  }
 
   it('never closes a pool the host passed in', async () => {
     const pool = newPool();
@@ -281,83 +293,86 @@ describe.skipIf(!url)('postgres store on a real server', () => {
     expect(timeline.points.reduce((n, p) => n + p.count, 0)).toBe(1);
   });
 
-  it('keeps every acknowledged event when its connections are terminated mid-ingest', async () => {
-    const application = `${run}_fault`;
-    const schema = nextSchema();
-    const store = createPostgresStore({
-      connectionString: `${connectionString}?application_name=${application}`,
-      schema,
-      maxConnections: 4,
-    });
-    const log = createEventLog({
-      store,
-      presets: [conformancePreset],
-      buffer: { maxBatchSize: 200, retries: 10, retryDelayMs: 10, maxRetryDelayMs: 200 },
-    });
-    stores.push(log);
-    await log.ready();
-    const failures: unknown[] = [];
-    const insert = store.insert;
-    store.insert = async (rows: readonly EventRow[]) => {
-      try {
-        return await insert(rows);
-      } catch (error) {
-        failures.push(error);
-        throw error;
-      }
-    };
+  for (const method of ['unnest', 'copy'] as const) {
+    it(`keeps every acknowledged event (${method}) when its connections are terminated mid-ingest`, async () => {
+      const application = `${run}_fault`;
+      const schema = nextSchema();
+      const store = createPostgresStore({
+        connectionString: `${connectionString}?application_name=${application}`,
+        schema,
+        maxConnections: 4,
+      });
+      const log = createEventLog({
+        store,
+        presets: [conformancePreset],
+        buffer: { maxBatchSize: 200, retries: 10, retryDelayMs: 10, maxRetryDelayMs: 200 },
+      });
+      stores.push(log);
+      await log.ready();
+      const failures: unknown[] = [];
+      const insert = store.insert;
+      store.insert = async (rows: readonly EventRow[]) => {
+        try {
+          return await insert(rows);
+        } catch (error) {
+          failures.push(error);
+          throw error;
+        }
+      };
 
-    let ingesting = true;
-    let terminated = 0;
-    const killer = (async () => {
-      const killerPool = admin();
-      while (ingesting) {
-        const result = await killerPool.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [
-          application,
-        ]);
-        terminated += result.rowCount ?? 0;
-        await new Promise((resolve) => setTimeout(resolve, 30));
-      }
-    })();
+      let ingesting = true;
+      let terminated = 0;
+      const killer = (async () => {
+        const killerPool = admin();
+        while (ingesting) {
+          const result = await killerPool.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [
+            application,
+          ]);
+          terminated += result.rowCount ?? 0;
+          await new Promise((resolve) => setTimeout(resolve, 30));
+        }
+      })();
 
-    type Outcome = { key: string; event?: StoredEvent; error?: unknown };
-    const outcomes: Promise<Outcome>[] = [];
-    for (let round = 0; round < 60; round++) {
-      for (let i = 0; i < 40; i++) {
-        const key = `k${round}-${i}`;
-        outcomes.push(
-          log.record({ type: 'auth.login', message: key, target: { id: key } }).then(
-            (event) => ({ key, event }),
-            (error: unknown) => ({ key, error }),
-          ),
-        );
+      type Outcome = { key: string; event?: StoredEvent; error?: unknown };
+      const outcomes: Promise<Outcome>[] = [];
+      for (let round = 0; round < 60; round++) {
+        for (let i = 0; i < 40; i++) {
+          const key = `k${round}-${i}`;
+          outcomes.push(
+            log.record({ type: 'auth.login', message: key, target: { id: key } }).then(
+              (event) => ({ key, event }),
+              (error: unknown) => ({ key, error }),
+            ),
+          );
+        }
+        // Pace the ingest so batches keep flowing while connections die.
+        await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      // Pace the ingest so batches keep flowing while connections die.
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    const results = await Promise.all(outcomes);
-    ingesting = false;
-    await killer;
+      const results = await Promise.all(outcomes);
+      ingesting = false;
+      await killer;
 
-    const acknowledged = results.filter((r) => r.event);
-    const rejected = results.filter((r) => r.error !== undefined);
-    for (const r of rejected) expect(isEventLogError(r.error, 'STORE_FAILED'), String(r.error)).toBe(true);
-    const rows = await admin().query<{ target_id: string; id: string; n: string }>(
-      `select target_id, min(id) as id, count(*) as n from ${schema}.eventlog_events group by target_id`,
-    );
-    const byKey = new Map(rows.rows.map((r) => [r.target_id, r]));
-    for (const r of acknowledged) {
-      const row = byKey.get(r.key);
-      expect(row, `acknowledged ${r.key} is missing`).toBeDefined();
-      expect(Number(row?.id)).toBe(r.event?.id);
-    }
-    // COPY retries reuse their preallocated ids, so a lost acknowledgement never duplicates rows.
-    expect(rows.rows.filter((r) => Number(r.n) > 1)).toEqual([]);
-    console.info(
-      `[postgres fault] ${results.length} records: ${acknowledged.length} acknowledged, ${rejected.length} rejected, ` +
-        `${failures.length} failed inserts retried, ${terminated} backends terminated`,
-    );
-    expect(terminated).toBeGreaterThan(0);
-    expect(failures.length).toBeGreaterThan(0);
-  }, 120_000);
+      const acknowledged = results.filter((r) => r.event);
+      const rejected = results.filter((r) => r.error !== undefined);
+      for (const r of rejected) expect(isEventLogError(r.error, 'STORE_FAILED'), String(r.error)).toBe(true);
+      const rows = await admin().query<{ target_id: string; id: string; n: string }>(
+        `select target_id, min(id) as id, count(*) as n from ${schema}.eventlog_events group by target_id`,
+      );
+      const byKey = new Map(rows.rows.map((r) => [r.target_id, r]));
+      for (const r of acknowledged) {
+        const row = byKey.get(r.key);
+        expect(row, `acknowledged ${r.key} is missing`).toBeDefined();
+        expect(Number(row?.id)).toBe(r.event?.id);
+      }
+      // Retries reuse their preallocated ids (COPY) or token (unnest): a lost acknowledgement never duplicates rows.
+      expect(rows.rows.filter((r) => Number(r.n) > 1)).toEqual([]);
+      console.info(
+        `[postgres fault, ${method}] ${results.length} records: ${acknowledged.length} acknowledged, ${rejected.length} rejected, ` +
+          `${failures.length} failed inserts retried, ${terminated} backends terminated` +
+          (rejected[0] ? `; first rejection: ${String((rejected[0].error as Error).message)}` : ''),
+      );
+      expect(terminated).toBeGreaterThan(0);
+      expect(failures.length).toBeGreaterThan(0);
+    }, 120_000);
+  }
 });

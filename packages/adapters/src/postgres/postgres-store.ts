@@ -22,8 +22,8 @@ export interface PostgresStoreOptions {
 }
 
 /**
- * Creates a PostgreSQL store on pg: `jsonb` data, composite indexes, batch inserts through COPY,
- * advisory locks for migrations and retention.
+ * Creates a PostgreSQL store on pg: `jsonb` data, composite indexes, batch inserts through
+ * `unnest` or COPY that a retry never duplicates, advisory locks for migrations and retention.
  *
  * @example
  * ```ts
