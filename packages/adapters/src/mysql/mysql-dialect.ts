@@ -95,8 +95,10 @@ export function createMysqlDialect(options: MysqlDialectOptions): MysqlDialect {
     crossProcessLock: true,
     // The protocol counts placeholders in 16 bits.
     maxParameters: 65_535,
-    // InnoDB locks only the deleted rows and their gaps: writers appending new rows are not blocked.
-    deleteBatchSize: 5000,
+    // InnoDB locks only the deleted rows and their gaps, so writers appending new rows are not
+    // blocked, but each batch still competes for I/O: on MariaDB 10.11 (128 MB buffer pool, 1 M
+    // rows, 8 indexes) 2000-row batches kept a 10 ms writer's p99 at ~120 ms, 5000-row ones ~245 ms.
+    deleteBatchSize: 2000,
   };
 
   return {

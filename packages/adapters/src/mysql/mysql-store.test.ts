@@ -391,7 +391,8 @@ describe.skipIf(!url)('mysql store on a real server', () => {
     expect(duplicated).toBe(0);
     console.info(
       `[mysql fault] ${results.length} records: ${acknowledged.length} acknowledged, ${rejected.length} rejected, ` +
-        `${failures.length} failed inserts retried, ${killed} connections killed`,
+        `${failures.length} failed inserts retried, ${killed} connections killed` +
+        (rejected[0] ? `; first rejection: ${String((rejected[0].error as Error).message)}` : ''),
     );
     expect(killed).toBeGreaterThan(0);
     expect(failures.length).toBeGreaterThan(0);
