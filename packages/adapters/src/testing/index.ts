@@ -1,2 +1,3 @@
 export { type ConformanceOptions, runStoreConformance } from './conformance.js';
 export { conformancePreset, DAY, HOUR, MINUTE, NOW, seeded } from './fixtures.js';
+export { requireServer, type ServerKind } from './servers.js';

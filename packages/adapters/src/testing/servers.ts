@@ -28,7 +28,7 @@ export function serverUrl(kind: ServerKind): string {
  * @example
  * ```ts
  * import { describe } from 'vitest';
- * import { requireServer } from './servers.js';
+ * import { requireServer } from '@eventlog/adapters/testing';
  * const url = await requireServer('postgres');
  * describe.skipIf(!url)('postgres store', () => {});
  * ```
