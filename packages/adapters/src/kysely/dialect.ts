@@ -80,3 +80,11 @@ export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   'ENETUNREACH',
   'EAI_AGAIN',
 ]);
+
+/** Whether `test` holds for an error, its `cause` chain or the errors of an `AggregateError`. */
+export function someCause(error: unknown, test: (e: object) => boolean, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 4) return false;
+  if (test(error)) return true;
+  if (error instanceof AggregateError && error.errors.some((e) => someCause(e, test, depth + 1))) return true;
+  return someCause((error as { cause?: unknown }).cause, test, depth + 1);
+}

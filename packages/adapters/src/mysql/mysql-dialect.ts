@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ReleaseLock, StoreCapabilities, StoreColumn } from '@eventlog/core';
 import { sql } from 'kysely';
 import type { Pool, PoolConnection } from 'mysql2';
-import { type AnyKysely, NETWORK_ERROR_CODES, type SqlDialect } from '../kysely/dialect.js';
+import { type AnyKysely, NETWORK_ERROR_CODES, type SqlDialect, someCause } from '../kysely/dialect.js';
 import { wellFormedJson } from '../kysely/json.js';
 
 /**
@@ -38,13 +38,6 @@ export function isMysqlTransientError(error: unknown): boolean {
     if (fatal === true) return !(typeof errno === 'number' && PERMANENT_FATAL_ERRNOS.has(errno));
     return e instanceof Error && CLOSED_STATE.test(e.message);
   });
-}
-
-function someCause(error: unknown, test: (e: object) => boolean, depth = 0): boolean {
-  if (typeof error !== 'object' || error === null || depth > 4) return false;
-  if (test(error)) return true;
-  if (error instanceof AggregateError && error.errors.some((e) => someCause(e, test, depth + 1))) return true;
-  return someCause((error as { cause?: unknown }).cause, test, depth + 1);
 }
 
 /**

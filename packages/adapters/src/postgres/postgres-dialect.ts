@@ -15,7 +15,7 @@ import {
   type ValueNode,
 } from 'kysely';
 import type { Pool, PoolClient } from 'pg';
-import { type AnyKysely, NETWORK_ERROR_CODES, type SqlDialect } from '../kysely/dialect.js';
+import { type AnyKysely, NETWORK_ERROR_CODES, type SqlDialect, someCause } from '../kysely/dialect.js';
 import { wellFormedJson } from '../kysely/json.js';
 import type { TableNames } from '../kysely/migrations.js';
 
@@ -40,13 +40,6 @@ export function isPostgresTransientError(error: unknown): boolean {
 /** Class 08 (connection exception), except 08P01 (protocol violation), which a retry repeats. */
 function isConnectionState(code: string): boolean {
   return code.startsWith('08') && code !== '08P01';
-}
-
-function someCause(error: unknown, test: (e: object) => boolean, depth = 0): boolean {
-  if (typeof error !== 'object' || error === null || depth > 4) return false;
-  if (test(error)) return true;
-  if (error instanceof AggregateError && error.errors.some((e) => someCause(e, test, depth + 1))) return true;
-  return someCause((error as { cause?: unknown }).cause, test, depth + 1);
 }
 
 // ---- dropped connections ------------------------------------------------------------------------
