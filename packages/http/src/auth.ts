@@ -33,6 +33,31 @@ export function findBySecret<T>(given: string, entries: readonly T[], secretOf: 
 }
 
 /**
+ * A lookup over a fixed list of entries keyed by a secret field: refuses empty secrets up front,
+ * compares in constant time ({@link findBySecret}) and returns the matching entry without its secret.
+ *
+ * @example
+ * ```ts
+ * import { secretTable } from '@eventlog/http';
+ * const lookUp = secretTable([{ token: 't-1', role: 'admin' as const }], 'token', 'myTokens');
+ * lookUp('t-1'); // { role: 'admin' }
+ * ```
+ */
+export function secretTable<K extends string, E extends Record<K, string>>(
+  entries: readonly E[],
+  key: K,
+  label: string,
+): (given: string) => Omit<E, K> | null {
+  for (const entry of entries) if (!entry[key]) throw new TypeError(`${label}: every entry needs a non-empty ${key}.`);
+  return (given) => {
+    const found = findBySecret(given, entries, (e) => e[key]);
+    if (!found) return null;
+    const { [key]: _secret, ...rest } = found;
+    return rest as Omit<E, K>;
+  };
+}
+
+/**
  * The token of an `Authorization: Bearer …` header, or null.
  *
  * @example

@@ -1,4 +1,4 @@
-export { basicCredentials, bearerToken, findBySecret, safeEqual } from './auth.js';
+export { basicCredentials, bearerToken, findBySecret, safeEqual, secretTable } from './auth.js';
 export { DEFAULT_MAX_BODY_BYTES, readBody, readBodyText } from './body.js';
 export {
   type AnyErrorCode,

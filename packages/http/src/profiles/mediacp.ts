@@ -12,7 +12,7 @@ import {
   type StoredEvent,
 } from '@eventlog/core';
 import { z } from 'zod';
-import { bearerToken, findBySecret } from '../auth.js';
+import { bearerToken, secretTable } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { queryInt, queryList, queryString } from '../params.js';
 import { defineProfile, defineRoute, json, type Profile, type RequestContext } from '../profile.js';
@@ -202,13 +202,7 @@ export type MediaCpTokenEntry = { readonly token: string } & MediaCpUser;
  * ```
  */
 export function mediaCpTokens(entries: readonly MediaCpTokenEntry[]): (token: string) => MediaCpUser | null {
-  for (const entry of entries) if (!entry.token) throw new TypeError('mediaCpTokens: every entry needs a non-empty token.');
-  return (token) => {
-    const found = findBySecret(token, entries, (e) => e.token);
-    if (!found) return null;
-    const { token: _secret, ...user } = found;
-    return user as MediaCpUser;
-  };
+  return secretTable(entries, 'token', 'mediaCpTokens') as (token: string) => MediaCpUser | null;
 }
 
 function principalOf(user: MediaCpUser): Principal | null {

@@ -8,7 +8,7 @@ import {
   type StoredEvent,
 } from '@eventlog/core';
 import { z } from 'zod';
-import { bearerToken, findBySecret } from '../auth.js';
+import { bearerToken, secretTable } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { queryInt, queryString } from '../params.js';
 import { defineProfile, defineRoute, json, type Profile, type RequestContext } from '../profile.js';
@@ -503,8 +503,9 @@ function num(value: string | number | null | undefined): number {
  * ```
  */
 export function staticTokens(entries: readonly (NewApiCaller & { token: string })[]): NewApiOptions['authenticate'] {
+  const lookUp = secretTable(entries, 'token', 'staticTokens');
   return ({ token }) => {
-    const found = findBySecret(token, entries, (e) => e.token);
+    const found = lookUp(token);
     return found ? { userId: found.userId, role: found.role } : null;
   };
 }
@@ -519,8 +520,9 @@ export function staticTokens(entries: readonly (NewApiCaller & { token: string }
  * ```
  */
 export function staticTokenKeys(entries: readonly (NewApiToken & { key: string })[]): NonNullable<NewApiOptions['resolveTokenKey']> {
+  const lookUp = secretTable(entries, 'key', 'staticTokenKeys');
   return (key) => {
-    const found = findBySecret(key, entries, (e) => e.key);
+    const found = lookUp(key);
     return found ? { tokenId: found.tokenId, userId: found.userId } : null;
   };
 }

@@ -11,7 +11,7 @@ import {
   type StoredEvent,
 } from '@eventlog/core';
 import { z } from 'zod';
-import { bearerToken, findBySecret } from '../auth.js';
+import { bearerToken, secretTable } from '../auth.js';
 import { type AnyErrorCode, HttpError, type HttpErrorOptions } from '../errors.js';
 import { queryInt } from '../params.js';
 import { defineProfile, defineRoute, json, type Profile, type RequestContext } from '../profile.js';
@@ -188,13 +188,7 @@ export type UnifiTokenEntry = { readonly token: string } & UnifiAccessCaller;
  * ```
  */
 export function unifiAccessTokens(entries: readonly UnifiTokenEntry[]): (token: string) => UnifiAccessCaller | null {
-  for (const entry of entries) if (!entry.token) throw new TypeError('unifiAccessTokens: every entry needs a non-empty token.');
-  return (token) => {
-    const found = findBySecret(token, entries, (e) => e.token);
-    if (!found) return null;
-    const { token: _secret, ...caller } = found;
-    return caller;
-  };
+  return secretTable(entries, 'token', 'unifiAccessTokens') as (token: string) => UnifiAccessCaller | null;
 }
 
 /** UniFi Access's own error codes. */
