@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -170,7 +171,8 @@ async function runEngine(
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const tmpDir = mkdtempSync(join(tmpdir(), 'eventlog-bench-'));
-  const context: EngineContext = { tmpDir, runId: `b${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}` };
+  // Short (it ends up in table prefixes, at most 16 characters), lowercase, unique enough per run.
+  const context: EngineContext = { tmpDir, runId: `b${randomBytes(4).readUInt32BE(0).toString(36).padStart(6, '0').slice(-5)}` };
   const cleanup = () => rmSync(tmpDir, { recursive: true, force: true });
   process.once('SIGINT', () => {
     cleanup();

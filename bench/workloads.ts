@@ -117,7 +117,10 @@ export async function ingestBatch(bench: BenchContext, selected: boolean): Promi
   try {
     await feed(bench, 'ingest recordMany', bench.batchSize, [eventlog, main, ...extra]);
   } finally {
-    for (const table of scratch) await table.drop();
+    for (const table of scratch) {
+      await table.close();
+      await table.drop();
+    }
   }
   await checkCount(bench, 'ingest recordMany', await bench.log.count(), bench.raw);
   if (selected) {
@@ -168,7 +171,10 @@ export async function ingestRecord(
   } finally {
     await target.log.close();
     await target.drop();
-    for (const table of raws) await table.drop();
+    for (const table of raws) {
+      await table.close();
+      await table.drop();
+    }
   }
 }
 

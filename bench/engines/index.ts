@@ -4,6 +4,7 @@ import type { EngineModule } from '../engine.js';
 export const ENGINES: Record<string, () => Promise<EngineModule>> = {
   sqlite: async () => (await import('./sqlite.js')).sqliteEngine,
   postgres: async () => (await import('./postgres.js')).postgresEngine,
+  mysql: async () => (await import('./mysql.js')).mysqlEngine,
 };
 
 /** Loads an engine module by name. */
