@@ -54,7 +54,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
     let statement = statements.get(key);
     if (!statement) {
       const names = columns.map((c) => `"${c}"`).join(', ');
-      const params = columns.map((c) => `@${c}`).join(', ');
+      const params = columns.map(() => '?').join(', ');
       statement = database.prepare(`insert into "${store.tables.events}" (${names}) values (${params})`);
       statements.clear();
       statements.set(key, statement);
@@ -82,8 +82,9 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
   return store;
 }
 
-function bindable(row: EventRow, columns: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const column of columns) out[column] = row[column] ?? null;
+// Positional values: better-sqlite3 binds an array faster than a named-parameter object.
+function bindable(row: EventRow, columns: readonly string[]): unknown[] {
+  const out = new Array<unknown>(columns.length);
+  for (let i = 0; i < columns.length; i++) out[i] = row[columns[i]!] ?? null;
   return out;
 }
