@@ -22,7 +22,8 @@ if (url) {
     await client.close();
   }, 600_000);
 } else {
-  describe.skip('clickhouse store conformance (no server)', () => {
+  // Reached only off CI: in CI requireServer() throws when the server is down, failing the file.
+  describe.skipIf(!url)('clickhouse store conformance (no server)', () => {
     it('needs a ClickHouse server', () => undefined);
   });
 }

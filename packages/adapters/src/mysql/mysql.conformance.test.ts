@@ -28,7 +28,8 @@ if (url) {
     await connection.end();
   });
 } else {
-  describe.skip('mysql store conformance (no server)', () => {
+  // Reached only off CI: in CI requireServer() throws when the server is down, failing the file.
+  describe.skipIf(!url)('mysql store conformance (no server)', () => {
     it('needs a MySQL or MariaDB server', () => undefined);
   });
 }

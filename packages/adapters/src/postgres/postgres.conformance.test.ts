@@ -26,7 +26,8 @@ if (url) {
     await client.end();
   });
 } else {
-  describe.skip('postgres store conformance (no server)', () => {
+  // Reached only off CI: in CI requireServer() throws when the server is down, failing the file.
+  describe.skipIf(!url)('postgres store conformance (no server)', () => {
     it('needs a PostgreSQL server', () => undefined);
   });
 }
