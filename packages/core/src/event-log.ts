@@ -342,6 +342,8 @@ export type PresetTypes<P extends readonly Preset[]> =
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
 const DAY = 86_400_000;
+/** Tells `toEvent` to parse `data` from the row's JSON. */
+const PARSE: unique symbol = Symbol('parse');
 
 /**
  * Creates an event log over a store.
@@ -436,10 +438,10 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
 
   async record(event: EventInput): Promise<StoredEvent> {
     this.assertOpen();
-    const row = this.normalize(event);
+    const { row, data } = this.normalize(event);
     await this.ready();
     const [id = 0] = await this.buffer.enqueue([row]);
-    return this.toEvent(row, id, event.data);
+    return this.toEvent(row, id, data);
   }
 
   async recordMany(events: readonly EventInput[]): Promise<StoredEvent[]> {
@@ -449,10 +451,16 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
       throw new ValidationError([{ path: ['events'], message: `may hold at most ${this.limits.maxBatchEvents} events` }]);
     }
     if (events.length === 0) return [];
-    const rows = events.map((event, index) => this.normalize(event, index));
+    const rows: EventRow[] = new Array(events.length);
+    const data: unknown[] = new Array(events.length);
+    for (let i = 0; i < events.length; i++) {
+      const normalized = this.normalize(events[i], i);
+      rows[i] = normalized.row;
+      data[i] = normalized.data;
+    }
     await this.ready();
     const ids = await this.buffer.enqueue(rows);
-    return rows.map((row, i) => this.toEvent(row, ids[i] ?? 0, undefined));
+    return rows.map((row, i) => this.toEvent(row, ids[i] ?? 0, data[i]));
   }
 
   flush(): Promise<void> {
@@ -604,9 +612,11 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
     }
   }
 
+  /** The event for a row just written; `data` is its validated payload, or `PARSE` to read it from the row. */
   private toEvent(row: EventRow, id: number, data: unknown): StoredEvent {
-    const event = rowToEvent({ ...row, id, data: null }, this.registry);
-    event.data = data === undefined ? (row.data === null ? undefined : JSON.parse(row.data as string)) : data;
+    const event = rowToEvent(row, this.registry, data === PARSE);
+    event.id = id;
+    if (data !== PARSE) event.data = data;
     return this.options.maskIp ? { ...event, ip: maskIp(event.ip) } : event;
   }
 
@@ -619,14 +629,14 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
       let event: StoredEvent | undefined;
       for (const subscriber of this.subscribers) {
         if (!matchesConditions(row, subscriber.conditions)) continue;
-        event ??= this.toEvent(row, ids[i] ?? 0, undefined);
+        event ??= this.toEvent(row, ids[i] ?? 0, PARSE);
         try {
           subscriber.listener(event);
         } catch (error) {
           this.emit('error', error);
         }
       }
-      if (wantsRecorded) events.push(event ?? this.toEvent(row, ids[i] ?? 0, undefined));
+      if (wantsRecorded) events.push(event ?? this.toEvent(row, ids[i] ?? 0, PARSE));
     }
     if (wantsRecorded) this.emit('recorded', events);
   }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import type { EventRow, StoredRow } from '../storage/contract.js';
+import { createFastEnvelope, type Envelope } from './envelope.js';
 import { EVENT_TYPE_NAME } from './event-type.js';
 import { STRING_FIELDS } from './fields.js';
 import { dimensionValueSchema, type Registry, toIssues } from './registry.js';
@@ -88,8 +89,18 @@ const MAX_MESSAGE = 64 * 1024;
 const optionalText = (max: number) =>
   z.union([z.string().max(max, `must be at most ${max} characters`), z.number().transform(String)]).nullish();
 
-/** Builds the function that validates and converts events to rows. @internal */
-export function createEventNormalizer(registry: Registry, clock: () => number) {
+/** A validated event: its row, and its `data` as the type's schema returned it. @internal */
+export interface NormalizedEvent {
+  row: EventRow;
+  data: unknown;
+}
+
+/**
+ * Builds the function that validates and converts events to rows. `fastEnvelope: false` checks
+ * every envelope with zod only (the tests compare both paths).
+ * @internal
+ */
+export function createEventNormalizer(registry: Registry, clock: () => number, options: { fastEnvelope?: boolean } = {}) {
   // `type` has its own, stricter schema below.
   const stringFieldSchemas = Object.fromEntries(
     STRING_FIELDS.filter((f) => f.field !== 'type').map((f) => [f.field, optionalText(f.maxLength)]),
@@ -127,19 +138,19 @@ export function createEventNormalizer(registry: Registry, clock: () => number) {
   const dimensionNames = [...registry.dimensions.keys()];
   const metricNames = [...registry.metrics.keys()];
 
-  return function normalize(input: unknown, index?: number): EventRow {
+  const fast =
+    options.fastEnvelope === false
+      ? () => undefined
+      : createFastEnvelope({ registry, stringFields: STRING_FIELDS, typePattern: EVENT_TYPE_NAME, maxTime: MAX_TIME, maxMessage: MAX_MESSAGE });
+
+  return function normalize(input: unknown, index?: number): NormalizedEvent {
     const prefix = index === undefined ? [] : ['events', index];
-    const parsed = baseSchema.safeParse(input);
-    if (!parsed.success) throw new ValidationError(toIssues(parsed.error, prefix), { eventIndex: index });
-    const event = parsed.data as Record<string, unknown> & {
-      type: string;
-      time?: number;
-      actor?: Record<string, string | null | undefined> | null;
-      target?: Record<string, string | null | undefined> | null;
-      dimensions?: Record<string, unknown>;
-      metrics?: Record<string, unknown>;
-      data?: unknown;
-    };
+    let event = fast(input);
+    if (event === undefined) {
+      const parsed = baseSchema.safeParse(input);
+      if (!parsed.success) throw new ValidationError(toIssues(parsed.error, prefix), { eventIndex: index });
+      event = parsed.data as Envelope;
+    }
     const type = registry.types.get(event.type);
     if (!type && !registry.allowUnknownTypes) {
       throw new ValidationError([{ path: [...prefix, 'type'], message: `"${event.type}" is not a registered event type` }], {
@@ -175,12 +186,16 @@ export function createEventNormalizer(registry: Registry, clock: () => number) {
     };
     for (const name of dimensionNames) row[name] = (event.dimensions?.[name] as string | number | null | undefined) ?? null;
     for (const name of metricNames) row[name] = (event.metrics?.[name] as number | null | undefined) ?? null;
-    return row;
+    return { row, data };
   };
 }
 
-/** Converts a stored row back to an event. @internal */
-export function rowToEvent(row: StoredRow, registry: Registry): StoredEvent {
+/**
+ * Converts a stored row back to an event. `parseData: false` leaves `data` undefined (for callers
+ * that already hold the parsed payload).
+ * @internal
+ */
+export function rowToEvent(row: StoredRow, registry: Registry, parseData = true): StoredEvent {
   const dimensions: Record<string, string | number | null> = {};
   for (const d of registry.dimensions.values()) {
     const value = row[d.name];
@@ -188,7 +203,7 @@ export function rowToEvent(row: StoredRow, registry: Registry): StoredEvent {
   }
   const metrics: Record<string, number | null> = {};
   for (const m of registry.metrics.keys()) metrics[m] = toNumberOrNull(row[m]);
-  let data = row.data ?? null;
+  let data = parseData ? (row.data ?? null) : null;
   if (typeof data === 'string') data = JSON.parse(data);
   return {
     id: Number(row.id ?? 0),
