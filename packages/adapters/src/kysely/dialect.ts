@@ -1,5 +1,5 @@
 import type { ReleaseLock, StoreCapabilities, StoreColumn } from '@eventlog/core';
-import type { Expression, Kysely, RawBuilder, SqlBool } from 'kysely';
+import type { CompiledQuery, Expression, Kysely, RawBuilder, SqlBool } from 'kysely';
 
 /** A Kysely instance over the store's tables (their columns are declared at run time). */
 // biome-ignore lint/suspicious/noExplicitAny: the table layout is only known at run time.
@@ -54,6 +54,11 @@ export interface SqlDialect {
   readonly idempotentInsert?: boolean;
   /** Replaces the generic multi-row INSERT when an engine has a faster path. */
   insert?(rows: readonly Record<string, unknown>[], columns: readonly string[]): Promise<number[]>;
+  /**
+   * Runs a compiled read query and returns its rows, replacing Kysely's execution where an engine
+   * has a faster path (SQLite: cached statements returning arrays).
+   */
+  select?(query: CompiledQuery): Promise<Record<string, unknown>[]>;
   /**
    * Rewrites serialised JSON (the `data` column, a session's opening event) into a form the
    * engine's JSON type accepts; written as is when absent.

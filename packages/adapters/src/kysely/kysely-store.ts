@@ -14,7 +14,7 @@ import type {
   StoredRow,
   StoreSchema,
 } from '@eventlog/core';
-import { type ExpressionBuilder, sql } from 'kysely';
+import { type CompiledQuery, type ExpressionBuilder, sql } from 'kysely';
 import type { AnyKysely, SqlDialect } from './dialect.js';
 import { migrateSchema, type TableNames, tableNames } from './migrations.js';
 import { afterOf, whereOf } from './where.js';
@@ -42,6 +42,12 @@ export interface KyselyStore extends StorageAdapter {
 // biome-ignore lint/suspicious/noExplicitAny: run-time table layout.
 type AnyExpressionBuilder = ExpressionBuilder<any, any>;
 
+/** A Kysely query that can be compiled and executed. */
+interface Compilable {
+  compile(): CompiledQuery;
+  execute(): Promise<unknown[]>;
+}
+
 const SESSION_COLUMNS = ['session_id', 'type', 'tenant_id', 'actor_id', 'target_type', 'target_id', 'started_at', 'event'] as const;
 
 /**
@@ -55,6 +61,10 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
   let numericColumns: string[] = ['id', 'time'];
   let jsonColumns: string[] = ['data'];
   let closed = false;
+
+  /** Runs a read query through the dialect's fast path when it has one. */
+  const rowsOf = async (query: Compilable): Promise<Record<string, unknown>[]> =>
+    dialect.select ? dialect.select(query.compile()) : ((await query.execute()) as Record<string, unknown>[]);
 
   const normalize = (row: Record<string, unknown>): StoredRow => {
     for (const column of numericColumns) {
@@ -184,17 +194,18 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
       if (column !== 'id') q = q.orderBy('id', direction);
       q = q.limit(query.limit);
       if (query.offset) q = q.offset(query.offset);
-      const rows = await q.execute();
-      return rows.map((row) => normalize(row as Record<string, unknown>));
+      const rows = await rowsOf(q);
+      return rows.map(normalize);
     },
 
     async count(where: readonly Condition[]) {
-      const row = await db
-        .selectFrom(tables.events)
-        .select((eb) => eb.fn.countAll().as('n'))
-        .where((eb) => whereOf(eb, where, dialect))
-        .executeTakeFirst();
-      return Number((row as { n?: unknown } | undefined)?.n ?? 0);
+      const [row] = await rowsOf(
+        db
+          .selectFrom(tables.events)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where((eb) => whereOf(eb, where, dialect)),
+      );
+      return Number(row?.n ?? 0);
     },
 
     async aggregate(query: AggregateQuery): Promise<AggregateRow[]> {
@@ -217,7 +228,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
         if (key) q = q.orderBy(key);
       }
       if (query.limit !== undefined) q = q.limit(query.limit);
-      const rows = (await q.execute()) as Record<string, unknown>[];
+      const rows = await rowsOf(q);
       return rows.map((row) => {
         const sums: Record<string, number> = {};
         query.sum.forEach((m, i) => {

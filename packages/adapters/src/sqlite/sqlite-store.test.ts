@@ -31,6 +31,23 @@ describe('sqlite store', () => {
     await store.close();
   });
 
+  it('reads columns that a later migration added through the same store', async () => {
+    const database = new Database(':memory:');
+    const store = createSqliteStore({ database });
+    const before = createEventLog({ store, closeStore: false });
+    await before.record({ type: 'a' });
+    expect((await before.query({})).items).toHaveLength(1); // the read statement is now cached
+    const after = createEventLog({ store, closeStore: false, dimensions: [{ name: 'region' }] });
+    await after.record({ type: 'b', dimensions: { region: 'eu' } });
+    const { items } = await after.query({}); // the same SQL text as before the migration
+    expect(items.map((e) => [e.type, e.dimensions.region])).toEqual([
+      ['b', 'eu'],
+      ['a', null],
+    ]);
+    await store.close();
+    database.close();
+  });
+
   it('repairs an index whose columns are in the wrong order', async () => {
     const database = new Database(':memory:');
     const log = createEventLog({ store: createSqliteStore({ database }), presets: [conformancePreset] });

@@ -1,9 +1,12 @@
 import type { EventRow } from '@eventlog/core';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { type CompiledQuery, Kysely, SqliteDialect } from 'kysely';
 import type { AnyKysely } from '../kysely/dialect.js';
 import { createKyselyStore, type KyselyStore } from '../kysely/kysely-store.js';
 import { sqliteDialect } from './sqlite-dialect.js';
+
+/** Distinct read statements kept prepared (the queries differ by filter shape, not by values). */
+const MAX_CACHED_READERS = 200;
 
 /** The better-sqlite3 database type. */
 export type SqliteDatabase = Database.Database;
@@ -69,12 +72,42 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
     return ids;
   };
 
+  // Reads: Kysely's SQLite driver prepares every statement again on every call and better-sqlite3's
+  // row objects are slow to create and read at this width, so reads run on cached statements in
+  // raw (array) mode and rows are built here. Measured in docs/benchmarks.md (keyset page).
+  const readers = new Map<string, { statement: Database.Statement; columns: string[] }>();
+  const select = async (query: CompiledQuery) => {
+    let reader = readers.get(query.sql);
+    if (!reader) {
+      const statement = database.prepare(query.sql).raw(true);
+      reader = { statement, columns: statement.columns().map((c) => c.name) };
+      if (readers.size >= MAX_CACHED_READERS) readers.delete(readers.keys().next().value as string);
+      readers.set(query.sql, reader);
+    }
+    const { statement } = reader;
+    const arrays = statement.all(...query.parameters) as unknown[][];
+    // A migration that added columns changes what `select *` returns: read the names again.
+    if (arrays.length > 0 && (arrays[0] as unknown[]).length !== reader.columns.length) {
+      reader.columns = statement.columns().map((c) => c.name);
+    }
+    const columns = reader.columns;
+    const rows: Record<string, unknown>[] = new Array(arrays.length);
+    for (let r = 0; r < arrays.length; r++) {
+      const values = arrays[r] as unknown[];
+      const row: Record<string, unknown> = {};
+      for (let c = 0; c < columns.length; c++) row[columns[c] as string] = values[c];
+      rows[r] = row;
+    }
+    return rows;
+  };
+
   store = createKyselyStore({
     db,
-    dialect: { ...sqliteDialect, insert },
+    dialect: { ...sqliteDialect, insert, select },
     tablePrefix: options.tablePrefix,
     destroy: async () => {
       statements.clear();
+      readers.clear();
       // Kysely's destroy closes the database it was given; only do that when the store opened it.
       if (owned) await db.destroy();
     },
