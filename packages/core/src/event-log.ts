@@ -11,7 +11,7 @@ import {
   type ValidationIssue,
 } from './errors.js';
 import type { EventLogEvents } from './events.js';
-import { csvColumn, csvLine, DEFAULT_CSV_FIELDS } from './export/csv.js';
+import { csvColumn, csvLine, DEFAULT_CSV_FIELDS, DEFAULT_TIME_FORMAT } from './export/csv.js';
 import {
   type FilterInput,
   isEmptySelection,
@@ -704,10 +704,11 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
     const limits = this.limits;
     const conditionsOf = (filter: FilterInput | undefined, path?: string[]) =>
       applyScope(normalizeFilter(filter, registry, path), context.tenants);
-    const read = (row: Record<string, unknown>) => {
-      const event = rowToEvent(row, registry);
+    const readAs = (row: Record<string, unknown>, parseData: boolean) => {
+      const event = rowToEvent(row, registry, parseData);
       return log.options.maskIp ? { ...event, ip: maskIp(event.ip) } : event;
     };
+    const read = (row: Record<string, unknown>) => readAs(row, true);
     const columnOf = (name: string, path: string): string => {
       const field = STRING_FIELDS.find((f) => f.field === name);
       if (field) return field.column;
@@ -861,7 +862,7 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
     function exportCsv(input: ExportInput = {}): AsyncIterable<string> {
       const timeZone = input.timeZone ?? 'UTC';
       if (!isValidTimeZone(timeZone)) throw new ValidationError([{ path: ['timeZone'], message: 'is not an IANA time zone' }]);
-      const timeFormat = input.timeFormat ?? "yyyy-MM-dd'T'HH:mm:ss.SSSXXX";
+      const timeFormat = input.timeFormat ?? DEFAULT_TIME_FORMAT;
       const names = input.columns ?? [...DEFAULT_CSV_FIELDS, ...registry.dimensions.keys(), ...registry.metrics.keys()];
       const columns = names.map((name) => {
         const column = csvColumn(name, timeZone, timeFormat);
@@ -870,6 +871,7 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
         if (registry.metrics.has(name)) return { header: name, value: (e: StoredEvent) => e.metrics[name] };
         throw new ValidationError([{ path: ['columns'], message: `"${name}" is not an exportable column` }]);
       });
+      const withData = names.includes('data');
       const where = conditionsOf(input.filter);
       const direction = input.order ?? 'desc';
       const batchSize = input.batchSize ?? 500;
@@ -892,7 +894,7 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
             if (rows.length === 0) return;
             let chunk = '';
             for (const row of rows) {
-              const event = read(row);
+              const event = readAs(row, withData);
               chunk += csvLine(columns.map((c) => c.value(event)));
             }
             written += rows.length;

@@ -1,6 +1,10 @@
 import { TZDate } from '@date-fns/tz';
 import { format } from 'date-fns';
 import type { StoredEvent } from '../schema/event.js';
+import { createIsoFormatter } from '../time/iso.js';
+
+/** The default `timeFormat` of exports (date-fns tokens): ISO 8601 with milliseconds and offset. */
+export const DEFAULT_TIME_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX";
 
 /** Characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection). */
 const FORMULA_START = /^[=+\-@\t\r]/;
@@ -55,8 +59,13 @@ export const DEFAULT_CSV_FIELDS = [
 /** Resolves a column name (canonical field, dimension, metric, or `data`) to a CSV column. @internal */
 export function csvColumn(name: string, timeZone: string, timeFormat: string): CsvColumn | null {
   switch (name) {
-    case 'time':
+    case 'time': {
+      if (timeFormat === DEFAULT_TIME_FORMAT) {
+        const iso = createIsoFormatter(timeZone, { millis: true });
+        return { header: 'time', value: (e) => iso(e.time) };
+      }
       return { header: 'time', value: (e) => format(new TZDate(e.time, timeZone), timeFormat) };
+    }
     case 'actorId':
       return { header: name, value: (e) => e.actor.id };
     case 'actorType':

@@ -100,7 +100,13 @@ describe('fast envelope check', () => {
   });
 
   it('vouches for the common valid shapes itself, so they skip zod', () => {
-    const check = createFastEnvelope({ registry, stringFields: STRING_FIELDS, typePattern: EVENT_TYPE_NAME, maxTime: 1e15, maxMessage: 10 });
+    const check = createFastEnvelope({
+      registry,
+      stringFields: STRING_FIELDS,
+      typePattern: EVENT_TYPE_NAME,
+      maxTime: 1e15,
+      maxMessage: 10,
+    });
     const common = ['minimal', 'full', 'numbers for text', 'Date time', 'actor nested', 'dimensions ok', 'metrics ok', 'data anything'];
     for (const [name, input] of inputs.filter(([n]) => common.includes(n))) expect(check(input), name).toBeDefined();
     expect(check({ type: 'a', colour: 'red' })).toBeUndefined();

@@ -1,7 +1,8 @@
 import { TZDate, tzOffset } from '@date-fns/tz';
-import { addDays, format, startOfDay } from 'date-fns';
+import { addDays, startOfDay } from 'date-fns';
 import { ValidationError } from '../errors.js';
 import type { AggregateRow } from '../storage/contract.js';
+import { createIsoFormatter } from '../time/iso.js';
 
 /** Timeline bucket sizes. */
 export const BUCKETS = ['minute', 'hour', 'day'] as const;
@@ -105,11 +106,12 @@ export function foldIntoBuckets(
   timeZone: string,
 ): TimelinePoint[] {
   const points: TimelinePoint[] = [];
+  const label = createIsoFormatter(timeZone, { millis: false });
   for (let i = 0; i < boundaries.length - 1; i++) {
     const start = boundaries[i]!;
     const sums: Record<string, number> = {};
     for (const m of metrics) sums[m] = 0;
-    points.push({ start, end: boundaries[i + 1]!, label: format(new TZDate(start, timeZone), "yyyy-MM-dd'T'HH:mm:ssXXX"), count: 0, sums });
+    points.push({ start, end: boundaries[i + 1]!, label: label(start), count: 0, sums });
   }
   for (const row of rows) {
     const key = Number(row.key);
