@@ -73,14 +73,15 @@ export function createFastEnvelope(options: {
   const limits = new Map(options.stringFields.map((f) => [f.field, f.maxLength]));
   const limit = (field: string) => limits.get(field) ?? 0;
   const finite = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : UNSURE);
-  const nullish = (check: Check): Check => (v) => (v === undefined || v === null ? v : check(v));
+  const nullish =
+    (check: Check): Check =>
+    (v) =>
+      v === undefined || v === null ? v : check(v);
 
   const dimensions: Record<string, Check> = {};
   for (const d of registry.dimensions.values()) {
     dimensions[d.name] =
-      d.type === 'string'
-        ? text(DIMENSION_MAX_LENGTH)
-        : nullish((v) => (typeof v === 'number' && Number.isSafeInteger(v) ? v : UNSURE));
+      d.type === 'string' ? text(DIMENSION_MAX_LENGTH) : nullish((v) => (typeof v === 'number' && Number.isSafeInteger(v) ? v : UNSURE));
   }
   const metrics: Record<string, Check> = {};
   for (const m of registry.metrics.values()) {
@@ -111,4 +112,3 @@ export function createFastEnvelope(options: {
     return out !== UNSURE && isPlainObject(out) && typeof out.type === 'string' ? (out as Envelope) : undefined;
   };
 }
-

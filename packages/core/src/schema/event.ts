@@ -141,7 +141,13 @@ export function createEventNormalizer(registry: Registry, clock: () => number, o
   const fast =
     options.fastEnvelope === false
       ? () => undefined
-      : createFastEnvelope({ registry, stringFields: STRING_FIELDS, typePattern: EVENT_TYPE_NAME, maxTime: MAX_TIME, maxMessage: MAX_MESSAGE });
+      : createFastEnvelope({
+          registry,
+          stringFields: STRING_FIELDS,
+          typePattern: EVENT_TYPE_NAME,
+          maxTime: MAX_TIME,
+          maxMessage: MAX_MESSAGE,
+        });
 
   return function normalize(input: unknown, index?: number): NormalizedEvent {
     const prefix = index === undefined ? [] : ['events', index];
