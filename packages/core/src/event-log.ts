@@ -11,7 +11,7 @@ import {
   type ValidationIssue,
 } from './errors.js';
 import type { EventLogEvents } from './events.js';
-import { csvColumn, csvLine, DEFAULT_CSV_FIELDS, DEFAULT_TIME_FORMAT } from './export/csv.js';
+import { csvLine, csvRowColumn, csvRowLine, DEFAULT_CSV_FIELDS, DEFAULT_TIME_FORMAT } from './export/csv.js';
 import {
   type FilterInput,
   isEmptySelection,
@@ -342,6 +342,8 @@ export type PresetTypes<P extends readonly Preset[]> =
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
 const DAY = 86_400_000;
+/** Size of the pieces `exportCsv` yields, in characters. */
+const CSV_CHUNK_CHARS = 16 * 1024;
 /** Tells `toEvent` to parse `data` from the row's JSON. */
 const PARSE: unique symbol = Symbol('parse');
 
@@ -704,11 +706,10 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
     const limits = this.limits;
     const conditionsOf = (filter: FilterInput | undefined, path?: string[]) =>
       applyScope(normalizeFilter(filter, registry, path), context.tenants);
-    const readAs = (row: Record<string, unknown>, parseData: boolean) => {
-      const event = rowToEvent(row, registry, parseData);
+    const read = (row: Record<string, unknown>) => {
+      const event = rowToEvent(row, registry);
       return log.options.maskIp ? { ...event, ip: maskIp(event.ip) } : event;
     };
-    const read = (row: Record<string, unknown>) => readAs(row, true);
     const columnOf = (name: string, path: string): string => {
       const field = STRING_FIELDS.find((f) => f.field === name);
       if (field) return field.column;
@@ -864,14 +865,12 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
       if (!isValidTimeZone(timeZone)) throw new ValidationError([{ path: ['timeZone'], message: 'is not an IANA time zone' }]);
       const timeFormat = input.timeFormat ?? DEFAULT_TIME_FORMAT;
       const names = input.columns ?? [...DEFAULT_CSV_FIELDS, ...registry.dimensions.keys(), ...registry.metrics.keys()];
+      const context = { registry, timeZone, timeFormat, maskIp: log.options.maskIp === true };
       const columns = names.map((name) => {
-        const column = csvColumn(name, timeZone, timeFormat);
+        const column = csvRowColumn(name, context);
         if (column) return column;
-        if (registry.dimensions.has(name)) return { header: name, value: (e: StoredEvent) => e.dimensions[name] };
-        if (registry.metrics.has(name)) return { header: name, value: (e: StoredEvent) => e.metrics[name] };
         throw new ValidationError([{ path: ['columns'], message: `"${name}" is not an exportable column` }]);
       });
-      const withData = names.includes('data');
       const where = conditionsOf(input.filter);
       const direction = input.order ?? 'desc';
       const batchSize = input.batchSize ?? 500;
@@ -892,15 +891,20 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
               log.store.find({ where, orderBy: { column: 'time', direction }, limit, ...(after ? { after } : {}) }),
             );
             if (rows.length === 0) return;
-            let chunk = '';
-            for (const row of rows) {
-              const event = readAs(row, withData);
-              chunk += csvLine(columns.map((c) => c.value(event)));
-            }
-            written += rows.length;
-            yield chunk;
             const last = rows[rows.length - 1]!;
             after = { value: Number(last.time), id: Number(last.id) };
+            written += rows.length;
+            // Yield pieces of about 16 KB (a stream's default high-water mark) rather than whole pages:
+            // measured on 200k rows, 500-row pieces peaked ~35 MB higher (docs/benchmarks.md, export).
+            let chunk = '';
+            for (const row of rows) {
+              chunk += csvRowLine(columns, row);
+              if (chunk.length >= CSV_CHUNK_CHARS) {
+                yield chunk;
+                chunk = '';
+              }
+            }
+            if (chunk) yield chunk;
             if (rows.length < limit) return;
           }
         },

@@ -41,7 +41,7 @@ export {
   type TypeName,
 } from './event-log.js';
 export type { EventLogEvents, FlushedInfo, PrunedInfo } from './events.js';
-export { type CsvColumn, csvCell, csvLine, DEFAULT_CSV_FIELDS } from './export/csv.js';
+export { csvCell, csvLine, DEFAULT_CSV_FIELDS } from './export/csv.js';
 export { type FilterInput, MAX_LIST_VALUES, type OneOrMany, type RangeInput, type TimeInput } from './filter/filter.js';
 export type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput, QueryLimits, SortInput } from './pagination/query.js';
 export { maskIp } from './privacy/mask-ip.js';

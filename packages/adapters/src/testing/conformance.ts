@@ -1,5 +1,7 @@
 import {
   createEventLog,
+  csvLine,
+  DEFAULT_CSV_FIELDS,
   type EventInput,
   type EventLogOptions,
   isEventLogError,
@@ -719,6 +721,38 @@ export function runStoreConformance(options: ConformanceOptions): void {
         expect(lines[1]).toContain(`"'=HYPERLINK(""http://evil"")"`);
         expect(lines[1]).toContain(`'+1,"a,b ""c""`);
         expect(csv).toContain('2026-03-29T08:00:00.000-04:00,call 0 to model-0');
+      });
+
+      test('every export column says what query() says, data and masked addresses included', async () => {
+        const { log } = await setup({ maskIp: true });
+        const events = await fill(log, 12);
+        await log.record(
+          usage(40, {
+            data: { other: { note: 'tab\there, "quoted"', n: 1.5, list: [1, null] } },
+            durationMs: 12.25,
+            dimensions: { model_name: null, channel: null },
+            metrics: { quota: null, amount: -0.5 },
+            actor: null,
+            ip: '2001:db8::1',
+          }),
+        );
+        const columns = [...DEFAULT_CSV_FIELDS, 'model_name', 'token_name', 'channel', 'quota', 'prompt_tokens', 'amount', 'data'];
+        let csv = '';
+        for await (const chunk of log.exportCsv({ columns, header: false, batchSize: 5 })) csv += chunk;
+        const { items } = await log.query({ limit: 100 });
+        expect(items).toHaveLength(events.length + 1);
+        const canonical = (e: StoredEvent, name: string): unknown => {
+          if (name === 'time') return new Date(e.time).toISOString(); // UTC is the default zone
+          if (name.startsWith('actor')) return e.actor[name.slice(5).toLowerCase() as 'id' | 'type' | 'name'];
+          if (name.startsWith('target')) return e.target[name.slice(6).toLowerCase() as 'id' | 'type' | 'name'];
+          if (name in e.dimensions) return e.dimensions[name];
+          if (name in e.metrics) return e.metrics[name];
+          if (name === 'data') return e.data === undefined ? null : JSON.stringify(e.data);
+          return (e as unknown as Record<string, unknown>)[name];
+        };
+        expect(csv).toBe(items.map((e) => csvLine(columns.map((name) => canonical(e, name)))).join(''));
+        expect(csv).toContain(',2001:db8:0::,');
+        expect(csv).not.toContain('2001:db8::1');
       });
 
       test('export filters, orders and rejects unknown columns', async () => {

@@ -1,6 +1,9 @@
 import { TZDate } from '@date-fns/tz';
 import { format } from 'date-fns';
-import type { StoredEvent } from '../schema/event.js';
+import { maskIp } from '../privacy/mask-ip.js';
+import { STRING_FIELDS } from '../schema/fields.js';
+import type { Registry } from '../schema/registry.js';
+import type { StoredRow } from '../storage/contract.js';
 import { createIsoFormatter } from '../time/iso.js';
 
 /** The default `timeFormat` of exports (date-fns tokens): ISO 8601 with milliseconds and offset. */
@@ -27,12 +30,6 @@ export function csvCell(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** A column of a CSV export: a header and how to read the value from an event. */
-export interface CsvColumn {
-  header: string;
-  value: (event: StoredEvent) => unknown;
-}
-
 /** Canonical export column names. */
 export const DEFAULT_CSV_FIELDS = [
   'id',
@@ -56,36 +53,74 @@ export const DEFAULT_CSV_FIELDS = [
   'durationMs',
 ] as const;
 
-/** Resolves a column name (canonical field, dimension, metric, or `data`) to a CSV column. @internal */
-export function csvColumn(name: string, timeZone: string, timeFormat: string): CsvColumn | null {
+/** A CSV column read straight from a stored row: exports never build events. @internal */
+export interface RowCsvColumn {
+  header: string;
+  value: (row: StoredRow) => unknown;
+}
+
+/** What resolving export columns needs. @internal */
+export interface CsvContext {
+  registry: Registry;
+  timeZone: string;
+  timeFormat: string;
+  maskIp: boolean;
+}
+
+const text = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+const numeric = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+/**
+ * Resolves a column name (canonical field, dimension, metric, or `data`) to a CSV column that reads
+ * the stored row, converting values as `query()` would; null when the name is unknown.
+ * @internal
+ */
+export function csvRowColumn(name: string, context: CsvContext): RowCsvColumn | null {
   switch (name) {
+    case 'id':
+      return { header: name, value: (r) => numeric(r.id) };
     case 'time': {
-      if (timeFormat === DEFAULT_TIME_FORMAT) {
-        const iso = createIsoFormatter(timeZone, { millis: true });
-        return { header: 'time', value: (e) => iso(e.time) };
+      if (context.timeFormat === DEFAULT_TIME_FORMAT) {
+        const iso = createIsoFormatter(context.timeZone, { millis: true });
+        return { header: name, value: (r) => iso(Number(r.time)) };
       }
-      return { header: 'time', value: (e) => format(new TZDate(e.time, timeZone), timeFormat) };
+      const { timeZone, timeFormat } = context;
+      return { header: name, value: (r) => format(new TZDate(Number(r.time), timeZone), timeFormat) };
     }
-    case 'actorId':
-      return { header: name, value: (e) => e.actor.id };
-    case 'actorType':
-      return { header: name, value: (e) => e.actor.type };
-    case 'actorName':
-      return { header: name, value: (e) => e.actor.name };
-    case 'targetType':
-      return { header: name, value: (e) => e.target.type };
-    case 'targetId':
-      return { header: name, value: (e) => e.target.id };
-    case 'targetName':
-      return { header: name, value: (e) => e.target.name };
+    case 'durationMs':
+      return { header: name, value: (r) => numeric(r.duration_ms) };
+    case 'message':
+      return { header: name, value: (r) => text(r.message) };
+    case 'ip':
+      return context.maskIp ? { header: name, value: (r) => maskIp(text(r.ip)) } : { header: name, value: (r) => text(r.ip) };
     case 'data':
-      return { header: name, value: (e) => (e.data === undefined ? null : JSON.stringify(e.data)) };
-    default:
-      if ((DEFAULT_CSV_FIELDS as readonly string[]).includes(name)) {
-        return { header: name, value: (e) => (e as unknown as Record<string, unknown>)[name] };
-      }
-      return null;
+      // Stored JSON text is written as it is; drivers that parse JSON columns get it serialised again.
+      return {
+        header: name,
+        value: (r) => (r.data === null || r.data === undefined ? null : typeof r.data === 'string' ? r.data : JSON.stringify(r.data)),
+      };
   }
+  const field = STRING_FIELDS.find((f) => f.field === name);
+  if (field) {
+    const column = field.column;
+    return { header: name, value: (r) => text(r[column]) };
+  }
+  const dimension = context.registry.dimensions.get(name);
+  if (dimension) {
+    return dimension.type === 'integer' ? { header: name, value: (r) => numeric(r[name]) } : { header: name, value: (r) => text(r[name]) };
+  }
+  if (context.registry.metrics.has(name)) return { header: name, value: (r) => numeric(r[name]) };
+  return null;
+}
+
+/** Writes a stored row as one CSV record of the given columns. @internal */
+export function csvRowLine(columns: readonly RowCsvColumn[], row: StoredRow): string {
+  let line = '';
+  for (let i = 0; i < columns.length; i++) {
+    if (i > 0) line += ',';
+    line += csvCell((columns[i] as RowCsvColumn).value(row));
+  }
+  return `${line}\r\n`;
 }
 
 /**
