@@ -108,3 +108,30 @@ describe('createEventLog options', () => {
     expect((error as Error).message).toMatch(/^sqlite store failed during count/);
   });
 });
+
+describe('what record and recordMany return', () => {
+  it('is the event as stored: data as the schema output it, the same as a later query', async () => {
+    const order = defineEventType(
+      'shop.order',
+      z
+        .object({ total: z.coerce.number(), note: z.string().default('none') })
+        .transform((d) => ({ ...d, cents: Math.round(d.total * 100) })),
+    );
+    const log = createEventLog({ store: createSqliteStore(), types: [order] });
+    const one = await log.record({ type: 'shop.order', tenantId: 7, data: { total: '1.5' } });
+    expect(one.data).toEqual({ total: 1.5, note: 'none', cents: 150 });
+    expect(one.tenantId).toBe('7');
+    const many = await log.recordMany([
+      { type: 'shop.order', data: { total: 2 } },
+      { type: 'shop.order', time: new Date(5), data: { total: '3', note: 'gift' } },
+    ]);
+    expect(many.map((e) => e.data)).toEqual([
+      { total: 2, note: 'none', cents: 200 },
+      { total: 3, note: 'gift', cents: 300 },
+    ]);
+    expect(many[1]?.time).toBe(5);
+    const stored = await log.query({ sort: { field: 'id', direction: 'asc' } });
+    expect(stored.items).toEqual([one, ...many]);
+    await log.close();
+  });
+});

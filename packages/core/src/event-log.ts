@@ -308,7 +308,7 @@ export interface EventLog<T extends EventTypeMap = any> extends EventLogReader, 
   readonly store: StorageAdapter;
   /** Migrates the store (once); every other method waits for it. */
   ready(): Promise<void>;
-  /** Validates and stores one event; resolves when it is stored. */
+  /** Validates and stores one event; resolves when it is stored, with its id and its `data` as the type's schema returned it. */
   record<K extends TypeName<T>>(event: EventInput<K, DataInput<T, K>>): Promise<StoredEvent<K, DataOutput<T, K>>>;
   /** Validates every event first; stores all of them or none (on stores with `capabilities.atomicInsert`). */
   recordMany(events: readonly EventInput<TypeName<T>>[]): Promise<StoredEvent[]>;
