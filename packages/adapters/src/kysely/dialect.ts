@@ -34,6 +34,13 @@ export interface SqlDialect {
    * introspection, which cannot tell an unqualified table from same-named ones in other schemas.
    */
   listColumns?(db: AnyKysely, table: string, schema: string | undefined): Promise<string[]>;
+  /** Whether keyset conditions are written as row comparisons, `(time, id) < (?, ?)` (PostgreSQL). */
+  readonly rowValueKeyset?: boolean;
+  /**
+   * Whether `find` selects the ids of the page first and joins the rows to them (MySQL/MariaDB,
+   * whose optimizer otherwise may read every row of a tenant newer than a deep cursor).
+   */
+  readonly deferredJoin?: boolean;
   /** Whether `DROP INDEX` must name the table (MySQL). */
   readonly dropIndexNeedsTable: boolean;
   /** Runs `fn` while holding a lock that excludes concurrent migrations of the same tables. */

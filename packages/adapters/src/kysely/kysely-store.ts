@@ -14,7 +14,7 @@ import type {
   StoredRow,
   StoreSchema,
 } from '@eventlog/core';
-import { type CompiledQuery, type ExpressionBuilder, sql } from 'kysely';
+import { type CompiledQuery, type ExpressionBuilder, type SelectQueryBuilder, sql } from 'kysely';
 import type { AnyKysely, SqlDialect } from './dialect.js';
 import { migrateSchema, type TableNames, tableNames } from './migrations.js';
 import { afterOf, whereOf } from './where.js';
@@ -41,6 +41,8 @@ export interface KyselyStore extends StorageAdapter {
 
 // biome-ignore lint/suspicious/noExplicitAny: run-time table layout.
 type AnyExpressionBuilder = ExpressionBuilder<any, any>;
+// biome-ignore lint/suspicious/noExplicitAny: run-time table layout.
+type AnySelect = SelectQueryBuilder<any, any, any>;
 
 /** A Kysely query that can be compiled and executed. */
 interface Compilable {
@@ -182,19 +184,31 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
 
     async find(query: FindQuery) {
       const { column, direction } = query.orderBy;
-      let q = db
-        .selectFrom(tables.events)
-        .selectAll()
-        .where((eb) => {
-          const parts = [whereOf(eb, query.where, dialect)];
-          if (query.after) parts.push(afterOf(eb, column, direction, query.after));
-          return eb.and(parts);
-        })
-        .orderBy(column, direction);
-      if (column !== 'id') q = q.orderBy('id', direction);
-      q = q.limit(query.limit);
-      if (query.offset) q = q.offset(query.offset);
-      const rows = await rowsOf(q);
+      const page = <Q extends AnySelect>(q: Q): Q => {
+        let out = q
+          .where((eb: AnyExpressionBuilder) => {
+            const parts = [whereOf(eb, query.where, dialect)];
+            if (query.after) parts.push(afterOf(eb, column, direction, query.after, dialect));
+            return eb.and(parts);
+          })
+          .orderBy(column, direction);
+        if (column !== 'id') out = out.orderBy('id', direction);
+        out = out.limit(query.limit);
+        if (query.offset) out = out.offset(query.offset);
+        return out as Q;
+      };
+      if (dialect.deferredJoin) {
+        // The page's ids come from the index alone; only those rows are then read.
+        const ids = page(db.selectFrom(tables.events).select('id'));
+        let q = db
+          .selectFrom(`${tables.events} as e`)
+          .innerJoin(ids.as('k'), 'k.id', 'e.id')
+          .selectAll('e')
+          .orderBy(`e.${column}`, direction);
+        if (column !== 'id') q = q.orderBy('e.id', direction);
+        return (await rowsOf(q)).map(normalize);
+      }
+      const rows = await rowsOf(page(db.selectFrom(tables.events).selectAll()));
       return rows.map(normalize);
     },
 

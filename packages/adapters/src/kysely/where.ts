@@ -35,10 +35,19 @@ export function whereOf(eb: Eb, conditions: readonly Condition[], dialect: SqlDi
 }
 
 /** The keyset condition for rows strictly after `(value, id)` in the given order. */
-export function afterOf(eb: Eb, column: string, direction: 'asc' | 'desc', after: { value: number; id: number }): Expression<SqlBool> {
+export function afterOf(
+  eb: Eb,
+  column: string,
+  direction: 'asc' | 'desc',
+  after: { value: number; id: number },
+  dialect: Pick<SqlDialect, 'rowValueKeyset'>,
+): Expression<SqlBool> {
   const strict = direction === 'desc' ? '<' : '>';
   const loose = direction === 'desc' ? '<=' : '>=';
   if (column === 'id') return eb(eb.ref('id'), strict, after.id);
+  // PostgreSQL turns a row comparison into one index condition and keeps the ordered index scan
+  // even without table statistics (measured: 0.14 ms against 400 ms for the OR form on 1M rows).
+  if (dialect.rowValueKeyset) return eb(eb.refTuple(column, 'id'), strict, eb.tuple(after.value, after.id));
   // The redundant outer bound lets every engine use the (…, time, id) index as a range.
   return eb.and([
     eb(eb.ref(column), loose, after.value),

@@ -134,6 +134,7 @@ export function createMysqlDialect(options: MysqlDialectOptions): MysqlDialect {
     deleteWithLimit: true,
     upsert: 'onDuplicateKey',
     dropIndexNeedsTable: true,
+    deferredJoin: true,
 
     async listIndexes(db: AnyKysely, table: string) {
       const rows = await sql<{ index_name: string; column_name: string | null }>`

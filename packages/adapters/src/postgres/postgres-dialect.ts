@@ -353,6 +353,7 @@ export function createPostgresDialect(options: PostgresDialectOptions): SqlDiale
     deleteWithLimit: false,
     upsert: 'onConflict',
     dropIndexNeedsTable: false,
+    rowValueKeyset: true,
 
     async listIndexes(db: AnyKysely, table: string, schema: string | undefined) {
       const rows = await sql<{ index_name: string; column_name: string | null; valid: boolean }>`
