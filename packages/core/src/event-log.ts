@@ -11,7 +11,7 @@ import {
   type ValidationIssue,
 } from './errors.js';
 import type { EventLogEvents } from './events.js';
-import { csvLine, csvRowColumn, csvRowLine, DEFAULT_CSV_FIELDS, DEFAULT_TIME_FORMAT } from './export/csv.js';
+import { csvLine, csvPieces, csvRowColumn, DEFAULT_CSV_FIELDS, DEFAULT_TIME_FORMAT } from './export/csv.js';
 import {
   type FilterInput,
   isEmptySelection,
@@ -342,8 +342,6 @@ export type PresetTypes<P extends readonly Preset[]> =
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
 const DAY = 86_400_000;
-/** Size of the pieces `exportCsv` yields, in characters. */
-const CSV_CHUNK_CHARS = 16 * 1024;
 /** Tells `toEvent` to parse `data` from the row's JSON. */
 const PARSE: unique symbol = Symbol('parse');
 
@@ -871,6 +869,7 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
         if (column) return column;
         throw new ValidationError([{ path: ['columns'], message: `"${name}" is not an exportable column` }]);
       });
+      const stored = [...new Set(columns.map((c) => c.column))];
       const where = conditionsOf(input.filter);
       const direction = input.order ?? 'desc';
       const batchSize = input.batchSize ?? 500;
@@ -885,27 +884,21 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
           if (isEmptySelection(where)) return;
           let after: { value: number; id: number } | undefined;
           let written = 0;
+          // Rows stay inside nextPage: only their CSV pieces live across the consumer's awaits.
+          const nextPage = async (limit: number) => {
+            const rows = await log.guard('find', () =>
+              log.store.find({ where, orderBy: { column: 'time', direction }, limit, columns: stored, ...(after ? { after } : {}) }),
+            );
+            const last = rows[rows.length - 1];
+            if (last) after = { value: Number(last.time), id: Number(last.id) };
+            return { count: rows.length, pieces: csvPieces(columns, rows) };
+          };
           while (written < maxRows) {
             const limit = Math.min(batchSize, maxRows - written);
-            const rows = await log.guard('find', () =>
-              log.store.find({ where, orderBy: { column: 'time', direction }, limit, ...(after ? { after } : {}) }),
-            );
-            if (rows.length === 0) return;
-            const last = rows[rows.length - 1]!;
-            after = { value: Number(last.time), id: Number(last.id) };
-            written += rows.length;
-            // Yield pieces of about 16 KB (a stream's default high-water mark) rather than whole pages:
-            // measured on 200k rows, 500-row pieces peaked ~35 MB higher (docs/benchmarks.md, export).
-            let chunk = '';
-            for (const row of rows) {
-              chunk += csvRowLine(columns, row);
-              if (chunk.length >= CSV_CHUNK_CHARS) {
-                yield chunk;
-                chunk = '';
-              }
-            }
-            if (chunk) yield chunk;
-            if (rows.length < limit) return;
+            const page = await nextPage(limit);
+            written += page.count;
+            for (const piece of page.pieces) yield piece;
+            if (page.count < limit) return;
           }
         },
       };

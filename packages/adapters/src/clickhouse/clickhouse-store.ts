@@ -393,8 +393,10 @@ export function createClickhouseStore(options: ClickhouseStoreOptions = {}): Cli
         column === 'id'
           ? `id ${dir}`
           : `${quoteIdentifier(column)} ${dir} ${direction === 'desc' ? 'NULLS LAST' : 'NULLS FIRST'}, id ${dir}`;
+      // A column store reads only what is selected: exports ask for their columns.
+      const selected = query.columns ? columns.filter((c) => c === 'id' || c === column || query.columns?.includes(c)) : columns;
       const sql =
-        `SELECT ${columns.map(quoteIdentifier).join(', ')} FROM ${tables.events} WHERE ${conditions.join(' AND ')} ` +
+        `SELECT ${selected.map(quoteIdentifier).join(', ')} FROM ${tables.events} WHERE ${conditions.join(' AND ')} ` +
         `ORDER BY ${order} LIMIT ${quoteNumber(query.limit)}${query.offset ? ` OFFSET ${quoteNumber(query.offset)}` : ''}`;
       return (await select<Record<string, unknown>>(client, sql)).map(normalize);
     },

@@ -197,18 +197,20 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
         if (query.offset) out = out.offset(query.offset);
         return out as Q;
       };
+      // Only known columns are selected; `id` and the order column always are.
+      const wanted = query.columns
+        ? [...new Set(['id', column, ...query.columns])].filter((c) => c === 'id' || columns.includes(c))
+        : undefined;
       if (dialect.deferredJoin) {
         // The page's ids come from the index alone; only those rows are then read.
         const ids = page(db.selectFrom(tables.events).select('id'));
-        let q = db
-          .selectFrom(`${tables.events} as e`)
-          .innerJoin(ids.as('k'), 'k.id', 'e.id')
-          .selectAll('e')
-          .orderBy(`e.${column}`, direction);
+        const joined = db.selectFrom(`${tables.events} as e`).innerJoin(ids.as('k'), 'k.id', 'e.id');
+        let q = (wanted ? joined.select(wanted.map((c) => `e.${c}`)) : joined.selectAll('e')).orderBy(`e.${column}`, direction);
         if (column !== 'id') q = q.orderBy('e.id', direction);
         return (await rowsOf(q)).map(normalize);
       }
-      const rows = await rowsOf(page(db.selectFrom(tables.events).selectAll()));
+      const from = db.selectFrom(tables.events);
+      const rows = await rowsOf(page(wanted ? from.select(wanted) : from.selectAll()));
       return rows.map(normalize);
     },
 

@@ -76,6 +76,11 @@ export interface FindQuery {
    * with non-null sort columns (`time`, `id`).
    */
   readonly after?: { readonly value: number; readonly id: number };
+  /**
+   * Columns the caller reads (exports); every column when absent. A store MAY return more, and
+   * MUST include `id` and the order column.
+   */
+  readonly columns?: readonly string[];
 }
 
 /** How {@link StorageAdapter.aggregate} groups rows. */
