@@ -122,7 +122,10 @@ function createRaw(pool: mysql.Pool, url: string, table: string, schema: StoreSc
       return { rows, total: Number(total[0]?.n ?? 0) };
     },
     async keyset(p) {
-      return all(`select * from ${t} where tenant_id = ? and time <= ? and (time < ? or id < ?) order by time desc, id desc limit ?`, [
+      // The page's ids from the covering (tenant_id, time, id) index first, as eventlog's store does:
+      // MariaDB's optimizer otherwise reads every row of the tenant newer than the cursor.
+      const ids = `select id from ${t} where tenant_id = ? and time <= ? and (time < ? or id < ?) order by time desc, id desc limit ?`;
+      return all(`select e.* from ${t} e join (${ids}) k on k.id = e.id order by e.time desc, e.id desc`, [
         p.tenantId,
         p.after.time,
         p.after.time,
@@ -288,6 +291,14 @@ export const mysqlEngine: EngineModule = {
       return rows;
     } finally {
       await new Promise<void>((resolve) => connection.end(() => resolve()));
+    }
+  },
+  async analyze(store: Location, raw: Location) {
+    const admin = await mysql.createConnection({ uri: MYSQL_URL });
+    try {
+      await admin.query(`analyze table ${q(`${locate(store, 'prefix')}events`)}, ${q(locate(raw, 'table'))}`);
+    } finally {
+      await admin.end();
     }
   },
   async compareSchemas(store: Location, raw: Location) {

@@ -187,7 +187,8 @@ function createRaw(pool: pg.Pool, names: Names, schema: StoreSchema): RawHandle 
       return { rows, total: Number(total[0]?.n ?? 0) };
     },
     async keyset(p) {
-      return all(`select * from ${t} where tenant_id = $1 and time <= $2 and (time < $2 or id < $3) order by time desc, id desc limit $4`, [
+      // The row comparison is one index condition (what eventlog's store writes on PostgreSQL too).
+      return all(`select * from ${t} where tenant_id = $1 and (time, id) < ($2, $3) order by time desc, id desc limit $4`, [
         p.tenantId,
         p.after.time,
         p.after.id,
@@ -368,6 +369,16 @@ export const postgresEngine: EngineModule = {
       return rows;
     } finally {
       await client.end();
+    }
+  },
+  async analyze(store: Location, raw: Location) {
+    const admin = new pg.Client({ connectionString: POSTGRES_URL });
+    await admin.connect();
+    try {
+      await admin.query(`analyze ${q(locate(store, 'schema'))}.${q(`${locate(store, 'prefix')}events`)}`);
+      await admin.query(`analyze ${q(locate(raw, 'schema'))}.${q(locate(raw, 'table'))}`);
+    } finally {
+      await admin.end();
     }
   },
   async compareSchemas(store: Location, raw: Location) {

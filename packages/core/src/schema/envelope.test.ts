@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isEventLogError } from '../errors.js';
+import { isEventLogError, type ValidationError } from '../errors.js';
 import { createFastEnvelope } from './envelope.js';
 import { createEventNormalizer } from './event.js';
 import { EVENT_TYPE_NAME } from './event-type.js';
@@ -24,7 +24,7 @@ function outcome(normalize: typeof fast, input: unknown) {
     return { row: normalize(input, 3).row };
   } catch (error) {
     if (!isEventLogError(error, 'VALIDATION_FAILED')) throw error;
-    return { issues: error.issues };
+    return { issues: (error as ValidationError).issues };
   }
 }
 
