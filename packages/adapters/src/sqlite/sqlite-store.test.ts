@@ -48,6 +48,17 @@ describe('sqlite store', () => {
     database.close();
   });
 
+  it('returns rows as plain objects with every column', async () => {
+    const store = createSqliteStore();
+    const log = createEventLog({ store, presets: [conformancePreset] });
+    await log.record({ type: 'auth.login', tenantId: 't', dimensions: { channel: 3 } });
+    const [row] = await store.find({ where: [], orderBy: { column: 'time', direction: 'desc' }, limit: 1 });
+    expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
+    expect(row).toMatchObject({ type: 'auth.login', tenant_id: 't', channel: 3, model_name: null });
+    expect(Object.keys(row ?? {})).toEqual(store.columns.includes('id') ? store.columns : ['id', ...store.columns]);
+    await log.close();
+  });
+
   it('repairs an index whose columns are in the wrong order', async () => {
     const database = new Database(':memory:');
     const log = createEventLog({ store: createSqliteStore({ database }), presets: [conformancePreset] });
