@@ -1,4 +1,5 @@
 import type { EventInput, StorageAdapter, StoreSchema } from '@eventlog/core';
+import type { WorkloadId } from './workloads.js';
 
 // What one engine contributes to the benchmark: how to build an eventlog store, and the raw
 // driver doing the same work on an identical table with identical indexes. Workloads are written
@@ -109,9 +110,32 @@ export interface RawHandle {
 /** A row sink for exports: resolves when the consumer has room again. */
 export type Write = (chunk: string) => Promise<void> | void;
 
+/**
+ * What an engine may decline to compare: a workload, or `prune-writer`, the concurrent single-row
+ * writer during prune (prune is then timed without writers on both sides).
+ */
+export type SkippableId = Exclude<WorkloadId, 'ingest-batch'> | 'prune-writer';
+
 /** One engine: eventlog store factory plus the raw driver. */
 export interface EngineModule {
   readonly name: string;
+  /**
+   * The raw table numbers its rows itself instead of sharing eventlog's ids (an engine without
+   * auto-increment, where eventlog's store makes its own ids). Answers are then compared by row
+   * content (time, type, message) rather than by id, the CSV exports without their id column, and
+   * the raw side walks to the keyset position on its own.
+   */
+  readonly ownIds?: boolean;
+  /**
+   * What cannot be compared meaningfully with raw on this engine, each with the reason the run
+   * prints instead of a figure.
+   */
+  readonly skip?: Readonly<Partial<Record<SkippableId, string>>>;
+  /**
+   * Refreshes the planner statistics of both tables after the bulk load, as autovacuum or a DBA
+   * would before anyone queries them (a server may run with autovacuum off; see docs/benchmarks.md).
+   */
+  analyze?(store: Location, raw: Location): Promise<void>;
   /** null when the engine can run here, otherwise why not (missing store module, server down). */
   check(): Promise<string | null>;
   /** Creates a new, empty eventlog store under `slot`. */

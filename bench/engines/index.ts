@@ -5,6 +5,7 @@ export const ENGINES: Record<string, () => Promise<EngineModule>> = {
   sqlite: async () => (await import('./sqlite.js')).sqliteEngine,
   postgres: async () => (await import('./postgres.js')).postgresEngine,
   mysql: async () => (await import('./mysql.js')).mysqlEngine,
+  clickhouse: async () => (await import('./clickhouse.js')).clickhouseEngine,
 };
 
 /** Loads an engine module by name. */
