@@ -103,3 +103,26 @@ export function createCsvWriter(schema: StoreSchema): { header: string; line: (r
   };
   return { header: `${headers.map(rawCsvCell).join(',')}\r\n`, line };
 }
+
+/** The metric sums of one aggregate row whose sums are aliased `s0`, `s1`, … (0 for a missing row). */
+export function readSums(row: Record<string, unknown> | undefined, metrics: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  metrics.forEach((m, i) => {
+    out[m] = Number(row?.[`s${i}`] ?? 0);
+  });
+  return out;
+}
+
+/** Timeline points from rows keyed `k` (bucket start) with count `n`, every empty step filled in. */
+export function fillSteps(
+  rows: readonly Record<string, unknown>[],
+  p: { readonly since: number; readonly until: number; readonly stepMs: number; readonly metrics: readonly string[] },
+): { start: number; count: number; sums: Record<string, number> }[] {
+  const byStart = new Map(rows.map((r) => [Number(r.k), r]));
+  const points = [];
+  for (let start = Math.floor(p.since / p.stepMs) * p.stepMs; start < p.until; start += p.stepMs) {
+    const row = byStart.get(start);
+    points.push({ start, count: row ? Number(row.n) : 0, sums: readSums(row, p.metrics) });
+  }
+  return points;
+}

@@ -14,7 +14,7 @@ import {
   type StoreHandle,
   type Write,
 } from '../engine.js';
-import { createCsvWriter, createRowMapper, insertColumns } from '../raw-common.js';
+import { createCsvWriter, createRowMapper, fillSteps, insertColumns, readSums } from '../raw-common.js';
 
 // ClickHouse (18.16 and later): eventlog's store and the raw @clickhouse/client in one private
 // database per run (dropped at the end). The raw table has the store's layout: a MergeTree
@@ -75,14 +75,6 @@ function columnType(column: StoreColumn): string {
 }
 
 const sums = (metrics: readonly string[]) => metrics.map((m, i) => `, ifNull(sum(${q(m)}), 0) AS s${i}`).join('');
-
-function readSums(row: Row | undefined, metrics: readonly string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  metrics.forEach((m, i) => {
-    out[m] = Number(row?.[`s${i}`] ?? 0);
-  });
-  return out;
-}
 
 function parseData(row: Row): Row {
   if (typeof row.data === 'string') row.data = JSON.parse(row.data);
@@ -232,13 +224,7 @@ function createRaw(c: Client, names: Names, schema: StoreSchema): RawHandle {
         `SELECT intDiv(time, ${step}) * ${step} AS k, count() AS n${sums(p.metrics)} FROM ${t} ` +
           `WHERE ${TENANT} = ${lit(p.tenantId)} AND time >= ${num(p.since)} AND time < ${num(p.until)} GROUP BY k`,
       );
-      const byStart = new Map(rows.map((r) => [Number(r.k), r]));
-      const points = [];
-      for (let start = Math.floor(p.since / p.stepMs) * p.stepMs; start < p.until; start += p.stepMs) {
-        const row = byStart.get(start);
-        points.push({ start, count: row ? Number(row.n) : 0, sums: readSums(row, p.metrics) });
-      }
-      return points;
+      return fillSteps(rows, p);
     },
     async top(p) {
       const column = q(p.column);

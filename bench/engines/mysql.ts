@@ -13,7 +13,7 @@ import {
   type StoreHandle,
   type Write,
 } from '../engine.js';
-import { createCsvWriter, createRowMapper, insertColumns } from '../raw-common.js';
+import { createCsvWriter, createRowMapper, fillSteps, insertColumns, readSums } from '../raw-common.js';
 
 // MySQL / MariaDB: eventlog's store and raw mysql2 on tables named after the run in the test
 // database (dropped at the end). Raw ingest is the multi-row INSERT (`VALUES ?` with nested
@@ -40,14 +40,6 @@ function columnType(column: StoreColumn): string {
 }
 
 const sums = (metrics: readonly string[]) => metrics.map((m, i) => `, coalesce(sum(${q(m)}), 0) as s${i}`).join('');
-
-function readSums(row: Record<string, unknown> | undefined, metrics: readonly string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  metrics.forEach((m, i) => {
-    out[m] = Number(row?.[`s${i}`] ?? 0);
-  });
-  return out;
-}
 
 type Row = Record<string, unknown>;
 
@@ -155,13 +147,7 @@ function createRaw(pool: mysql.Pool, url: string, table: string, schema: StoreSc
         `select (time div ${p.stepMs}) * ${p.stepMs} as k, count(*) as n${sums(p.metrics)} from ${t} where tenant_id = ? and time >= ? and time < ? group by k`,
         [p.tenantId, p.since, p.until],
       );
-      const byStart = new Map(rows.map((r) => [Number(r.k), r]));
-      const points = [];
-      for (let start = Math.floor(p.since / p.stepMs) * p.stepMs; start < p.until; start += p.stepMs) {
-        const row = byStart.get(start);
-        points.push({ start, count: row ? Number(row.n) : 0, sums: readSums(row, p.metrics) });
-      }
-      return points;
+      return fillSteps(rows, p);
     },
     async top(p) {
       const c = q(p.column);

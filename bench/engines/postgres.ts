@@ -16,7 +16,7 @@ import {
   type StoreHandle,
   type Write,
 } from '../engine.js';
-import { createCsvWriter, createRowMapper, insertColumns } from '../raw-common.js';
+import { createCsvWriter, createRowMapper, fillSteps, insertColumns, readSums } from '../raw-common.js';
 
 // PostgreSQL: eventlog's store and the raw pg driver in one private schema per run (dropped at the
 // end). Raw ingest is measured two ways: the multi-row INSERT most applications send, and COPY
@@ -76,14 +76,6 @@ function copyText(value: unknown): string {
 }
 
 const sums = (metrics: readonly string[]) => metrics.map((m, i) => `, coalesce(sum(${q(m)}), 0) as s${i}`).join('');
-
-function readSums(row: Record<string, unknown> | undefined, metrics: readonly string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  metrics.forEach((m, i) => {
-    out[m] = Number(row?.[`s${i}`] ?? 0);
-  });
-  return out;
-}
 
 interface Names {
   url: string;
@@ -217,13 +209,7 @@ function createRaw(pool: pg.Pool, names: Names, schema: StoreSchema): RawHandle 
         `select (time / ${p.stepMs}) * ${p.stepMs} as k, count(*) as n${sums(p.metrics)} from ${t} where tenant_id = $1 and time >= $2 and time < $3 group by k`,
         [p.tenantId, p.since, p.until],
       );
-      const byStart = new Map(rows.map((r) => [Number(r.k), r]));
-      const points = [];
-      for (let start = Math.floor(p.since / p.stepMs) * p.stepMs; start < p.until; start += p.stepMs) {
-        const row = byStart.get(start);
-        points.push({ start, count: row ? Number(row.n) : 0, sums: readSums(row, p.metrics) });
-      }
-      return points;
+      return fillSteps(rows, p);
     },
     async top(p) {
       const c = q(p.column);

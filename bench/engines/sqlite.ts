@@ -13,7 +13,7 @@ import {
   type StoreHandle,
   type Write,
 } from '../engine.js';
-import { createCsvWriter, createRowMapper, insertColumns } from '../raw-common.js';
+import { createCsvWriter, createRowMapper, fillSteps, insertColumns, readSums } from '../raw-common.js';
 
 // SQLite: eventlog's store on a file database, and raw better-sqlite3 on a second file with the
 // same pragmas (WAL, synchronous=NORMAL), columns and indexes, using cached prepared statements.
@@ -57,14 +57,6 @@ function parseData(row: Record<string, unknown>): Record<string, unknown> {
 }
 
 const sums = (metrics: readonly string[]) => metrics.map((m, i) => `, coalesce(sum(${q(m)}), 0) as s${i}`).join('');
-
-function readSums(row: Record<string, unknown>, metrics: readonly string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  metrics.forEach((m, i) => {
-    out[m] = Number(row[`s${i}`] ?? 0);
-  });
-  return out;
-}
 
 function createRaw(db: Database.Database, file: string, schema: StoreSchema): RawHandle {
   const columns = insertColumns(schema);
@@ -141,13 +133,7 @@ function createRaw(db: Database.Database, file: string, schema: StoreSchema): Ra
       const rows = prepared(
         `select (time / ${p.stepMs}) * ${p.stepMs} as k, count(*) as n${sums(p.metrics)} from ${t} where tenant_id = ? and time >= ? and time < ? group by k`,
       ).all(p.tenantId, p.since, p.until) as Record<string, unknown>[];
-      const byStart = new Map(rows.map((r) => [Number(r.k), r]));
-      const points = [];
-      for (let start = Math.floor(p.since / p.stepMs) * p.stepMs; start < p.until; start += p.stepMs) {
-        const row = byStart.get(start);
-        points.push({ start, count: row ? Number(row.n) : 0, sums: row ? readSums(row, p.metrics) : readSums({}, p.metrics) });
-      }
-      return points;
+      return fillSteps(rows, p);
     },
     async top(p) {
       const c = q(p.column);
