@@ -11,38 +11,11 @@ export {
   ValidationError,
   type ValidationIssue,
 } from './errors.js';
-export {
-  type ClosedSession,
-  type CursorResult,
-  createEventLog,
-  type DataInput,
-  type DataOutput,
-  type EventLog,
-  type EventLogOptions,
-  type EventLogReader,
-  type ExportInput,
-  type LatestInput,
-  type LimitOptions,
-  type Maintenance,
-  type OffsetResult,
-  type OpenSession,
-  type PageResult,
-  type PresetTypes,
-  type PruneInput,
-  type RetentionOptions,
-  type SessionFilter,
-  type SessionsApi,
-  type SessionsReader,
-  type Stats,
-  type Timeline,
-  type TimelineInput,
-  type TopEntry,
-  type TopInput,
-  type TypeName,
-} from './event-log.js';
+export { createEventLog } from './event-log.js';
 export type { EventLogEvents, FlushedInfo, PrunedInfo } from './events.js';
 export { csvCell, csvLine, DEFAULT_CSV_FIELDS } from './export/csv.js';
 export { type FilterInput, MAX_LIST_VALUES, type OneOrMany, type RangeInput, type TimeInput } from './filter/filter.js';
+export { DEFAULT_LIMITS, type EventLogLimits, type EventLogOptions, type LimitOptions, type RetentionOptions } from './options.js';
 export type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput, QueryLimits, SortInput } from './pagination/query.js';
 export { maskIp } from './privacy/mask-ip.js';
 export type { Actor, ActorInput, EventInput, StoredEvent, Target, TargetInput } from './schema/event.js';
@@ -75,6 +48,7 @@ export type {
   Condition,
   DeleteQuery,
   EventRow,
+  EventStore,
   FindQuery,
   GroupBy,
   IndexSpec,
@@ -89,3 +63,32 @@ export type {
   StoredRow,
   StoreSchema,
 } from './storage/contract.js';
+export type {
+  ClosedSession,
+  CursorResult,
+  DataInput,
+  DataOutput,
+  EventLog,
+  EventLogReader,
+  EventLogView,
+  ExportColumn,
+  ExportInput,
+  LatestInput,
+  Maintenance,
+  OffsetResult,
+  OpenSession,
+  PageResult,
+  PresetTypes,
+  PruneInput,
+  SessionFilter,
+  SessionListInput,
+  SessionsApi,
+  SessionsReader,
+  Stats,
+  Timeline,
+  TimelineInput,
+  TopEntry,
+  TopInput,
+  TypeName,
+  ViewOptions,
+} from './types.js';

@@ -506,7 +506,7 @@ export function createClickhouseStore(options: ClickhouseStoreOptions = {}): Cli
     async openSession(row: SessionRow) {
       const [version] = ids.next(1);
       const event = typeof row.event === 'string' ? row.event : JSON.stringify(row.event);
-      await insertInto(tables.sessions, [{ ...row, event, is_open: 1, version }]);
+      await insertInto(tables.sessions, [{ ...sessionColumns(row), event, is_open: 1, version }]);
     },
 
     closeSession(sessionId: string) {
@@ -520,7 +520,7 @@ export function createClickhouseStore(options: ClickhouseStoreOptions = {}): Cli
           const [row] = await readSessions(`session_id = ${quoteString(sessionId)}`, '1', 1, 0);
           if (!row) return null;
           const [version] = ids.next(1);
-          await insertInto(tables.sessions, [{ ...row, event: '', is_open: 0, version }]);
+          await insertInto(tables.sessions, [{ ...sessionColumns(row), event: '', is_open: 0, version }]);
           return row;
         });
       CLOSING.set(key, next);
@@ -573,18 +573,31 @@ export function createClickhouseStore(options: ClickhouseStoreOptions = {}): Cli
       `) WHERE open_ = 1 AND ${outer} ORDER BY started_at, session_id LIMIT ${quoteNumber(limit)}${offset ? ` OFFSET ${quoteNumber(offset)}` : ''}`;
     const rows = await select<Record<string, unknown>>(client, sql);
     return rows.map((r) => ({
-      session_id: String(r.session_id),
+      sessionId: String(r.session_id),
       type: String(r.type),
-      tenant_id: (r.tenant_id as string | null) ?? null,
-      actor_id: (r.actor_id as string | null) ?? null,
-      target_type: (r.target_type as string | null) ?? null,
-      target_id: (r.target_id as string | null) ?? null,
-      started_at: Number(r.started_at),
+      tenantId: (r.tenant_id as string | null) ?? null,
+      actorId: (r.actor_id as string | null) ?? null,
+      targetType: (r.target_type as string | null) ?? null,
+      targetId: (r.target_id as string | null) ?? null,
+      startedAt: Number(r.started_at),
       event: r.event,
     }));
   }
 
   return store;
+}
+
+/** A session row under its column names. */
+function sessionColumns(row: SessionRow) {
+  return {
+    session_id: row.sessionId,
+    type: row.type,
+    tenant_id: row.tenantId,
+    actor_id: row.actorId,
+    target_type: row.targetType,
+    target_id: row.targetId,
+    started_at: row.startedAt,
+  };
 }
 
 async function select<T>(client: ClickHouseClient, query: string): Promise<T[]> {

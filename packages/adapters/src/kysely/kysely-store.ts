@@ -286,7 +286,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
 
     async openSession(row: SessionRow) {
       const event = typeof row.event === 'string' ? row.event : JSON.stringify(row.event);
-      const values = { ...row, event: dialect.jsonValue ? dialect.jsonValue(event) : event };
+      const values = { ...sessionColumns(row), event: dialect.jsonValue ? dialect.jsonValue(event) : event };
       const update = Object.fromEntries(SESSION_COLUMNS.filter((c) => c !== 'session_id').map((c) => [c, values[c]]));
       const insert = db.insertInto(tables.sessions).values(values);
       await (dialect.upsert === 'onConflict'
@@ -406,14 +406,27 @@ function pick(
 
 function sessionRow(row: Record<string, unknown>): SessionRow {
   return {
-    session_id: String(row.session_id),
+    sessionId: String(row.session_id),
     type: String(row.type),
-    tenant_id: (row.tenant_id as string | null) ?? null,
-    actor_id: (row.actor_id as string | null) ?? null,
-    target_type: (row.target_type as string | null) ?? null,
-    target_id: (row.target_id as string | null) ?? null,
-    started_at: Number(row.started_at),
+    tenantId: (row.tenant_id as string | null) ?? null,
+    actorId: (row.actor_id as string | null) ?? null,
+    targetType: (row.target_type as string | null) ?? null,
+    targetId: (row.target_id as string | null) ?? null,
+    startedAt: Number(row.started_at),
     event: row.event,
+  };
+}
+
+/** A session row under its column names. */
+function sessionColumns(row: SessionRow) {
+  return {
+    session_id: row.sessionId,
+    type: row.type,
+    tenant_id: row.tenantId,
+    actor_id: row.actorId,
+    target_type: row.targetType,
+    target_id: row.targetId,
+    started_at: row.startedAt,
   };
 }
 

@@ -1,6 +1,5 @@
 import { TZDate } from '@date-fns/tz';
 import { format } from 'date-fns';
-import { maskIp } from '../privacy/mask-ip.js';
 import { STRING_FIELDS } from '../schema/fields.js';
 import type { Registry } from '../schema/registry.js';
 import type { StoredRow } from '../storage/contract.js';
@@ -66,7 +65,6 @@ export interface CsvContext {
   registry: Registry;
   timeZone: string;
   timeFormat: string;
-  maskIp: boolean;
 }
 
 const text = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
@@ -94,7 +92,7 @@ export function csvRowColumn(name: string, context: CsvContext): RowCsvColumn | 
     case 'message':
       return { header: name, column: 'message', value: (r) => text(r.message) };
     case 'ip':
-      return { header: name, column: 'ip', value: context.maskIp ? (r) => maskIp(text(r.ip)) : (r) => text(r.ip) };
+      return { header: name, column: 'ip', value: (r) => text(r.ip) };
     case 'data':
       // Stored JSON text is written as it is; drivers that parse JSON columns get it serialised again.
       return {
@@ -134,9 +132,9 @@ const PIECE_CHARS = 16 * 1024;
 
 /**
  * Turns a page of stored rows into CSV pieces of about 16 KB, all at once, so that the rows are
- * garbage before the first piece is handed out. Measured on 1M-row exports: rows kept alive across
- * the consumer's awaits survive young-generation collections, which makes V8 grow its heap; whole
- * 500-row pages as one string peaked ~35 MB higher than 16 KB pieces (docs/benchmarks.md, export).
+ * garbage before the first piece is handed out. Rows kept alive across the consumer's awaits
+ * survive young-generation collections and make V8 grow its heap, and one string per page peaks
+ * higher than small pieces (docs/benchmarks.md, export, has the measurements).
  * @internal
  */
 export function csvPieces(columns: readonly RowCsvColumn[], rows: readonly StoredRow[]): string[] {

@@ -57,7 +57,7 @@ export interface QueryLimits {
   maxOffset: number;
 }
 
-const querySchema = z.strictObject({
+const pagingShape = {
   filter: z.unknown().optional(),
   sort: z.strictObject({ field: z.string().max(64), direction: z.enum(['asc', 'desc']).optional() }).optional(),
   page: z.number().int('must be a whole number').min(1, 'must be at least 1').optional(),
@@ -65,7 +65,7 @@ const querySchema = z.strictObject({
   limit: z.number().int('must be a whole number').min(1, 'must be at least 1').optional(),
   offset: z.number().int('must be a whole number').min(0, 'must be at least 0').optional(),
   cursor: z.string().nullish(),
-});
+};
 
 /** A validated query. @internal */
 export type NormalizedQuery =
@@ -80,49 +80,64 @@ export type NormalizedQuery =
       cursor: string | null;
     };
 
-/** Validates paging and sorting; the filter is validated separately. @internal */
-export function normalizeQuery(input: QueryInput | undefined, registry: Registry, limits: QueryLimits): NormalizedQuery {
-  const parsed = querySchema.safeParse(input ?? {});
-  if (!parsed.success) throw new ValidationError(toIssues(parsed.error));
-  const q = parsed.data;
+type Issue = { path: string[]; message: string };
+
+/**
+ * The one schema of a log's query input: paging and sorting, checked against the registry and the
+ * limits, and turned into a {@link NormalizedQuery}. The filter is validated by the filter's own
+ * schema. @internal
+ */
+export function createQuerySchema(registry: Registry, limits: QueryLimits) {
+  return z.strictObject(pagingShape).transform((q, ctx): NormalizedQuery => {
+    const result = resolveQuery(q, registry, limits);
+    if ('kind' in result) return result;
+    ctx.addIssue({ code: 'custom', path: result.path, message: result.message });
+    return z.NEVER;
+  });
+}
+
+/** The paging checks that need the registry and the limits; the first problem wins. */
+function resolveQuery(q: z.output<z.ZodObject<typeof pagingShape>>, registry: Registry, limits: QueryLimits): NormalizedQuery | Issue {
   const field = q.sort?.field ?? 'time';
   const direction = q.sort?.direction ?? 'desc';
-  const column = sortColumn(field, registry);
+  const column = sortColumnOrIssue(field, registry);
+  if (typeof column !== 'string') return column;
   const filter = q.filter as FilterInput | undefined;
   const size = q.limit ?? q.pageSize ?? limits.defaultPageSize;
-  if (size > limits.maxPageSize) {
-    throw new ValidationError([{ path: [q.limit !== undefined ? 'limit' : 'pageSize'], message: `must be at most ${limits.maxPageSize}` }]);
-  }
+  if (size > limits.maxPageSize)
+    return { path: [q.limit !== undefined ? 'limit' : 'pageSize'], message: `must be at most ${limits.maxPageSize}` };
   if (q.offset !== undefined) {
-    if (q.limit === undefined) throw new ValidationError([{ path: ['limit'], message: 'is required with offset' }]);
+    if (q.limit === undefined) return { path: ['limit'], message: 'is required with offset' };
     if (q.page !== undefined || q.pageSize !== undefined || q.cursor !== undefined) {
-      throw new ValidationError([{ path: ['offset'], message: 'cannot be combined with page/pageSize or cursor; use one kind of paging' }]);
+      return { path: ['offset'], message: 'cannot be combined with page/pageSize or cursor; use one kind of paging' };
     }
-    if (q.offset > limits.maxOffset) {
-      throw new ValidationError([{ path: ['offset'], message: `must be at most ${limits.maxOffset}; use cursor paging for deep pages` }]);
-    }
+    if (q.offset > limits.maxOffset)
+      return { path: ['offset'], message: `must be at most ${limits.maxOffset}; use cursor paging for deep pages` };
     return { kind: 'offset', filter, column, direction, limit: size, offset: q.offset };
   }
   if (q.limit !== undefined || q.cursor !== undefined) {
     if (q.page !== undefined || q.pageSize !== undefined) {
-      throw new ValidationError([{ path: ['page'], message: 'cannot be combined with limit/cursor; use one kind of paging' }]);
+      return { path: ['page'], message: 'cannot be combined with limit/cursor; use one kind of paging' };
     }
     if (column !== 'time' && column !== 'id') {
-      throw new ValidationError([
-        { path: ['sort', 'field'], message: 'cursor paging sorts by time or id only; use page/pageSize for other sorts' },
-      ]);
+      return { path: ['sort', 'field'], message: 'cursor paging sorts by time or id only; use page/pageSize for other sorts' };
     }
     return { kind: 'cursor', filter, column, direction, limit: size, cursor: q.cursor ?? null };
   }
   const page = q.page ?? 1;
-  if ((page - 1) * size > limits.maxOffset) {
-    throw new ValidationError([{ path: ['page'], message: `reaches past row ${limits.maxOffset}; use cursor paging for deep pages` }]);
-  }
+  if ((page - 1) * size > limits.maxOffset)
+    return { path: ['page'], message: `reaches past row ${limits.maxOffset}; use cursor paging for deep pages` };
   return { kind: 'page', filter, column, direction, page, pageSize: size };
 }
 
-/** Resolves a sortable field name to its column, or throws. @internal */
-export function sortColumn(field: string, registry: Registry): string {
+/** Validates paging and sorting; the filter is validated separately. @internal */
+export function normalizeQuery(input: QueryInput | undefined, registry: Registry, limits: QueryLimits): NormalizedQuery {
+  const parsed = createQuerySchema(registry, limits).safeParse(input ?? {});
+  if (!parsed.success) throw new ValidationError(toIssues(parsed.error));
+  return parsed.data;
+}
+
+function sortColumnOrIssue(field: string, registry: Registry): string | Issue {
   const canonical = CANONICAL_FIELDS.find((f) => f.field === field);
   if (canonical?.sortable) return canonical.column;
   if (registry.dimensions.has(field) || registry.metrics.has(field)) return field;
@@ -131,5 +146,12 @@ export function sortColumn(field: string, registry: Registry): string {
     ...registry.dimensions.keys(),
     ...registry.metrics.keys(),
   ];
-  throw new ValidationError([{ path: ['sort', 'field'], message: `"${field}" is not sortable; use one of ${allowed.join(', ')}` }]);
+  return { path: ['sort', 'field'], message: `"${field}" is not sortable; use one of ${allowed.join(', ')}` };
+}
+
+/** Resolves a sortable field name to its column, or throws. @internal */
+export function sortColumn(field: string, registry: Registry): string {
+  const column = sortColumnOrIssue(field, registry);
+  if (typeof column === 'string') return column;
+  throw new ValidationError([column]);
 }

@@ -17,7 +17,7 @@ export interface IndexSpec {
   readonly columns: readonly string[];
 }
 
-/** The table layout the core needs, passed to {@link StorageAdapter.migrate}. */
+/** The table layout the core needs, passed to {@link EventStore.migrate}. */
 export interface StoreSchema {
   readonly version: number;
   readonly columns: readonly StoreColumn[];
@@ -63,7 +63,7 @@ export type Condition =
 /** Sort direction. */
 export type SortDirection = 'asc' | 'desc';
 
-/** Input of {@link StorageAdapter.find}. */
+/** Input of {@link EventStore.find}. */
 export interface FindQuery {
   /** All conditions must hold (AND). */
   readonly where: readonly Condition[];
@@ -83,14 +83,14 @@ export interface FindQuery {
   readonly columns?: readonly string[];
 }
 
-/** How {@link StorageAdapter.aggregate} groups rows. */
+/** How {@link EventStore.aggregate} groups rows. */
 export type GroupBy =
   /** By the value of one column; null values form their own group unless excluded by `where`. */
   | { readonly column: string }
   /** By `floor(time / stepMs) * stepMs`, the UTC-aligned start of each step. */
   | { readonly timeStepMs: number };
 
-/** Input of {@link StorageAdapter.aggregate}. */
+/** Input of {@link EventStore.aggregate}. */
 export interface AggregateQuery {
   readonly where: readonly Condition[];
   readonly groupBy?: GroupBy;
@@ -108,29 +108,36 @@ export interface AggregateRow {
   readonly sums: Readonly<Record<string, number>>;
 }
 
-/** Input of {@link StorageAdapter.delete}. */
+/** Input of {@link EventStore.delete}. */
 export interface DeleteQuery {
   readonly where: readonly Condition[];
   /** At most this many rows, oldest `(time, id)` first. */
   readonly limit: number;
 }
 
-/** An open session as stored in the sessions table. */
+/**
+ * An open session as a store keeps it. Field names are camelCase like the rest of the API; a store
+ * maps them to its own column names (`sessionId` → `session_id`, …).
+ */
 export interface SessionRow {
-  readonly session_id: string;
+  readonly sessionId: string;
   readonly type: string;
-  readonly tenant_id: string | null;
-  readonly actor_id: string | null;
-  readonly target_type: string | null;
-  readonly target_id: string | null;
-  readonly started_at: number;
+  readonly tenantId: string | null;
+  readonly actorId: string | null;
+  readonly targetType: string | null;
+  readonly targetId: string | null;
+  /** When the session opened, epoch ms. */
+  readonly startedAt: number;
   /** The opening event, as JSON text (stores MAY return it parsed). */
   readonly event: unknown;
 }
 
-/** Input of {@link StorageAdapter.listSessions}. */
+/** Input of {@link EventStore.listSessions}. */
 export interface SessionQuery {
-  /** Conditions on the session columns (`type`, `tenant_id`, `actor_id`, `target_type`, `target_id`, `started_at`). */
+  /**
+   * Conditions on the session columns, named as stored (`type`, `tenant_id`, `actor_id`,
+   * `target_type`, `target_id`, `started_at`), like every other condition.
+   */
   readonly where: readonly Condition[];
   readonly limit: number;
   readonly offset?: number;
@@ -152,16 +159,24 @@ export interface StoreCapabilities {
   readonly deleteBatchSize: number;
 }
 
-/** Releases a lock taken with {@link StorageAdapter.tryLock}. */
+/** Releases a lock taken with {@link EventStore.tryLock}. */
 export type ReleaseLock = () => Promise<void>;
 
 /**
  * The contract every store implements. The core only ever passes normalised input: column names
  * from its own whitelist, validated values, decoded cursors.
+ *
+ * Required members are marked by their MUST rules; the two optional ones (`tryLock`,
+ * `isTransientError`) MAY be left out, and the core then supplies a default:
+ * - without `tryLock`, locks exclude other callers in this process only (so two processes MAY both
+ *   run retention; the deletes stay correct, only the work is doubled), and
+ *   `capabilities.crossProcessLock` MUST be false;
+ * - without `isTransientError`, no error is retried by the write buffer.
  */
-export interface StorageAdapter {
+export interface EventStore {
   /** Engine name used in errors and benchmarks, e.g. `sqlite`. */
   readonly engine: string;
+  /** What the store can do beyond the required contract. */
   readonly capabilities: StoreCapabilities;
   /**
    * Brings the tables to `schema`: MUST be idempotent, MUST be safe when several processes call it
@@ -173,11 +188,11 @@ export interface StorageAdapter {
    * order when `capabilities.returnsIds` (otherwise an empty array).
    */
   insert(rows: readonly EventRow[]): Promise<number[]>;
-  /** Rows matching the query in its order. */
+  /** Rows matching the query in its order; MUST break ties by `id` in the sort direction. */
   find(query: FindQuery): Promise<StoredRow[]>;
-  /** Number of rows matching every condition. */
+  /** Number of rows matching every condition; MUST be a JS number. */
   count(where: readonly Condition[]): Promise<number>;
-  /** Counts and sums, optionally grouped. Sums MUST be JS numbers. */
+  /** Counts and sums, optionally grouped. Counts and sums MUST be JS numbers. */
   aggregate(query: AggregateQuery): Promise<AggregateRow[]>;
   /**
    * Deletes up to `limit` matching rows, oldest first, and returns how many it deleted. A store
@@ -185,7 +200,7 @@ export interface StorageAdapter {
    * count MUST then be the true one); the core keeps calling while a call deletes `limit` or more.
    */
   delete(query: DeleteQuery): Promise<number>;
-  /** Inserts or replaces an open session. */
+  /** Inserts or replaces an open session; a second open under the same id MUST replace the first. */
   openSession(row: SessionRow): Promise<void>;
   /**
    * Removes an open session and returns it, or null when none is open under that id. Concurrent
@@ -193,15 +208,27 @@ export interface StorageAdapter {
    * transactions (the SQL stores do).
    */
   closeSession(sessionId: string): Promise<SessionRow | null>;
-  /** Open sessions, oldest first. */
+  /** Open sessions, oldest first (by `startedAt`, then `sessionId`). */
   listSessions(query: SessionQuery): Promise<SessionRow[]>;
   /**
-   * Takes a named lock for at most `ttlMs` without waiting; resolves null when another holder has it.
-   * Cross-process when `capabilities.crossProcessLock`.
+   * Takes a named lock for at most `ttlMs` without waiting; MUST resolve null when another holder
+   * has it. MUST exclude other processes when `capabilities.crossProcessLock`. MAY be absent: the
+   * core then uses an in-process lock.
    */
-  tryLock(name: string, ttlMs: number): Promise<ReleaseLock | null>;
-  /** Whether an error thrown by this store is worth retrying (dropped connection, deadlock, busy). */
-  isTransientError(error: unknown): boolean;
+  tryLock?(name: string, ttlMs: number): Promise<ReleaseLock | null>;
+  /**
+   * Whether an error thrown by this store is worth retrying (dropped connection, deadlock, busy);
+   * MUST NOT throw. MAY be absent: the core then treats every error as permanent.
+   */
+  isTransientError?(error: unknown): boolean;
   /** Releases what the store created; MUST NOT close a client the host passed in. */
   close(): Promise<void>;
 }
+
+/**
+ * The former name of the store contract, as it was: an {@link EventStore} that implements the
+ * optional members too (every store shipped with eventlog does), so code written against it keeps
+ * calling `tryLock` and `isTransientError` directly.
+ * @deprecated Use {@link EventStore}; this alias will be removed in a future major version.
+ */
+export type StorageAdapter = EventStore & Required<Pick<EventStore, 'tryLock' | 'isTransientError'>>;

@@ -1,0 +1,107 @@
+import type { BufferOptions } from './buffer/write-buffer.js';
+import type { QueryLimits } from './pagination/query.js';
+import type { EventType } from './schema/event-type.js';
+import type { DimensionSpec, MetricSpec, Preset } from './schema/preset.js';
+import type { EventStore } from './storage/contract.js';
+
+/** Limits on reads and writes; each has a safe default. */
+export interface LimitOptions extends Partial<QueryLimits> {
+  /** Most buckets one timeline may return. @default 5000 */
+  maxTimelineBuckets?: number;
+  /** Most rows `top()` may return. @default 1000 */
+  maxTopLimit?: number;
+  /** Most events one `recordMany()` call may carry. @default 100000 */
+  maxBatchEvents?: number;
+}
+
+/**
+ * The limits a log enforces, every default filled in; read them from `log.limits` so that an API in
+ * front of the log derives its own caps from the same numbers.
+ */
+export interface EventLogLimits {
+  /** Page size when a query names none. */
+  readonly defaultPageSize: number;
+  /** Largest page or window a query may ask for. */
+  readonly maxPageSize: number;
+  /** Deepest offset a numbered page or offset window may reach. */
+  readonly maxOffset: number;
+  /** Most buckets one timeline may return. */
+  readonly maxTimelineBuckets: number;
+  /** Most rows `top()` may return. */
+  readonly maxTopLimit: number;
+  /** Most events one `recordMany()` call may carry. */
+  readonly maxBatchEvents: number;
+}
+
+/** The retention policy run by `log.startMaintenance()`. */
+export interface RetentionOptions {
+  /** Events older than this many days are pruned. */
+  maxAgeDays: number;
+  /** Rows per delete batch. @default the store's `deleteBatchSize` */
+  batchSize?: number;
+  /** Pause between delete batches so writers get the database. @default 5 */
+  pauseMs?: number;
+}
+
+/** Options of `createEventLog`. */
+export interface EventLogOptions<P extends readonly Preset[] = readonly Preset[]> {
+  /** Where events live, e.g. `createSqliteStore({ filename: 'events.db' })`. */
+  store: EventStore;
+  /** Product presets bundling event types, dimensions and metrics. */
+  presets?: P;
+  /** Extra event types. */
+  types?: readonly EventType[];
+  /** Extra dimensions. */
+  dimensions?: readonly DimensionSpec[];
+  /** Extra metrics. */
+  metrics?: readonly MetricSpec[];
+  /** Accept types that are not registered. @default true when no type is registered, else false */
+  allowUnknownTypes?: boolean;
+  /** Write-path tuning. */
+  buffer?: BufferOptions;
+  /** Caps on page sizes, offsets, timelines, top-N and batches. */
+  limits?: LimitOptions;
+  /** The policy `startMaintenance()` runs. */
+  retention?: RetentionOptions;
+  /** Mask IP addresses in everything read back (GDPR mode); a view may override it. @default false */
+  maskIp?: boolean;
+  /** Source of "now" in epoch ms; inject a fixed clock in tests. @default Date.now */
+  clock?: () => number;
+  /** Run `store.migrate()` before first use. @default true */
+  migrate?: boolean;
+  /** Close the store when the log closes. @default true */
+  closeStore?: boolean;
+}
+
+/**
+ * Options only the project's own tests pass: where the "error emitted with no listener" warning
+ * goes. Not part of the public API. @internal
+ */
+export interface InternalOptions {
+  /** Receives each warning line (without a newline). @default a write to `process.stderr` */
+  warn?: (line: string) => void;
+}
+
+/** The limits used when a log names none. */
+export const DEFAULT_LIMITS: EventLogLimits = Object.freeze({
+  defaultPageSize: 50,
+  maxPageSize: 1000,
+  maxOffset: 100_000,
+  maxTimelineBuckets: 5000,
+  maxTopLimit: 1000,
+  maxBatchEvents: 100_000,
+});
+
+/** Fills in defaults and checks the limits fit together; a conflict is a `TypeError` at construction. @internal */
+export function resolveLimits(options: LimitOptions | undefined): EventLogLimits {
+  const limits: Record<string, number> = { ...DEFAULT_LIMITS };
+  for (const [key, value] of Object.entries(options ?? {})) if (value !== undefined) limits[key] = value;
+  const resolved = limits as unknown as EventLogLimits;
+  if (resolved.defaultPageSize > resolved.maxPageSize) throw new TypeError('limits.defaultPageSize exceeds limits.maxPageSize.');
+  return Object.freeze(resolved);
+}
+
+/** Checks the retention policy; a bad one is a `TypeError` at construction. @internal */
+export function checkRetention(retention: RetentionOptions | undefined): void {
+  if (retention && !(retention.maxAgeDays > 0)) throw new TypeError('retention.maxAgeDays must be a positive number.');
+}

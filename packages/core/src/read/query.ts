@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { type LogCore, parseInput, type Scope } from '../core.js';
+import { InvalidCursorError } from '../errors.js';
+import { type FilterInput, isEmptySelection } from '../filter/filter.js';
+import { decodeCursor, encodeCursor, fingerprint } from '../pagination/cursor.js';
+import { createQuerySchema, type QueryInput } from '../pagination/query.js';
+import { rowToEvent, type StoredEvent } from '../schema/event.js';
+import { applyScope } from '../scope/principal.js';
+import type { CursorResult, OffsetResult, PageResult } from '../types.js';
+
+const idSchema = z
+  .number('must be a positive whole number')
+  .int('must be a positive whole number')
+  .min(1, 'must be a positive whole number')
+  .max(Number.MAX_SAFE_INTEGER, 'must be a positive whole number');
+const getSchema = z.object({ id: idSchema });
+
+/** `query`, `count` and `get` over a scope; events come back unmasked (the view masks). @internal */
+export function createQueryReads(core: LogCore) {
+  const querySchema = createQuerySchema(core.registry, core.limits);
+  const read = (row: Record<string, unknown>): StoredEvent => rowToEvent(row, core.registry);
+
+  async function query(scope: Scope, input?: QueryInput): Promise<PageResult | CursorResult | OffsetResult> {
+    core.assertOpen();
+    const q = parseInput(querySchema, input ?? {});
+    const where = core.conditions(scope, q.filter);
+    await core.ready();
+    const orderBy = { column: q.column, direction: q.direction };
+    if (q.kind === 'offset') {
+      if (isEmptySelection(where)) return { items: [], total: 0, offset: q.offset, limit: q.limit };
+      const [rows, total] = await Promise.all([
+        core.guard('find', () => core.store.find({ where, orderBy, limit: q.limit, offset: q.offset })),
+        core.guard('count', () => core.store.count(where)),
+      ]);
+      return { items: rows.map(read), total, offset: q.offset, limit: q.limit };
+    }
+    if (q.kind === 'page') {
+      if (isEmptySelection(where)) return { items: [], total: 0, page: q.page, pageSize: q.pageSize, totalPages: 0 };
+      const [rows, total] = await Promise.all([
+        core.guard('find', () => core.store.find({ where, orderBy, limit: q.pageSize, offset: (q.page - 1) * q.pageSize })),
+        core.guard('count', () => core.store.count(where)),
+      ]);
+      return { items: rows.map(read), total, page: q.page, pageSize: q.pageSize, totalPages: Math.ceil(total / q.pageSize) };
+    }
+    const print = fingerprint(where);
+    let after: { value: number; id: number } | undefined;
+    if (q.cursor) {
+      const position = decodeCursor(q.cursor);
+      if (position.filter !== print || position.column !== q.column || position.direction !== q.direction) {
+        throw new InvalidCursorError('The cursor belongs to a different filter or sort; start again without a cursor.');
+      }
+      after = { value: position.value, id: position.id };
+    }
+    if (isEmptySelection(where)) return { items: [], nextCursor: null };
+    const rows = await core.guard('find', () => core.store.find({ where, orderBy, limit: q.limit + 1, ...(after ? { after } : {}) }));
+    const more = rows.length > q.limit;
+    const page = more ? rows.slice(0, q.limit) : rows;
+    const last = page[page.length - 1];
+    const nextCursor =
+      more && last
+        ? encodeCursor({ column: q.column, direction: q.direction, value: Number(last[q.column]), id: Number(last.id), filter: print })
+        : null;
+    return { items: page.map(read), nextCursor };
+  }
+
+  async function count(scope: Scope, filter?: FilterInput): Promise<number> {
+    core.assertOpen();
+    const where = core.conditions(scope, filter);
+    await core.ready();
+    return isEmptySelection(where) ? 0 : core.guard('count', () => core.store.count(where));
+  }
+
+  async function get(scope: Scope, id: number): Promise<StoredEvent | null> {
+    core.assertOpen();
+    parseInput(getSchema, { id });
+    const where = applyScope([{ op: 'in', column: 'id', values: [id] }], scope.tenants);
+    await core.ready();
+    if (isEmptySelection(where)) return null;
+    const [row] = await core.guard('find', () => core.store.find({ where, orderBy: { column: 'id', direction: 'desc' }, limit: 1 }));
+    return row ? read(row) : null;
+  }
+
+  return { query, count, get };
+}

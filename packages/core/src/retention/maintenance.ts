@@ -1,0 +1,62 @@
+import type { LogCore } from '../core.js';
+import { EventLogError, isEventLogError } from '../errors.js';
+import type { Maintenance, PruneInput } from '../types.js';
+
+const DAY = 86_400_000;
+
+/**
+ * The scheduled retention task: one pass per interval, run only by the process that takes the
+ * store's `retention` lock, its timer unref'd so it never keeps a host alive. @internal
+ */
+export function createMaintenanceScheduler(core: LogCore, prune: (input: PruneInput) => Promise<number>) {
+  const running = new Set<Maintenance>();
+
+  function start(options: { intervalMs?: number; runOnStart?: boolean } = {}): Maintenance {
+    core.assertOpen();
+    const retention = core.options.retention;
+    if (!retention)
+      throw new EventLogError('UNSUPPORTED', 'startMaintenance needs the retention option, e.g. { retention: { maxAgeDays: 30 } }.');
+    const intervalMs = options.intervalMs ?? 3_600_000;
+    let pass: Promise<number> | null = null;
+    const run = () => {
+      pass ??= (async () => {
+        const release = await core.guard('tryLock', () => core.defaults.tryLock('retention', Math.max(intervalMs, 60_000)));
+        if (!release) return 0;
+        try {
+          return await prune({ before: core.clock() - retention.maxAgeDays * DAY });
+        } finally {
+          await release();
+        }
+      })().finally(() => {
+        pass = null;
+      });
+      return pass;
+    };
+    const background = () => {
+      run().catch((error) => {
+        // A pass cut short by close() is not a failure worth reporting.
+        if (!isEventLogError(error, 'CLOSED')) core.report('error', error);
+      });
+    };
+    const timer = setInterval(background, intervalMs);
+    timer.unref?.();
+    if (options.runOnStart !== false) background();
+    const maintenance: Maintenance = {
+      run,
+      stop: async () => {
+        clearInterval(timer);
+        running.delete(maintenance);
+        await pass?.catch(() => undefined);
+      },
+    };
+    running.add(maintenance);
+    return maintenance;
+  }
+
+  /** Stops every running task and waits for their passes. */
+  async function stopAll(): Promise<void> {
+    await Promise.all([...running].map((m) => m.stop()));
+  }
+
+  return { start, stopAll };
+}

@@ -1,0 +1,319 @@
+import type { EventEmitter } from 'eventemitter3';
+import type { z } from 'zod';
+import type { ValidationIssue } from './errors.js';
+import type { EventLogEvents } from './events.js';
+import type { FilterInput, TimeInput } from './filter/filter.js';
+import type { EventLogLimits } from './options.js';
+import type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput } from './pagination/query.js';
+import type { EventInput, StoredEvent } from './schema/event.js';
+import type { EventTypeMap, Preset } from './schema/preset.js';
+import type { Registry } from './schema/registry.js';
+import type { Principal } from './scope/principal.js';
+import type { Bucket, TimelinePoint } from './stats/timeline.js';
+import type { EventStore } from './storage/contract.js';
+
+/** A numbered page. */
+export interface PageResult<E = StoredEvent> {
+  items: E[];
+  total: number;
+  page: number;
+  pageSize: number;
+  totalPages: number;
+}
+
+/** A window by offset. */
+export interface OffsetResult<E = StoredEvent> {
+  items: E[];
+  total: number;
+  offset: number;
+  limit: number;
+}
+
+/** A keyset page. */
+export interface CursorResult<E = StoredEvent> {
+  items: E[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** Result of {@link EventLogReader.stats}. */
+export interface Stats {
+  /** Events matching the filter. */
+  count: number;
+  /** Sum of every declared metric over the matching events. */
+  sums: Record<string, number>;
+  /** Events matching the filter's non-time conditions in the last 60 s. */
+  rpm: number;
+  /** Sum of the token metrics over those events. */
+  tpm: number;
+}
+
+/** Input of {@link EventLogReader.timeline}. */
+export interface TimelineInput {
+  filter?: FilterInput;
+  /** @default 'hour' */
+  bucket?: Bucket;
+  /** IANA zone the buckets follow (DST-correct). @default 'UTC' */
+  timeZone?: string;
+  /** Metrics to sum per bucket. @default [] */
+  metrics?: readonly string[];
+}
+
+/** Result of {@link EventLogReader.timeline}. */
+export interface Timeline {
+  bucket: Bucket;
+  timeZone: string;
+  points: TimelinePoint[];
+}
+
+/** Input of {@link EventLogReader.top}. */
+export interface TopInput {
+  /** A canonical string field (e.g. `ip`, `actorId`) or a dimension. */
+  by: string;
+  filter?: FilterInput;
+  /** @default 10 */
+  limit?: number;
+  /** Rank by count or by the sum of a metric. @default 'count' */
+  orderBy?: string;
+}
+
+/** One row of {@link EventLogReader.top}. */
+export interface TopEntry {
+  value: string | number;
+  count: number;
+  sums: Record<string, number>;
+}
+
+/** Input of {@link EventLogReader.latest}. */
+export interface LatestInput {
+  type?: string | readonly string[];
+  target?: { type?: string; id: string | number };
+  filter?: FilterInput;
+}
+
+/** Input of {@link EventLog.prune}. */
+export interface PruneInput {
+  /** Delete events strictly older than this. */
+  before: TimeInput;
+  /** Only events that also match this filter. */
+  filter?: FilterInput;
+  /** Rows per delete batch. @default the store's `deleteBatchSize` */
+  batchSize?: number;
+  /** Pause between batches. @default 5 */
+  pauseMs?: number;
+  /** Stops between batches when aborted; the rows deleted so far stay deleted. */
+  signal?: AbortSignal;
+}
+
+/**
+ * An export column that a product shapes itself: its header, and the cell of each event. The cell
+ * goes through the same quoting and formula-injection guard as every other cell.
+ *
+ * @example
+ * ```ts
+ * import type { ExportColumn } from '@eventlog/core';
+ * const who: ExportColumn = { header: 'Who', value: (event) => event.actor.name ?? event.actor.id };
+ * ```
+ */
+export interface ExportColumn {
+  /** The header cell. */
+  header: string;
+  /** The cell of one event (masked when the reading view masks IPs). */
+  value: (event: StoredEvent) => string | number | boolean | null | undefined;
+}
+
+/** Input of {@link EventLogReader.exportCsv}. */
+export interface ExportInput {
+  filter?: FilterInput;
+  /**
+   * Canonical fields, dimensions, metrics or `data` by name, or {@link ExportColumn} mappings.
+   * @default canonical fields, then dimensions, then metrics
+   */
+  columns?: readonly (string | ExportColumn)[];
+  /** Zone for the `time` column. @default 'UTC' */
+  timeZone?: string;
+  /** date-fns pattern for `time`. @default "yyyy-MM-dd'T'HH:mm:ss.SSSXXX" */
+  timeFormat?: string;
+  /** Emit a header row. @default true */
+  header?: boolean;
+  /** @default 'desc' */
+  order?: 'asc' | 'desc';
+  /** Rows fetched per page; small pages keep peak memory low (docs/benchmarks.md, export). @default 500 */
+  batchSize?: number;
+  /** Stop after this many rows. */
+  maxRows?: number;
+}
+
+/** An open session and the event that opened it. */
+export interface OpenSession {
+  sessionId: string;
+  type: string;
+  startedAt: number;
+  /** Milliseconds since it opened, by the log's clock. */
+  durationMs: number;
+  event: StoredEvent;
+}
+
+/** The result of closing a session. */
+export interface ClosedSession {
+  sessionId: string;
+  startedAt: number;
+  closedAt: number;
+  durationMs: number;
+  /** The opening event. */
+  opened: StoredEvent;
+  /** The closing event, when one was recorded. */
+  closed: StoredEvent | null;
+}
+
+/** Filter of {@link SessionsReader.list}. */
+export interface SessionFilter {
+  type?: string | readonly string[];
+  tenantId?: string | readonly string[];
+  actorId?: string | readonly string[];
+  targetType?: string | readonly string[];
+  targetId?: string | readonly string[];
+}
+
+/** Input of {@link SessionsReader.list}. */
+export interface SessionListInput {
+  filter?: SessionFilter;
+  /** @default 100 */
+  limit?: number;
+  /** @default 0 */
+  offset?: number;
+}
+
+/** Reading open sessions. */
+export interface SessionsReader {
+  /** Open sessions, oldest first. */
+  list(input?: SessionListInput): Promise<OpenSession[]>;
+}
+
+/** Opening, closing and listing live sessions (connections, DJs, mounts). */
+export interface SessionsApi extends SessionsReader {
+  /** Records the opening event and marks the session open. */
+  open(event: EventInput & { sessionId: string }): Promise<OpenSession>;
+  /**
+   * Marks a session closed; records `closing` (inheriting actor, target, tenant, ip and session id
+   * from the opening event, with `durationMs` set) when given. Resolves null for an unknown id.
+   */
+  close(sessionId: string, closing?: Partial<EventInput> & { type: string; time?: number | Date }): Promise<ClosedSession | null>;
+}
+
+/** A running retention task. */
+export interface Maintenance {
+  /** Runs one retention pass now (if this process gets the lock) and returns the rows deleted. */
+  run(): Promise<number>;
+  /** Stops the schedule and waits for a running pass. */
+  stop(): Promise<void>;
+}
+
+/** Everything that reads; what a view offers besides its writes. */
+export interface EventLogReader {
+  /** Numbered pages with a total. */
+  query(input?: PageQueryInput): Promise<PageResult>;
+  /** Keyset pages. */
+  query(input: CursorQueryInput): Promise<CursorResult>;
+  /** A window by offset, with a total. */
+  query(input: OffsetQueryInput): Promise<OffsetResult>;
+  /** Any kind of page, chosen by the input's fields. */
+  query(input?: QueryInput): Promise<PageResult | CursorResult | OffsetResult>;
+  /** Number of events matching the filter. */
+  count(filter?: FilterInput): Promise<number>;
+  /** One event by id, or null. */
+  get(id: number): Promise<StoredEvent | null>;
+  /** Count, metric sums, RPM and TPM over a filter. */
+  stats(filter?: FilterInput): Promise<Stats>;
+  /** Counts and sums per minute, hour or day in a time zone. */
+  timeline(input?: TimelineInput): Promise<Timeline>;
+  /** The most frequent values of a field or dimension. */
+  top(input: TopInput): Promise<TopEntry[]>;
+  /** The newest event of a target (e.g. a stream's last state), or null. */
+  latest(input: LatestInput): Promise<StoredEvent | null>;
+  /** Streams matching events as CSV chunks with constant memory. */
+  exportCsv(input?: ExportInput): AsyncIterable<string>;
+  /** Delivers each matching event after it is stored; returns the unsubscribe function. */
+  subscribe(filter: FilterInput | undefined, listener: (event: StoredEvent) => void): () => void;
+  /** Open sessions. */
+  readonly sessions: SessionsReader;
+}
+
+/** Options of {@link EventLog.view}. */
+export interface ViewOptions {
+  /** Who reads and writes; reads and writes are limited to its tenants. @default unrestricted (like an admin) */
+  principal?: Principal;
+  /** Mask IP addresses in everything the view returns. @default the log's own `maskIp` */
+  maskIp?: boolean;
+}
+
+/** Names of the registered types, or any string when none are registered. */
+export type TypeName<T extends EventTypeMap> = [keyof T] extends [never] ? string : keyof T & string;
+
+/** The `data` input type of a registered event type. */
+export type DataInput<T extends EventTypeMap, K extends string> = K extends keyof T ? z.input<T[K]> : unknown;
+
+/** The stored `data` type of a registered event type. */
+export type DataOutput<T extends EventTypeMap, K extends string> = K extends keyof T ? z.output<T[K]> : unknown;
+
+/**
+ * A principal-bound view of a log: every read limited to the principal's tenants, every write
+ * checked against them, IPs masked when asked. What an API in front of the log hands each caller.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: so that a plain view accepts one typed by any presets.
+export interface EventLogView<T extends EventTypeMap = any> extends EventLogReader {
+  /**
+   * Validates and stores one event; resolves when it is stored. Users and resellers only write
+   * into their own tenants (an event without `tenantId` gets the principal's tenant when that is
+   * unambiguous); anything else is a `ValidationError` on `tenantId`.
+   */
+  record<K extends TypeName<T>>(event: EventInput<K, DataInput<T, K>>): Promise<StoredEvent<K, DataOutput<T, K>>>;
+  /** Validates every event first (tenants included); stores all of them or none (on stores with `capabilities.atomicInsert`). */
+  recordMany(events: readonly EventInput<TypeName<T>>[]): Promise<StoredEvent[]>;
+  /** Checks events, tenants included, without storing them: one entry per invalid event, empty when all are valid. */
+  validate(events: readonly unknown[]): { index: number; issues: ValidationIssue[] }[];
+}
+
+/** The full event log: writes, reads, retention, sessions and live consumers. */
+// biome-ignore lint/suspicious/noExplicitAny: so that a plain `EventLog` accepts a log typed by any presets.
+export interface EventLog<T extends EventTypeMap = any> extends EventLogView<T>, EventEmitter<EventLogEvents> {
+  /** Event types, dimensions and metrics in force. */
+  readonly registry: Registry;
+  /** The store the log writes to. */
+  readonly store: EventStore;
+  /** The limits in force, every default filled in; APIs derive their caps from these. */
+  readonly limits: EventLogLimits;
+  /** Migrates the store (once); every other method waits for it. */
+  ready(): Promise<void>;
+  /** Resolves when everything recorded so far is stored. */
+  flush(): Promise<void>;
+  /** The log's current time in epoch ms (its `clock`), so callers compute windows the way the log does. */
+  now(): number;
+  /** Rows accepted by `record`/`recordMany` and not yet stored; bounded by `buffer.maxPending`. */
+  readonly pendingWrites: number;
+  /** Deletes old events in bounded batches and returns how many. */
+  prune(input: PruneInput): Promise<number>;
+  /** Starts the retention task of `options.retention`. */
+  startMaintenance(options?: { intervalMs?: number; runOnStart?: boolean }): Maintenance;
+  /** A view bound to a principal and a masking choice. */
+  view(options?: ViewOptions): EventLogView<T>;
+  /**
+   * A read-only view limited to a principal's tenants.
+   * @deprecated Use `log.view({ principal })`, which also scopes writes.
+   */
+  scoped(principal: Principal): EventLogReader;
+  /** Opening, closing and listing live sessions. */
+  readonly sessions: SessionsApi;
+  /** Drains the buffer, stops maintenance and closes the store; afterwards every method rejects with `CLOSED`. */
+  close(): Promise<void>;
+}
+
+/** Preset type maps merged into one. */
+export type PresetTypes<P extends readonly Preset[]> =
+  UnionToIntersection<P[number] extends infer U ? (U extends Preset<infer M> ? M : never) : never> extends infer R
+    ? R extends EventTypeMap
+      ? R
+      : EventTypeMap
+    : EventTypeMap;
+
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

@@ -1,0 +1,124 @@
+import type { LogCore } from '../core.js';
+import { isEventLogError, ValidationError, type ValidationIssue } from '../errors.js';
+import { type EventInput, rowToEvent, type StoredEvent } from '../schema/event.js';
+import type { Principal } from '../scope/principal.js';
+import type { EventRow } from '../storage/contract.js';
+
+/** One invalid event of a `validate()` call. */
+export interface InvalidEvent {
+  index: number;
+  issues: ValidationIssue[];
+}
+
+/**
+ * Applies a principal's write rule to one event: admins write anywhere; a user's events always
+ * carry the user's tenant; a reseller's must name one of its tenants, or get its only tenant when
+ * they name none. Returns the event to store or the issue that refuses it. @internal
+ */
+export function scopeWrite(
+  principal: Principal | undefined,
+  event: unknown,
+  index: number | undefined,
+): { event: unknown } | { issue: ValidationIssue } {
+  if (!principal || principal.role === 'admin' || typeof event !== 'object' || event === null || Array.isArray(event)) return { event };
+  const input = event as Record<string, unknown>;
+  if (principal.role === 'user') return { event: { ...input, tenantId: principal.tenantId ?? principal.id } };
+  const tenant = input.tenantId === undefined || input.tenantId === null ? undefined : String(input.tenantId);
+  if (tenant === undefined && principal.tenantIds.length === 1) return { event: { ...input, tenantId: principal.tenantIds[0] } };
+  if (tenant === undefined || !principal.tenantIds.map(String).includes(tenant)) {
+    const path = index === undefined ? ['tenantId'] : ['events', index, 'tenantId'];
+    return { issue: { path, message: 'must name one of your tenants' } };
+  }
+  return { event };
+}
+
+/** Validation and storage of events, for one principal (or none); results are unmasked (the view masks). @internal */
+export function createWrites(core: LogCore) {
+  const normalizeScoped = (principal: Principal | undefined, event: unknown, index?: number) => {
+    const scoped = scopeWrite(principal, event, index);
+    if ('issue' in scoped) throw new ValidationError([scoped.issue], { eventIndex: index });
+    return core.normalize(scoped.event, index);
+  };
+
+  async function record(principal: Principal | undefined, event: EventInput): Promise<StoredEvent> {
+    core.assertOpen();
+    const { row, data } = normalizeScoped(principal, event);
+    await core.ready();
+    const [id = 0] = await core.buffer.enqueue([row]);
+    return toEvent(core, row, id, data);
+  }
+
+  async function recordMany(principal: Principal | undefined, events: readonly EventInput[]): Promise<StoredEvent[]> {
+    core.assertOpen();
+    if (!Array.isArray(events)) throw new ValidationError([{ path: ['events'], message: 'must be an array of events' }]);
+    if (events.length > core.limits.maxBatchEvents) {
+      throw new ValidationError([{ path: ['events'], message: `may hold at most ${core.limits.maxBatchEvents} events` }]);
+    }
+    if (events.length === 0) return [];
+    const rows: EventRow[] = new Array(events.length);
+    const data: unknown[] = new Array(events.length);
+    for (let i = 0; i < events.length; i++) {
+      const normalized = normalizeScoped(principal, events[i], i);
+      rows[i] = normalized.row;
+      data[i] = normalized.data;
+    }
+    await core.ready();
+    const ids = await core.buffer.enqueue(rows);
+    return rows.map((row, i) => toEvent(core, row, ids[i] ?? 0, data[i]));
+  }
+
+  function validate(principal: Principal | undefined, events: readonly unknown[]): InvalidEvent[] {
+    if (!Array.isArray(events)) return [{ index: -1, issues: [{ path: ['events'], message: 'must be an array of events' }] }];
+    const invalid: InvalidEvent[] = [];
+    events.forEach((event, index) => {
+      try {
+        normalizeScoped(principal, event, index);
+      } catch (error) {
+        if (!isEventLogError(error, 'VALIDATION_FAILED')) throw error;
+        invalid.push({ index, issues: (error as ValidationError).issues });
+      }
+    });
+    return invalid;
+  }
+
+  return { record, recordMany, validate };
+}
+
+/** Tells {@link toEvent} to parse `data` from the row's JSON. @internal */
+export const PARSE: unique symbol = Symbol('parse');
+
+/** The event of a row just written; `data` is its validated payload, or {@link PARSE} to read it from the row. @internal */
+export function toEvent(core: LogCore, row: EventRow, id: number, data: unknown): StoredEvent {
+  const event = rowToEvent(row, core.registry, data === PARSE);
+  event.id = id;
+  if (data !== PARSE) event.data = data;
+  return event;
+}
+
+/**
+ * Hands stored rows to subscribers and `recorded` listeners, building each event at most once and
+ * only when someone wants it. A throwing subscriber is reported as an `error` event. @internal
+ */
+export function createDelivery(core: () => LogCore, wantsRecorded: () => boolean, mask: (event: StoredEvent) => StoredEvent) {
+  return (rows: EventRow[], ids: number[]): void => {
+    const log = core();
+    const recorded = wantsRecorded();
+    if (!recorded && log.subscribers.size === 0) return;
+    const events: StoredEvent[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      let event: StoredEvent | undefined;
+      for (const subscriber of log.subscribers) {
+        if (!subscriber.matches(row)) continue;
+        event ??= toEvent(log, row, ids[i] ?? 0, PARSE);
+        try {
+          subscriber.listener(event);
+        } catch (error) {
+          log.report('error', error);
+        }
+      }
+      if (recorded) events.push(mask(event ?? toEvent(log, row, ids[i] ?? 0, PARSE)));
+    }
+    if (recorded) log.report('recorded', events);
+  };
+}
