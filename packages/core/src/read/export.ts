@@ -24,12 +24,34 @@ const columnSchema = z.union(
 const schema = z.object({
   filter: z.unknown().optional(),
   columns: z.array(columnSchema, 'must be a list of columns').optional(),
-  timeZone: z.string('is not an IANA time zone').refine(isValidTimeZone, 'is not an IANA time zone').default('UTC'),
-  timeFormat: z.string('must be a date-fns pattern').default(DEFAULT_TIME_FORMAT),
-  header: z.boolean('must be true or false').default(true),
-  order: z.enum(['asc', 'desc'], 'must be asc or desc').default('desc'),
-  batchSize: z.number(BATCH_MESSAGE).int(BATCH_MESSAGE).min(1, BATCH_MESSAGE).max(50_000, BATCH_MESSAGE).default(500),
-  maxRows: z.number('must be a number').default(Number.POSITIVE_INFINITY),
+  timeZone: z
+    .string('is not an IANA time zone')
+    .refine(isValidTimeZone, 'is not an IANA time zone')
+    .nullish()
+    .transform((v) => v ?? 'UTC'),
+  timeFormat: z
+    .string('must be a date-fns pattern')
+    .nullish()
+    .transform((v) => v ?? DEFAULT_TIME_FORMAT),
+  header: z
+    .boolean('must be true or false')
+    .nullish()
+    .transform((v) => v ?? true),
+  order: z
+    .enum(['asc', 'desc'], 'must be asc or desc')
+    .nullish()
+    .transform((v) => v ?? 'desc'),
+  batchSize: z
+    .number(BATCH_MESSAGE)
+    .int(BATCH_MESSAGE)
+    .min(1, BATCH_MESSAGE)
+    .max(50_000, BATCH_MESSAGE)
+    .nullish()
+    .transform((v) => v ?? 500),
+  maxRows: z
+    .number('must be a number')
+    .nullish()
+    .transform((v) => v ?? Number.POSITIVE_INFINITY),
 });
 
 /**

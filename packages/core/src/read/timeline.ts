@@ -9,11 +9,19 @@ export function createTimelineRead(core: LogCore) {
   const metrics = core.registry.metrics;
   const schema = z.object({
     filter: z.unknown().optional(),
-    bucket: z.enum(BUCKETS, `must be one of ${BUCKETS.join(', ')}`).default('hour'),
-    timeZone: z.string('is not an IANA time zone').refine(isValidTimeZone, 'is not an IANA time zone').default('UTC'),
+    bucket: z
+      .enum(BUCKETS, `must be one of ${BUCKETS.join(', ')}`)
+      .nullish()
+      .transform((v) => v ?? 'hour'),
+    timeZone: z
+      .string('is not an IANA time zone')
+      .refine(isValidTimeZone, 'is not an IANA time zone')
+      .nullish()
+      .transform((v) => v ?? 'UTC'),
     metrics: z
       .array(z.string('must be a declared metric'), 'must be a list of declared metrics')
-      .default([])
+      .nullish()
+      .transform((v) => v ?? [])
       .superRefine((names, ctx) => {
         for (const m of names) if (!metrics.has(m)) ctx.addIssue({ code: 'custom', message: `"${m}" is not a declared metric` });
       }),

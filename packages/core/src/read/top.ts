@@ -20,11 +20,18 @@ export function createTopRead(core: LogCore) {
         return z.NEVER;
       }),
       filter: z.unknown().optional(),
-      limit: z.number(limitMessage).int(limitMessage).min(1, limitMessage).max(limits.maxTopLimit, limitMessage).default(10),
+      limit: z
+        .number(limitMessage)
+        .int(limitMessage)
+        .min(1, limitMessage)
+        .max(limits.maxTopLimit, limitMessage)
+        .nullish()
+        .transform((v) => v ?? 10),
       orderBy: z
         .string('must be "count" or a declared metric')
         .refine((o) => o === 'count' || registry.metrics.has(o), 'must be "count" or a declared metric')
-        .default('count'),
+        .nullish()
+        .transform((v) => v ?? 'count'),
     },
     'must be an object with "by"',
   );

@@ -15,8 +15,11 @@ const pruneSchema = (defaultBatchSize: number, defaultPauseMs: number) =>
         return z.NEVER;
       }),
       filter: z.unknown().optional(),
-      batchSize: z.number(BATCH_MESSAGE).int(BATCH_MESSAGE).min(1, BATCH_MESSAGE).max(100_000, BATCH_MESSAGE).prefault(defaultBatchSize),
-      pauseMs: z.number('must be a number of milliseconds').prefault(defaultPauseMs),
+      batchSize: z.preprocess(
+        (v) => v ?? defaultBatchSize,
+        z.number(BATCH_MESSAGE).int(BATCH_MESSAGE).min(1, BATCH_MESSAGE).max(100_000, BATCH_MESSAGE),
+      ),
+      pauseMs: z.preprocess((v) => v ?? defaultPauseMs, z.number('must be a number of milliseconds')),
       signal: z.custom<AbortSignal>((s) => typeof s === 'object' && s !== null && 'aborted' in s, 'must be an AbortSignal').optional(),
     },
     'must be an object with "before"',

@@ -36,8 +36,20 @@ export function createSessions(core: LogCore, writes: SessionWrites) {
         ),
       )
       .optional(),
-    limit: z.number(limitMessage).int(limitMessage).min(1, limitMessage).max(limits.maxPageSize, limitMessage).default(100),
-    offset: z.number(offsetMessage).int(offsetMessage).min(0, offsetMessage).max(limits.maxOffset, offsetMessage).default(0),
+    limit: z
+      .number(limitMessage)
+      .int(limitMessage)
+      .min(1, limitMessage)
+      .max(limits.maxPageSize, limitMessage)
+      .nullish()
+      .transform((v) => v ?? 100),
+    offset: z
+      .number(offsetMessage)
+      .int(offsetMessage)
+      .min(0, offsetMessage)
+      .max(limits.maxOffset, offsetMessage)
+      .nullish()
+      .transform((v) => v ?? 0),
   });
 
   async function list(scope: Scope, input: SessionListInput = {}): Promise<OpenSession[]> {
