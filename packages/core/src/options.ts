@@ -94,9 +94,8 @@ export const DEFAULT_LIMITS: EventLogLimits = Object.freeze({
 
 /** Fills in defaults and checks the limits fit together; a conflict is a `TypeError` at construction. @internal */
 export function resolveLimits(options: LimitOptions | undefined): EventLogLimits {
-  const limits: Record<string, number> = { ...DEFAULT_LIMITS };
-  for (const [key, value] of Object.entries(options ?? {})) if (value !== undefined) limits[key] = value;
-  const resolved = limits as unknown as EventLogLimits;
+  const given = Object.fromEntries(Object.entries(options ?? {}).filter(([, value]) => value !== undefined));
+  const resolved: EventLogLimits = { ...DEFAULT_LIMITS, ...given };
   if (resolved.defaultPageSize > resolved.maxPageSize) throw new TypeError('limits.defaultPageSize exceeds limits.maxPageSize.');
   return Object.freeze(resolved);
 }
