@@ -259,6 +259,19 @@ export type DataOutput<T extends EventTypeMap, K extends string> = K extends key
 /**
  * A principal-bound view of a log: every read limited to the principal's tenants, every write
  * checked against them, IPs masked when asked. What an API in front of the log hands each caller.
+ *
+ * @example
+ * ```ts
+ * import { createEventLog } from '@eventlog/core';
+ * import { createSqliteStore } from '@eventlog/adapters/sqlite';
+ *
+ * const log = createEventLog({ store: createSqliteStore() });
+ * const reseller = log.view({ principal: { role: 'reseller', id: 'r1', tenantIds: ['t1', 't2'] }, maskIp: true });
+ * await reseller.record({ type: 'login', tenantId: 't2', ip: '203.0.113.45' }); // stored with its full address
+ * const page = await reseller.query(); // only t1 and t2, addresses masked: 203.0.113.0
+ * console.log(page.total, log.limits.maxPageSize);
+ * await log.close();
+ * ```
  */
 // biome-ignore lint/suspicious/noExplicitAny: so that a plain view accepts one typed by any presets.
 export interface EventLogView<T extends EventTypeMap = any> extends EventLogReader {

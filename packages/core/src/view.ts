@@ -13,7 +13,7 @@ import type { EventInput, StoredEvent } from './schema/event.js';
 import { allowedTenants, type Principal } from './scope/principal.js';
 import type { createSessions } from './sessions/sessions.js';
 import type { StoredRow } from './storage/contract.js';
-import type { CursorResult, EventLogView, OffsetResult, OpenSession, PageResult, TopEntry, TopInput, ViewOptions } from './types.js';
+import type { EventLogView, OpenSession, TopEntry, TopInput, ViewOptions } from './types.js';
 import type { createWrites } from './write/record.js';
 
 /** Every operation a view binds to its principal. @internal */
@@ -93,8 +93,8 @@ export function createView(core: LogCore, ops: Operations, options: ViewOptions 
   const nullable = (event: StoredEvent | null) => (event ? mask.event(event) : null);
 
   return {
-    query: (async (input?: QueryInput) => items(await ops.reads.query(scope, input))) as EventLogView['query'] &
-      ((input?: QueryInput) => Promise<PageResult | CursorResult | OffsetResult>),
+    // One implementation behind the interface's overloads, which only narrow the result by input kind.
+    query: (async (input?: QueryInput) => items(await ops.reads.query(scope, input))) as EventLogView['query'],
     count: (filter) => ops.reads.count(scope, filter),
     get: async (id) => nullable(await ops.reads.get(scope, id)),
     stats: (filter) => ops.stats(scope, filter),
