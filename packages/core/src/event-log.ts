@@ -391,6 +391,8 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
   private readonly root: ReadContext = { tenants: null };
   private readonly rootReader: EventLogReader;
   private migration: Promise<void> | null = null;
+  /** Set once migrated: writes then enqueue in the caller's turn instead of a microtask per call. */
+  private migrated = false;
   private closed: Promise<void> | null = null;
 
   constructor(private readonly options: EventLogOptions<readonly Preset[]>) {
@@ -427,10 +429,15 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
 
   ready(): Promise<void> {
     if (this.options.migrate === false) return Promise.resolve();
-    this.migration ??= this.store.migrate(this.registry.storeSchema).catch((error) => {
-      this.migration = null;
-      throw isEventLogError(error) ? error : new StoreError(this.store.engine, 'migrate', error);
-    });
+    this.migration ??= this.store.migrate(this.registry.storeSchema).then(
+      () => {
+        this.migrated = true;
+      },
+      (error) => {
+        this.migration = null;
+        throw isEventLogError(error) ? error : new StoreError(this.store.engine, 'migrate', error);
+      },
+    );
     return this.migration;
   }
 
@@ -439,7 +446,7 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
   async record(event: EventInput): Promise<StoredEvent> {
     this.assertOpen();
     const { row, data } = this.normalize(event);
-    await this.ready();
+    if (!this.migrated && this.options.migrate !== false) await this.ready();
     const [id = 0] = await this.buffer.enqueue([row]);
     return this.toEvent(row, id, data);
   }
@@ -458,7 +465,7 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
       rows[i] = normalized.row;
       data[i] = normalized.data;
     }
-    await this.ready();
+    if (!this.migrated && this.options.migrate !== false) await this.ready();
     const ids = await this.buffer.enqueue(rows);
     return rows.map((row, i) => this.toEvent(row, ids[i] ?? 0, data[i]));
   }
