@@ -44,6 +44,8 @@ export class LogCore {
   readonly buffer: WriteBuffer;
   readonly subscribers = new Set<Subscriber>();
   private migration: Promise<void> | null = null;
+  /** Set once migrated (or when migration is off): writes then enqueue in the caller's turn instead of after a microtask. */
+  migrated = false;
   private closing = false;
 
   constructor(
@@ -87,11 +89,19 @@ export class LogCore {
   /** Migrates the store once; a failed migration is retried by the next caller. */
   ready(): Promise<void> {
     if (this.closing) return Promise.reject(closedError());
-    if (this.options.migrate === false) return Promise.resolve();
-    this.migration ??= this.store.migrate(this.registry.storeSchema).catch((error) => {
-      this.migration = null;
-      throw isEventLogError(error) ? error : new StoreError(this.store.engine, 'migrate', error);
-    });
+    if (this.options.migrate === false) {
+      this.migrated = true;
+      return Promise.resolve();
+    }
+    this.migration ??= this.store.migrate(this.registry.storeSchema).then(
+      () => {
+        this.migrated = true;
+      },
+      (error) => {
+        this.migration = null;
+        throw isEventLogError(error) ? error : new StoreError(this.store.engine, 'migrate', error);
+      },
+    );
     return this.migration;
   }
 

@@ -1,5 +1,6 @@
 import { EventLogError, isEventLogError, StoreError } from '../errors.js';
 import type { EventRow } from '../storage/contract.js';
+import { Fifo } from './fifo.js';
 
 /** Tuning of the write path. */
 export interface BufferOptions {
@@ -18,6 +19,14 @@ export interface BufferOptions {
   retryDelayMs?: number;
   /** Longest retry delay. @default 2000 */
   maxRetryDelayMs?: number;
+  /**
+   * Longest time one insert should hold the event loop. A store whose driver works synchronously
+   * (better-sqlite3) blocks the process for a whole batch, so the buffer measures how long its
+   * inserts block and shrinks batches to stay under this; stores that wait on the network are not
+   * limited. A single `recordMany` call is still written in one insert, whatever its size.
+   * @default 10
+   */
+  maxBlockingMs?: number;
 }
 
 interface Unit {
@@ -36,25 +45,61 @@ export interface BufferSink {
   flushed(rows: number, durationMs: number): void;
 }
 
+/** Counters of the back-pressure path, for tests and diagnostics. @internal */
+export interface BufferStats {
+  /** Calls that had to wait for room. */
+  waited: number;
+  /** Waiting calls admitted into the buffer (each exactly once). */
+  admitted: number;
+  /** Times a waiting call's size was compared with the free room. */
+  roomChecks: number;
+  /** Store inserts started (retries not counted). */
+  batches: number;
+}
+
+/** Smallest batch the blocking budget may shrink a batch to; below it, per-insert overhead dominates. */
+const MIN_ADAPTIVE_BATCH = 32;
+/** Batch size before the first insert has shown whether the store blocks the event loop. */
+const FIRST_BATCH_LIMIT = 500;
+
+const closedError = () => new EventLogError('CLOSED', 'The event log is closed; no more events can be recorded.');
+
+/** CPU time used by the process so far, in ms, where the runtime reports it. */
+function cpuMs(): number | undefined {
+  if (typeof process === 'undefined' || typeof process.cpuUsage !== 'function') return undefined;
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+/** Resolves on the next turn of the event loop, after pending I/O and timers had their chance. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * Turns many small writes into few store inserts. A unit (the rows of one `record` or `recordMany`
  * call) is never split across inserts unless it alone exceeds the batch size, so a call's rows are
  * stored together or not at all. @internal
  */
 export class WriteBuffer {
-  private readonly queue: Unit[] = [];
+  private readonly queue = new Fifo<Unit>();
+  /** Units that found the buffer full, in arrival order; each is admitted once, when room frees. */
+  private readonly waiters = new Fifo<Unit>();
   private queuedRows = 0;
   private inFlightRows = 0;
   private flushing: Promise<void> | null = null;
   private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null = null;
-  private readonly waiters: (() => void)[] = [];
+  private timerIsImmediate = false;
   private closed = false;
+  /** Smoothed milliseconds one row held the event loop during inserts; 0 for stores that do not block. */
+  private blockingMsPerRow = 0;
+  private measured = false;
+  private readonly counters: BufferStats = { waited: 0, admitted: 0, roomChecks: 0, batches: 0 };
   private readonly maxBatchSize: number;
   private readonly lingerMs: number;
   private readonly maxPending: number;
   private readonly retries: number;
   private readonly retryDelayMs: number;
   private readonly maxRetryDelayMs: number;
+  private readonly maxBlockingMs: number;
 
   constructor(
     private readonly sink: BufferSink,
@@ -66,6 +111,7 @@ export class WriteBuffer {
     this.retries = Math.max(0, options.retries ?? 5);
     this.retryDelayMs = Math.max(1, options.retryDelayMs ?? 50);
     this.maxRetryDelayMs = Math.max(this.retryDelayMs, options.maxRetryDelayMs ?? 2000);
+    this.maxBlockingMs = positive(options.maxBlockingMs, 10, 'maxBlockingMs');
   }
 
   /** Rows waiting or being written. */
@@ -73,17 +119,33 @@ export class WriteBuffer {
     return this.queuedRows + this.inFlightRows;
   }
 
+  /** Back-pressure counters. @internal */
+  get stats(): Readonly<BufferStats> {
+    return { ...this.counters };
+  }
+
+  /** The current batch size: `maxBatchSize`, or less while the store's inserts block the event loop. */
+  get batchLimit(): number {
+    // Until an insert has been measured, keep batches modest: the first full batch on a blocking store must not be the stall.
+    if (!this.measured) return Math.min(this.maxBatchSize, FIRST_BATCH_LIMIT);
+    if (this.blockingMsPerRow <= 0) return this.maxBatchSize;
+    const fits = Math.floor(this.maxBlockingMs / this.blockingMsPerRow);
+    return Math.min(this.maxBatchSize, Math.max(MIN_ADAPTIVE_BATCH, fits));
+  }
+
   /** Queues rows as one unit; resolves with their ids once stored. */
-  async enqueue(rows: EventRow[]): Promise<number[]> {
-    if (this.closed) throw new EventLogError('CLOSED', 'The event log is closed; no more events can be recorded.');
-    // Back-pressure: wait for room, but always admit a unit into an empty buffer so huge batches progress.
-    while (this.pending > 0 && this.pending + rows.length > this.maxPending) {
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-      if (this.closed) throw new EventLogError('CLOSED', 'The event log is closed; no more events can be recorded.');
-    }
+  enqueue(rows: EventRow[]): Promise<number[]> {
+    if (this.closed) return Promise.reject(closedError());
     return new Promise<number[]>((resolve, reject) => {
-      this.queue.push({ rows, resolve, reject });
-      this.queuedRows += rows.length;
+      const unit: Unit = { rows, resolve, reject };
+      // Back-pressure: wait behind earlier waiters (first come, first served), but always admit a
+      // unit into an empty buffer so a call larger than maxPending still progresses.
+      if (this.waiters.length > 0 || !this.hasRoomFor(rows.length)) {
+        this.counters.waited++;
+        this.waiters.push(unit);
+        return;
+      }
+      this.admit(unit);
       this.schedule();
     });
   }
@@ -101,34 +163,65 @@ export class WriteBuffer {
   async close(): Promise<void> {
     await this.flush();
     this.closed = true;
-    for (const wake of this.waiters.splice(0)) wake();
+    // Waiters are admitted as batches complete, so a drained buffer has none; this is a safety net.
+    for (const unit of this.waiters.drain()) unit.reject(closedError());
+  }
+
+  private hasRoomFor(rows: number): boolean {
+    return this.pending === 0 || this.pending + rows <= this.maxPending;
+  }
+
+  private admit(unit: Unit): void {
+    this.queue.push(unit);
+    this.queuedRows += unit.rows.length;
+  }
+
+  /** Admits waiting units in order while they fit: one room check per admitted unit, plus one that stops. */
+  private admitWaiters(): void {
+    let admitted = false;
+    while (this.waiters.length > 0) {
+      this.counters.roomChecks++;
+      if (!this.hasRoomFor(this.waiters.peek()!.rows.length)) break;
+      this.admit(this.waiters.shift()!);
+      this.counters.admitted++;
+      admitted = true;
+    }
+    if (admitted) this.schedule();
   }
 
   private schedule(): void {
     if (this.flushing) return; // the running flush loops until the queue is empty
-    if (this.queuedRows >= this.maxBatchSize) {
+    if (this.queuedRows >= this.batchLimit) {
+      // A full batch is written on the next turn of the event loop, not synchronously: with a
+      // driver that resolves in microtasks, writing here would chain batch after batch without
+      // ever letting timers or I/O run.
+      if (this.timer && this.timerIsImmediate) return;
       this.cancelTimer();
-      void this.runFlush();
+      this.timer = setImmediate(this.fire);
+      this.timerIsImmediate = true;
       return;
     }
     if (this.timer) return;
-    const fire = () => {
-      this.timer = null;
-      void this.runFlush();
-    };
     if (this.lingerMs > 0) {
-      const timer = setTimeout(fire, this.lingerMs);
+      const timer = setTimeout(this.fire, this.lingerMs);
       timer.unref?.();
       this.timer = timer;
+      this.timerIsImmediate = false;
     } else {
-      this.timer = setImmediate(fire);
+      this.timer = setImmediate(this.fire);
+      this.timerIsImmediate = true;
     }
   }
 
+  private readonly fire = (): void => {
+    this.timer = null;
+    void this.runFlush();
+  };
+
   private cancelTimer(): void {
     if (!this.timer) return;
-    clearTimeout(this.timer as ReturnType<typeof setTimeout>);
-    clearImmediate(this.timer as ReturnType<typeof setImmediate>);
+    if (this.timerIsImmediate) clearImmediate(this.timer as ReturnType<typeof setImmediate>);
+    else clearTimeout(this.timer as ReturnType<typeof setTimeout>);
     this.timer = null;
   }
 
@@ -136,9 +229,13 @@ export class WriteBuffer {
     if (this.flushing) return this.flushing;
     this.flushing = (async () => {
       try {
+        let first = true;
         while (this.queue.length > 0) {
+          // Between batches, let the host's timers and I/O run (see schedule()).
+          if (!first) await nextTurn();
+          first = false;
           const batch = this.takeBatch();
-          await this.writeBatch(batch);
+          if (batch.length > 0) await this.writeBatch(batch);
         }
       } finally {
         this.flushing = null;
@@ -149,10 +246,11 @@ export class WriteBuffer {
 
   private takeBatch(): Unit[] {
     const batch: Unit[] = [];
+    const limit = this.batchLimit;
     let rows = 0;
     while (this.queue.length > 0) {
-      const next = this.queue[0]!;
-      if (batch.length > 0 && rows + next.rows.length > this.maxBatchSize) break;
+      const next = this.queue.peek()!;
+      if (batch.length > 0 && rows + next.rows.length > limit) break;
       batch.push(this.queue.shift()!);
       rows += next.rows.length;
     }
@@ -164,6 +262,7 @@ export class WriteBuffer {
   private async writeBatch(batch: Unit[]): Promise<void> {
     const rows = batch.length === 1 ? batch[0]!.rows : batch.flatMap((u) => u.rows);
     const started = Date.now();
+    this.counters.batches++;
     try {
       const ids = await this.insertWithRetry(rows);
       let offset = 0;
@@ -195,7 +294,7 @@ export class WriteBuffer {
       }
     } finally {
       this.inFlightRows -= rows.length;
-      this.wakeWaiters();
+      this.admitWaiters();
     }
   }
 
@@ -207,15 +306,38 @@ export class WriteBuffer {
     }
   }
 
-  private wakeWaiters(): void {
-    while (this.waiters.length > 0 && this.pending < this.maxPending) this.waiters.shift()!();
+  /**
+   * Learns how long inserts hold the event loop. If a macrotask queued before the insert has not
+   * run when it settles, no turn of the loop happened, so the whole duration blocked the process.
+   */
+  private observeBlocking(rows: number, elapsedMs: number, turned: boolean): void {
+    const sample = turned ? 0 : elapsedMs / rows;
+    // Tiny batches overstate the per-row cost (the fixed cost of a transaction dominates).
+    if (!turned && rows < Math.min(MIN_ADAPTIVE_BATCH, this.batchLimit)) return;
+    this.measured = true;
+    // Slower inserts shrink batches at once; faster ones grow them gradually, so a busy machine
+    // does not produce a run of over-long stalls before the estimate catches up.
+    const current = this.blockingMsPerRow;
+    this.blockingMsPerRow = sample >= current ? sample : current * 0.8 + sample * 0.2;
+    if (this.blockingMsPerRow < 1e-6) this.blockingMsPerRow = 0;
   }
 
   private async insertWithRetry(rows: EventRow[]): Promise<number[]> {
     let delay = this.retryDelayMs;
     for (let attempt = 0; ; attempt++) {
+      let turned = false;
+      const probe = setImmediate(() => {
+        turned = true;
+      });
+      const started = performance.now();
+      const startedCpu = cpuMs();
       try {
-        return await this.sink.insert(rows);
+        const ids = await this.sink.insert(rows);
+        // CPU time where the runtime reports it, not wall time: on a busy machine the OS may pause
+        // the process mid-insert, and smaller batches would not shorten that pause, only slow the ingest.
+        const wall = performance.now() - started;
+        this.observeBlocking(rows.length, startedCpu === undefined ? wall : Math.min(wall, cpuMs()! - startedCpu), turned);
+        return ids;
       } catch (error) {
         const transient = this.sink.isTransient(error);
         if (!transient || attempt >= this.retries) {
@@ -224,6 +346,8 @@ export class WriteBuffer {
         }
         await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())));
         delay = Math.min(delay * 2, this.maxRetryDelayMs);
+      } finally {
+        clearImmediate(probe);
       }
     }
   }

@@ -43,7 +43,7 @@ export function createWrites(core: LogCore) {
   async function record(principal: Principal | undefined, event: EventInput): Promise<StoredEvent> {
     core.assertOpen();
     const { row, data } = normalizeScoped(principal, event);
-    await core.ready();
+    if (!core.migrated) await core.ready();
     const [id = 0] = await core.buffer.enqueue([row]);
     return toEvent(core, row, id, data);
   }
@@ -62,7 +62,7 @@ export function createWrites(core: LogCore) {
       rows[i] = normalized.row;
       data[i] = normalized.data;
     }
-    await core.ready();
+    if (!core.migrated) await core.ready();
     const ids = await core.buffer.enqueue(rows);
     return rows.map((row, i) => toEvent(core, row, ids[i] ?? 0, data[i]));
   }
