@@ -6,6 +6,7 @@ export default defineConfig({
     postgres: 'src/postgres/index.ts',
     mysql: 'src/mysql/index.ts',
     clickhouse: 'src/clickhouse/index.ts',
+    memory: 'src/memory/index.ts',
     kysely: 'src/kysely/index.ts',
     testing: 'src/testing/index.ts',
   },

@@ -14,7 +14,14 @@ export {
 export { createEventLog } from './event-log.js';
 export type { EventLogEvents, FlushedInfo, PrunedInfo } from './events.js';
 export { csvCell, csvLine, DEFAULT_CSV_FIELDS } from './export/csv.js';
-export { type FilterInput, MAX_LIST_VALUES, type OneOrMany, type RangeInput, type TimeInput } from './filter/filter.js';
+export {
+  type FilterInput,
+  MAX_LIST_VALUES,
+  matchesConditions,
+  type OneOrMany,
+  type RangeInput,
+  type TimeInput,
+} from './filter/filter.js';
 export { DEFAULT_LIMITS, type EventLogLimits, type EventLogOptions, type LimitOptions, type RetentionOptions } from './options.js';
 export type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput, QueryLimits, SortInput } from './pagination/query.js';
 export { maskIp } from './privacy/mask-ip.js';

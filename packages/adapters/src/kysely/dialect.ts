@@ -71,6 +71,12 @@ export interface SqlDialect {
    * engine's JSON type accepts; written as is when absent.
    */
   jsonValue?(json: string): string;
+  /**
+   * Reads a JSON column as text, for engines whose driver parses JSON columns (pg, mysql2): a parsed
+   * JSON string such as `"123"` or `"null"` is indistinguishable from the JSON text it would be, so
+   * the store hands the core text only and the core decodes it once. The text is then made compact.
+   */
+  jsonAsText?(column: string): RawBuilder<string | null>;
   /** Whether a driver error is transient. */
   isTransientError(error: unknown): boolean;
   /** Runs once after migrations (e.g. reading server settings that change capabilities). */

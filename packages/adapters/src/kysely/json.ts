@@ -29,9 +29,21 @@ function clean(value: unknown, nul: boolean): unknown {
   if (typeof value === 'string') return wellFormedText(value, nul);
   if (Array.isArray(value)) return value.map((v) => clean(v, nul));
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
+    // A null-prototype object: on `{}`, assigning the key `__proto__` would set the prototype and
+    // drop the key from the payload (JSON.parse, by contrast, creates it as an own property).
+    const out: Record<string, unknown> = Object.create(null);
     for (const [k, v] of Object.entries(value)) out[wellFormedText(k, nul)] = clean(v, nul);
     return out;
   }
   return value;
+}
+
+/**
+ * JSON text in the compact form `JSON.stringify` writes. Engines that keep JSON in a binary form
+ * (PostgreSQL `jsonb`, MySQL 8 `JSON`) print it with spaces after `:` and `,`; reads return the
+ * compact form so that every engine hands the core the same text (a CSV export of `data` says what
+ * `query()` says).
+ */
+export function compactJson(json: string): string {
+  return JSON.stringify(JSON.parse(json));
 }

@@ -16,6 +16,7 @@ import type {
 } from '@eventlog/core';
 import { type CompiledQuery, type ExpressionBuilder, type SelectQueryBuilder, sql } from 'kysely';
 import type { AnyKysely, SqlDialect } from './dialect.js';
+import { compactJson } from './json.js';
 import { migrateSchema, type TableNames, tableNames } from './migrations.js';
 import { afterOf, whereOf } from './where.js';
 
@@ -73,8 +74,21 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
       const value = row[column];
       if (value !== null && value !== undefined && typeof value !== 'number') row[column] = Number(value);
     }
+    if (dialect.jsonAsText) {
+      for (const column of jsonColumns) {
+        const value = row[column];
+        if (typeof value === 'string') row[column] = compactJson(value);
+      }
+    }
     return row;
   };
+
+  /** The select list of `find`: JSON columns read as text where the driver would parse them. */
+  const selection = (names: readonly string[], alias?: string) =>
+    names.map((c) => {
+      const ref = alias ? `${alias}.${c}` : c;
+      return dialect.jsonAsText && jsonColumns.includes(c) ? dialect.jsonAsText(ref).as(c) : ref;
+    });
 
   const insertChunks = async (executor: AnyKysely, chunks: readonly EventRow[][]): Promise<number[]> => {
     const ids: number[] = [];
@@ -198,19 +212,20 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
         return out as Q;
       };
       // Only known columns are selected; `id` and the order column always are.
-      const wanted = query.columns
+      let wanted = query.columns
         ? [...new Set(['id', column, ...query.columns])].filter((c) => c === 'id' || columns.includes(c))
         : undefined;
+      if (!wanted && dialect.jsonAsText) wanted = ['id', ...columns];
       if (dialect.deferredJoin) {
         // The page's ids come from the index alone; only those rows are then read.
         const ids = page(db.selectFrom(tables.events).select('id'));
         const joined = db.selectFrom(`${tables.events} as e`).innerJoin(ids.as('k'), 'k.id', 'e.id');
-        let q = (wanted ? joined.select(wanted.map((c) => `e.${c}`)) : joined.selectAll('e')).orderBy(`e.${column}`, direction);
+        let q = (wanted ? joined.select(selection(wanted, 'e')) : joined.selectAll('e')).orderBy(`e.${column}`, direction);
         if (column !== 'id') q = q.orderBy('e.id', direction);
         return (await rowsOf(q)).map(normalize);
       }
       const from = db.selectFrom(tables.events);
-      const rows = await rowsOf(page(wanted ? from.select(wanted) : from.selectAll()));
+      const rows = await rowsOf(page(wanted ? from.select(selection(wanted)) : from.selectAll()));
       return rows.map(normalize);
     },
 

@@ -218,6 +218,7 @@ export function createMysqlDialect(options: MysqlDialectOptions): MysqlDialect {
 
     // MariaDB's json_valid() and MySQL's JSON type reject unpaired surrogate escapes.
     jsonValue: (json) => wellFormedJson(json, { nul: false }),
+    jsonAsText: (column) => sql<string | null>`cast(${sql.ref(column)} as char)`,
     isTransientError: isMysqlTransientError,
   };
 }

@@ -428,6 +428,7 @@ export function createPostgresDialect(options: PostgresDialectOptions): SqlDiale
     },
 
     jsonValue: pgJson,
+    jsonAsText: (column) => sql<string | null>`${sql.ref(column)}::text`,
     isTransientError: isPostgresTransientError,
   };
 }

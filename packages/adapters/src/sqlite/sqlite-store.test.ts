@@ -1,6 +1,10 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { createEventLog } from '@eventlog/core';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -128,4 +132,34 @@ describe('sqlite store', () => {
     await taken?.();
     await Promise.all([one.close(), two.close()]);
   });
+});
+
+describe('sqlite migrations across processes', () => {
+  it('four processes opening a fresh file at once all migrate it and store their first event', async () => {
+    const child = fileURLToPath(new URL('./sqlite-store.child.ts', import.meta.url));
+    const processes = Array.from({ length: 4 }, () =>
+      spawn(process.execPath, ['--import', 'tsx', child], { cwd: dirname(child), stdio: ['pipe', 'pipe', 'inherit'] }),
+    );
+    const replies = processes.map((p) => createInterface({ input: p.stdout })[Symbol.asyncIterator]());
+    try {
+      // Every child has loaded its modules before the first round, so each round starts together.
+      expect(await Promise.all(replies.map(async (r) => String((await r.next()).value)))).toEqual(processes.map(() => 'ready'));
+      for (let round = 0; round < 12; round++) {
+        const file = join(dir, `race-${round}.db`);
+        for (const p of processes) p.stdin.write(`go ${file}\n`);
+        const answers = await Promise.all(replies.map(async (r) => String((await r.next()).value)));
+        expect(
+          answers.filter((a) => !a.startsWith('ok ')),
+          `round ${round}`,
+        ).toEqual([]);
+        const database = new Database(file, { readonly: true });
+        expect(database.prepare('select count(*) as n from eventlog_events').get(), file).toEqual({ n: 4 });
+        expect(database.prepare('select count(*) as n from eventlog_migrations').get()).toEqual({ n: 1 });
+        database.close();
+      }
+    } finally {
+      for (const p of processes) p.stdin.end();
+      await Promise.all(processes.map((p) => (p.exitCode === null ? once(p, 'exit') : undefined)));
+    }
+  }, 120_000);
 });

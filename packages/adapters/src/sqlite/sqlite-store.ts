@@ -1,12 +1,16 @@
+import { resolve } from 'node:path';
 import type { EventRow } from '@eventlog/core';
 import Database from 'better-sqlite3';
-import { type CompiledQuery, Kysely, SqliteDialect } from 'kysely';
+import { type CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
 import type { AnyKysely } from '../kysely/dialect.js';
 import { createKyselyStore, type KyselyStore } from '../kysely/kysely-store.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 
 /** Distinct read statements kept prepared (the queries differ by filter shape, not by values). */
 const MAX_CACHED_READERS = 200;
+
+// Migrations in this process, one at a time per database (file path, or the object of a memory database).
+const MIGRATIONS = new Map<unknown, Promise<unknown>>();
 
 /** The better-sqlite3 database type. */
 export type SqliteDatabase = Database.Database;
@@ -96,9 +100,41 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
     return rows;
   };
 
+  // The contract wants migrate() safe when several processes run it at once: the whole migration
+  // runs in one BEGIN IMMEDIATE transaction, which takes SQLite's write lock up front (waiting up to
+  // busy_timeout for another process's migration) and re-reads the applied versions, columns and
+  // indexes inside it. Within this process migrations of one database queue instead: a second
+  // connection would block the event loop in busy_timeout while the first could never commit, and a
+  // second store on the same connection cannot open a transaction inside the first one's.
+  const withMigrationLock = <T>(kysely: AnyKysely, _key: string, fn: (db: AnyKysely) => Promise<T>): Promise<T> => {
+    const key = database.memory ? database : resolve(database.name);
+    const previous = MIGRATIONS.get(key) ?? Promise.resolve();
+    const run = previous
+      .catch(() => undefined)
+      .then(() =>
+        kysely.connection().execute(async (connection) => {
+          await sql`begin immediate`.execute(connection);
+          try {
+            const result = await fn(connection);
+            await sql`commit`.execute(connection);
+            return result;
+          } catch (error) {
+            await sql`rollback`.execute(connection).catch(() => undefined);
+            throw error;
+          }
+        }),
+      );
+    MIGRATIONS.set(key, run);
+    const forget = () => {
+      if (MIGRATIONS.get(key) === run) MIGRATIONS.delete(key);
+    };
+    run.then(forget, forget);
+    return run;
+  };
+
   store = createKyselyStore({
     db,
-    dialect: { ...sqliteDialect, insert, select },
+    dialect: { ...sqliteDialect, insert, select, withMigrationLock },
     tablePrefix: options.tablePrefix,
     destroy: async () => {
       statements.clear();

@@ -168,7 +168,17 @@ export function timeBounds(conditions: readonly Condition[]): { gte?: number; lt
   return result;
 }
 
-/** Evaluates conditions against a row in memory, with the same semantics as the stores. @internal */
+/**
+ * Whether a row satisfies every condition, with the semantics the SQL stores give them (exact `in`,
+ * inclusive/exclusive ranges, case-insensitive literal search); for stores and subscribers that
+ * filter in memory.
+ *
+ * @example
+ * ```ts
+ * import { matchesConditions } from '@eventlog/core';
+ * matchesConditions({ tenant_id: 't1' }, [{ op: 'in', column: 'tenant_id', values: ['t1'] }]); // true
+ * ```
+ */
 export function matchesConditions(row: EventRow, conditions: readonly Condition[]): boolean {
   for (const c of conditions) {
     const value = c.op === 'search' ? null : row[c.column];

@@ -209,8 +209,9 @@ export function rowToEvent(row: StoredRow, registry: Registry, parseData = true)
   }
   const metrics: Record<string, number | null> = {};
   for (const m of registry.metrics.keys()) metrics[m] = toNumberOrNull(row[m]);
-  let data = parseData ? (row.data ?? null) : null;
-  if (typeof data === 'string') data = JSON.parse(data);
+  // Stores return `data` as JSON text (see StoredRow): SQL NULL means no payload, the text `null` a null one.
+  const raw = parseData ? row.data : undefined;
+  const data = raw === null || raw === undefined ? undefined : typeof raw === 'string' ? JSON.parse(raw) : raw;
   return {
     id: Number(row.id ?? 0),
     time: Number(row.time),
@@ -229,7 +230,7 @@ export function rowToEvent(row: StoredRow, registry: Registry, parseData = true)
     durationMs: toNumberOrNull(row.duration_ms),
     dimensions,
     metrics,
-    data: data === null ? undefined : data,
+    data,
   };
 }
 

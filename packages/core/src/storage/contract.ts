@@ -35,7 +35,8 @@ export type EventRow = Record<string, RowValue>;
 
 /**
  * A row as a store returns it: numbers MUST be JS numbers (never strings or bigints) and `data`
- * MAY be JSON text or the parsed value.
+ * MUST be JSON text equal to what `JSON.stringify` gives for the stored value (null when the row
+ * has none), never a value the driver parsed: a parsed JSON string cannot be told from JSON text.
  */
 export type StoredRow = Record<string, unknown>;
 
