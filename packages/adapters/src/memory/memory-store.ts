@@ -201,7 +201,7 @@ export function createMemoryStore(): MemoryStore {
     /** Inserts or replaces the session under its id. */
     async openSession(row: SessionRow) {
       open();
-      sessions.set(row.session_id, { ...row });
+      sessions.set(row.sessionId, { ...row });
     },
 
     /**
@@ -221,8 +221,8 @@ export function createMemoryStore(): MemoryStore {
       open();
       const start = query.offset ?? 0;
       return [...sessions.values()]
-        .filter((s) => matchesConditions(s as unknown as EventRow, query.where))
-        .sort((a, b) => a.started_at - b.started_at || compareValues(a.session_id, b.session_id))
+        .filter((s) => matchesConditions(sessionColumns(s) as unknown as EventRow, query.where))
+        .sort((a, b) => a.startedAt - b.startedAt || compareValues(a.sessionId, b.sessionId))
         .slice(start, start + query.limit)
         .map((s) => ({ ...s }));
     },
@@ -279,4 +279,17 @@ function pick(row: Row, wanted: ReadonlySet<string>): StoredRow {
   const out: StoredRow = {};
   for (const name of wanted) if (name in row) out[name] = row[name];
   return out;
+}
+
+/** A session under its stored column names, which is what session conditions name. */
+function sessionColumns(session: SessionRow) {
+  return {
+    session_id: session.sessionId,
+    type: session.type,
+    tenant_id: session.tenantId,
+    actor_id: session.actorId,
+    target_type: session.targetType,
+    target_id: session.targetId,
+    started_at: session.startedAt,
+  };
 }
