@@ -66,6 +66,20 @@ export const DIALECT_DEFAULTS: Readonly<DialectFlags> = {
   idempotentInsert: false,
 };
 
+/**
+ * The capabilities a dialect declares: the limits it MUST give, the flags only where they differ
+ * from {@link SQL_CAPABILITY_DEFAULTS}.
+ */
+export type DialectCapabilities = Pick<StoreCapabilities, 'maxParameters' | 'deleteBatchSize'> & Partial<StoreCapabilities>;
+
+/** What a transactional SQL engine promises unless its dialect says otherwise. */
+export const SQL_CAPABILITY_DEFAULTS: Readonly<Omit<StoreCapabilities, 'maxParameters' | 'deleteBatchSize'>> = {
+  returnsIds: true,
+  atomicInsert: true,
+  synchronousDelete: true,
+  crossProcessLock: true,
+};
+
 /** What the migration reads from the catalog. */
 export interface Introspection {
   /** Index names → columns in order, for one table (unqualified name, optional schema). */
@@ -118,7 +132,8 @@ export type InsertStrategy = (rows: readonly EventRow[], columns: readonly strin
 export interface SqlDialect extends SqlFragments {
   /** Engine name, e.g. `sqlite`. */
   readonly engine: string;
-  readonly capabilities: StoreCapabilities;
+  /** Read on every use, so a getter may change them (MySQL decides `returnsIds` after migrating). */
+  readonly capabilities: DialectCapabilities;
   /** Only the flags where the engine differs from {@link DIALECT_DEFAULTS}. */
   readonly flags?: Partial<DialectFlags>;
   readonly introspection: Introspection;
@@ -138,6 +153,7 @@ export interface SqlDialect extends SqlFragments {
 
 /** A dialect with every default filled in, as the shared store and the migration read it. */
 export interface ResolvedDialect extends SqlDialect {
+  readonly capabilities: StoreCapabilities;
   readonly flags: Readonly<DialectFlags>;
   readonly insert: InsertStrategy;
 }
@@ -149,9 +165,22 @@ export interface ResolvedDialect extends SqlDialect {
 export function resolveDialect(dialect: SqlDialect, defaultInsert: InsertStrategy): ResolvedDialect {
   const flags = { ...DIALECT_DEFAULTS, ...dialect.flags };
   const insert = dialect.insert ?? defaultInsert;
+  let declared: DialectCapabilities | undefined;
+  let capabilities: StoreCapabilities = { ...SQL_CAPABILITY_DEFAULTS, ...dialect.capabilities };
   return Object.create(dialect, {
     flags: { value: flags, enumerable: true },
     insert: { value: insert, enumerable: true },
+    capabilities: {
+      enumerable: true,
+      get() {
+        // Rebuilt only when the dialect hands out a new object.
+        if (dialect.capabilities !== declared) {
+          declared = dialect.capabilities;
+          capabilities = { ...SQL_CAPABILITY_DEFAULTS, ...declared };
+        }
+        return capabilities;
+      },
+    },
   }) as ResolvedDialect;
 }
 

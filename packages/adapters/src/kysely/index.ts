@@ -3,6 +3,7 @@ export {
   type ColumnTypes,
   columnTypes,
   DIALECT_DEFAULTS,
+  type DialectCapabilities,
   type DialectFlags,
   type DialectLocks,
   escapeLike,
@@ -11,6 +12,7 @@ export {
   type Introspection,
   type ResolvedDialect,
   resolveDialect,
+  SQL_CAPABILITY_DEFAULTS,
   type SqlDialect,
   type SqlFragments,
 } from './dialect.js';

@@ -1,8 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { StoreCapabilities } from '@eventlog/core';
 import { sql } from 'kysely';
 import type { Pool, PoolConnection } from 'mysql2';
-import { type AnyKysely, columnTypes, type DialectLocks, type Introspection, type SqlDialect } from '../kysely/dialect.js';
+import {
+  type AnyKysely,
+  columnTypes,
+  type DialectCapabilities,
+  type DialectLocks,
+  type Introspection,
+  type SqlDialect,
+} from '../kysely/dialect.js';
 import { multiRowInsert } from '../kysely/insert/multi-row.js';
 import { indexColumns } from '../kysely/introspection.js';
 import { wellFormedJson } from '../kysely/json.js';
@@ -197,12 +203,9 @@ export function createMysqlDialect(options: MysqlDialectOptions): MysqlDialect {
   let settings: MysqlSettings | undefined;
   // Known once the migration lock's connection has asked the server its version.
   let collation = 'utf8mb4_bin';
-  let capabilities: StoreCapabilities = {
+  let capabilities: DialectCapabilities = {
     // Decided by `afterMigrate` from innodb_autoinc_lock_mode and auto_increment_increment.
     returnsIds: false,
-    atomicInsert: true,
-    synchronousDelete: true,
-    crossProcessLock: true,
     // The protocol counts placeholders in 16 bits.
     maxParameters: 65_535,
     // InnoDB locks only the deleted rows and their gaps, so writers appending new rows are not

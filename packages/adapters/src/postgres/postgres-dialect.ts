@@ -215,10 +215,6 @@ export function createPostgresDialect(options: PostgresDialectOptions): SqlDiale
   return {
     engine: 'postgres',
     capabilities: {
-      returnsIds: true,
-      atomicInsert: true,
-      synchronousDelete: true,
-      crossProcessLock: true,
       // The protocol counts bind parameters in an int16.
       maxParameters: 65_535,
       // Row-level locks only: writers are never blocked by a delete batch of any practical size.

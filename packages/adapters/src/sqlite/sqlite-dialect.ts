@@ -12,10 +12,6 @@ const TRANSIENT = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_R
 export const sqliteDialect: SqlDialect = {
   engine: 'sqlite',
   capabilities: {
-    returnsIds: true,
-    atomicInsert: true,
-    synchronousDelete: true,
-    crossProcessLock: true,
     // SQLITE_MAX_VARIABLE_NUMBER is 32766 since 3.32.
     maxParameters: 32_766,
     // A SQLite delete holds the only write lock (and, with better-sqlite3, the event loop) for the
