@@ -17,6 +17,7 @@ import type {
   StoredRow,
   StoreSchema,
 } from '@eventlog/core';
+import { NETWORK_ERROR_CODES } from '../kysely/transient.js';
 import { type IdGenerator, processIdGenerator } from './ids.js';
 import { createRowEncoder } from './json-rows.js';
 import { qualified, quoteIdentifier, quoteNumber, quoteString } from './sql.js';
@@ -118,17 +119,6 @@ const TRANSIENT_CODES = new Set([
   '319', // UNKNOWN_STATUS_OF_INSERT
   '999', // KEEPER_EXCEPTION
 ]);
-const NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'UND_ERR_SOCKET',
-]);
-
 // Named locks of this process, shared by every store instance on the same tables.
 const LOCKS = new Map<string, { owner: symbol; expires: number }>();
 // Session closes in flight in this process, by table and session id.
@@ -550,7 +540,7 @@ export function createClickhouseStore(options: ClickhouseStoreOptions = {}): Cli
     isTransientError(error: unknown) {
       const e = error as { code?: unknown; message?: unknown; cause?: unknown } | null;
       if (!e || typeof e !== 'object') return false;
-      if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || TRANSIENT_CODES.has(e.code))) return true;
+      if (typeof e.code === 'string' && (NETWORK_ERROR_CODES.has(e.code) || TRANSIENT_CODES.has(e.code))) return true;
       const code = typeof e.message === 'string' ? /Code: (\d+)/.exec(e.message)?.[1] : undefined;
       if (code !== undefined) return TRANSIENT_CODES.has(code);
       if (typeof e.message === 'string' && /socket hang up|Timeout error|ECONNRESET|ECONNREFUSED/i.test(e.message)) return true;

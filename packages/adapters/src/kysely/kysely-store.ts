@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type {
   AggregateQuery,
   AggregateRow,
@@ -15,14 +14,20 @@ import type {
   StoreSchema,
 } from '@eventlog/core';
 import { type CompiledQuery, type ExpressionBuilder, type SelectQueryBuilder, sql } from 'kysely';
-import type { AnyKysely, SqlDialect } from './dialect.js';
+import { type AnyKysely, type InsertContext, resolveDialect, type SqlDialect } from './dialect.js';
+import { idempotentInsert } from './insert/idempotent.js';
+import { multiRowInsert } from './insert/multi-row.js';
+import { leaseLock } from './locks.js';
 import { compactJson } from './json.js';
 import { migrateSchema, type TableNames, tableNames } from './migrations.js';
+import { classified } from './transient.js';
 import { afterOf, whereOf } from './where.js';
 
 /** Options of {@link createKyselyStore}. */
 export interface KyselyStoreOptions {
+  /** The Kysely instance the store runs its queries on. */
   db: AnyKysely;
+  /** What differs on this engine; defaults are filled in by the store. */
   dialect: SqlDialect;
   /** Prefix of every table and index name. @default 'eventlog_' */
   tablePrefix?: string;
@@ -34,7 +39,9 @@ export interface KyselyStoreOptions {
 
 /** A store plus the internals engine packages and tests need. */
 export interface KyselyStore extends StorageAdapter {
+  /** The Kysely instance the store queries through. */
   readonly db: AnyKysely;
+  /** The names of the store's tables. */
   readonly tables: TableNames;
   /** Column names of the events table in schema order, known after `migrate()`. */
   readonly columns: readonly string[];
@@ -58,7 +65,8 @@ const SESSION_COLUMNS = ['session_id', 'type', 'tenant_id', 'actor_id', 'target_
  * PostgreSQL and MySQL stores are this plus their dialect.
  */
 export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
-  const { db, dialect } = options;
+  const { db } = options;
+  const dialect = resolveDialect(options.dialect, multiRowInsert({ engine: options.dialect.engine }));
   const tables = tableNames(options.tablePrefix ?? 'eventlog_', options.schema);
   let columns: string[] = [];
   let numericColumns: string[] = ['id', 'time'];
@@ -90,90 +98,16 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
       return dialect.jsonAsText && jsonColumns.includes(c) ? dialect.jsonAsText(ref).as(c) : ref;
     });
 
-  const insertChunks = async (executor: AnyKysely, chunks: readonly EventRow[][]): Promise<number[]> => {
-    const ids: number[] = [];
-    for (const chunk of chunks) {
-      const values = chunk.map((row) => pick(row, columns, jsonColumns, dialect.jsonValue));
-      if (dialect.capabilities.returnsIds && dialect.engine !== 'mysql') {
-        const result = await executor.insertInto(tables.events).values(values).returning('id').execute();
-        for (const r of result) ids.push(Number((r as { id: unknown }).id));
-      } else {
-        const [result] = await executor.insertInto(tables.events).values(values).execute();
-        if (dialect.capabilities.returnsIds && result?.insertId !== undefined) {
-          // MySQL hands out consecutive ids to one multi-row insert (innodb_autoinc_lock_mode <= 1, checked at migrate).
-          const first = Number(result.insertId);
-          for (let i = 0; i < chunk.length; i++) ids.push(first + i);
-        }
-      }
-    }
-    return ids;
-  };
-
-  // Tokens of failed inserts, by the rows array the write buffer retries with (see idempotentInsert).
-  const tokens = new WeakMap<readonly EventRow[], string>();
-  let lastSweep = 0;
-
-  const committedIds = async (token: string): Promise<number[] | null> => {
-    const row = await db.selectFrom(tables.batches).select('ids').where('token', '=', token).executeTakeFirst();
-    return row ? decodeIds(String((row as { ids: unknown }).ids)) : null;
-  };
-
-  const insertOnce = async (rows: readonly EventRow[], chunks: readonly EventRow[][]): Promise<number[]> => {
-    const previous = tokens.get(rows);
-    if (previous) {
-      const prior = await committedIds(previous);
-      if (prior) {
-        tokens.delete(rows);
-        return prior;
-      }
-    }
-    const token = previous ?? randomUUID();
-    tokens.set(rows, token);
-    try {
-      const ids = await db.transaction().execute(async (trx) => {
-        const ids = await insertChunks(trx, chunks);
-        await trx
-          .insertInto(tables.batches)
-          .values({ token, ids: encodeIds(ids), created_at: Date.now() })
-          .execute();
-        return ids;
-      });
-      tokens.delete(rows);
-      sweepTokens();
-      return ids;
-    } catch (error) {
-      if (previous) {
-        // An earlier attempt still committing held the token's key: once it committed, this one collided.
-        const prior = await committedIds(token).catch(() => null);
-        if (prior) {
-          tokens.delete(rows);
-          return prior;
-        }
-      }
-      throw error;
-    }
-  };
-
-  /** Tokens only matter while the write buffer may still retry; older ones are removed now and then. */
-  const sweepTokens = () => {
-    const now = Date.now();
-    if (now - lastSweep < 60_000) return;
-    lastSweep = now;
-    void db
-      .deleteFrom(tables.batches)
-      .where('created_at', '<', now - TOKEN_TTL_MS)
-      .execute()
-      .catch(() => undefined);
-  };
-
-  const insertRows = async (rows: readonly EventRow[]): Promise<number[]> => {
-    if (rows.length === 0) return [];
-    if (dialect.insert) return dialect.insert(rows, columns);
-    const perStatement = Math.max(1, Math.floor(dialect.capabilities.maxParameters / Math.max(1, columns.length)));
-    const chunks = chunkRows(rows, perStatement, dialect.maxStatementBytes);
-    if (dialect.idempotentInsert) return insertOnce(rows, chunks);
-    return chunks.length === 1 ? insertChunks(db, chunks) : db.transaction().execute((trx) => insertChunks(trx, chunks));
-  };
+  const isTransient = (error: unknown) => dialect.isTransientError(error);
+  // One retry-safe wrapper around whichever strategy the engine writes with.
+  const insert = dialect.flags.idempotentInsert ? idempotentInsert(dialect.insert) : dialect.insert;
+  const insertContext = (): InsertContext => ({
+    db,
+    tables,
+    jsonColumns,
+    capabilities: dialect.capabilities,
+    jsonValue: dialect.jsonValue,
+  });
 
   const store: KyselyStore = {
     engine: dialect.engine,
@@ -187,14 +121,21 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     },
 
     async migrate(schema: StoreSchema) {
-      await dialect.withMigrationLock(db, `eventlog:migrate:${tables.events}`, (locked) => migrateSchema(locked, schema, dialect, tables));
-      columns = schema.columns.filter((c) => c.name !== 'id').map((c) => c.name);
-      numericColumns = schema.columns.filter((c) => c.type === 'integer' || c.type === 'float').map((c) => c.name);
-      jsonColumns = schema.columns.filter((c) => c.type === 'json').map((c) => c.name);
-      await dialect.afterMigrate?.(db);
+      // Classified here like every other failure, so a refused connection is transient at migrate() as at insert().
+      await classified(dialect.engine, 'migrate', isTransient, async () => {
+        const key = `eventlog:migrate:${tables.events}`;
+        await dialect.locks.withMigrationLock(db, key, (locked) => migrateSchema(locked, schema, dialect, tables));
+        columns = schema.columns.filter((c) => c.name !== 'id').map((c) => c.name);
+        numericColumns = schema.columns.filter((c) => c.type === 'integer' || c.type === 'float').map((c) => c.name);
+        jsonColumns = schema.columns.filter((c) => c.type === 'json').map((c) => c.name);
+        await dialect.afterMigrate?.(db, tables);
+      });
     },
 
-    insert: insertRows,
+    async insert(rows: readonly EventRow[]) {
+      if (rows.length === 0) return [];
+      return insert(rows, columns, insertContext());
+    },
 
     async find(query: FindQuery) {
       const { column, direction } = query.orderBy;
@@ -202,7 +143,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
         let out = q
           .where((eb: AnyExpressionBuilder) => {
             const parts = [whereOf(eb, query.where, dialect)];
-            if (query.after) parts.push(afterOf(eb, column, direction, query.after, dialect));
+            if (query.after) parts.push(afterOf(eb, column, direction, query.after, dialect.flags));
             return eb.and(parts);
           })
           .orderBy(column, direction);
@@ -216,7 +157,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
         ? [...new Set(['id', column, ...query.columns])].filter((c) => c === 'id' || columns.includes(c))
         : undefined;
       if (!wanted && dialect.jsonAsText) wanted = ['id', ...columns];
-      if (dialect.deferredJoin) {
+      if (dialect.flags.deferredJoin) {
         // The page's ids come from the index alone; only those rows are then read.
         const ids = page(db.selectFrom(tables.events).select('id'));
         const joined = db.selectFrom(`${tables.events} as e`).innerJoin(ids.as('k'), 'k.id', 'e.id');
@@ -274,7 +215,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     },
 
     async delete(query: DeleteQuery) {
-      if (dialect.deleteWithLimit) {
+      if (dialect.flags.deleteWithLimit) {
         const result = await db
           .deleteFrom(tables.events)
           .where((eb) => whereOf(eb, query.where, dialect))
@@ -304,7 +245,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
       const values = { ...sessionColumns(row), event: dialect.jsonValue ? dialect.jsonValue(event) : event };
       const update = Object.fromEntries(SESSION_COLUMNS.filter((c) => c !== 'session_id').map((c) => [c, values[c]]));
       const insert = db.insertInto(tables.sessions).values(values);
-      await (dialect.upsert === 'onConflict'
+      await (dialect.flags.upsert === 'onConflict'
         ? insert.onConflict((oc) => oc.column('session_id').doUpdateSet(update))
         : insert.onDuplicateKeyUpdate(update)
       ).execute();
@@ -335,11 +276,11 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
 
     async tryLock(name: string, ttlMs: number): Promise<ReleaseLock | null> {
       const key = `eventlog:${tables.events}:${name}`;
-      if (dialect.tryLock) return dialect.tryLock(db, key, ttlMs);
-      return leaseLock(db, tables.locks, key, ttlMs, dialect);
+      if (dialect.locks.tryLock) return dialect.locks.tryLock(db, key, ttlMs);
+      return leaseLock(db, tables.locks, key, ttlMs, isTransient);
     },
 
-    isTransientError: (error) => dialect.isTransientError(error),
+    isTransientError: isTransient,
 
     async close() {
       if (closed) return;
@@ -348,75 +289,6 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     },
   };
   return store;
-}
-
-/** How long an insert token is kept: far longer than the write buffer keeps retrying. */
-const TOKEN_TTL_MS = 10 * 60_000;
-
-/** Ids as runs of consecutive values, `first:count,…`, to keep token rows small. */
-function encodeIds(ids: readonly number[]): string {
-  const runs: string[] = [];
-  for (let i = 0; i < ids.length; ) {
-    const first = ids[i] as number;
-    let n = 1;
-    while (i + n < ids.length && ids[i + n] === first + n) n++;
-    runs.push(`${first}:${n}`);
-    i += n;
-  }
-  return runs.join(',');
-}
-
-function decodeIds(text: string): number[] {
-  const ids: number[] = [];
-  for (const run of text.split(',')) {
-    if (!run) continue;
-    const [first, n] = run.split(':').map(Number) as [number, number];
-    for (let i = 0; i < n; i++) ids.push(first + i);
-  }
-  return ids;
-}
-
-/** Splits rows into statements under the parameter limit and, when the engine has one, a size limit. */
-function chunkRows(rows: readonly EventRow[], perStatement: number, maxBytes: number | undefined): EventRow[][] {
-  if (maxBytes === undefined) {
-    const chunks: EventRow[][] = [];
-    for (let i = 0; i < rows.length; i += perStatement) chunks.push(rows.slice(i, i + perStatement));
-    return chunks;
-  }
-  const chunks: EventRow[][] = [];
-  let chunk: EventRow[] = [];
-  let bytes = 0;
-  for (const row of rows) {
-    // An upper bound of the row's share of the statement: 3 UTF-8 bytes per UTF-16 unit, doubled for escapes.
-    let size = 0;
-    for (const value of Object.values(row)) size += typeof value === 'string' ? value.length * 6 + 4 : 24;
-    if (chunk.length > 0 && (chunk.length >= perStatement || bytes + size > maxBytes)) {
-      chunks.push(chunk);
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(row);
-    bytes += size;
-  }
-  if (chunk.length > 0) chunks.push(chunk);
-  return chunks;
-}
-
-function pick(
-  row: EventRow,
-  columns: readonly string[],
-  jsonColumns: readonly string[],
-  jsonValue: ((json: string) => string) | undefined,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const column of columns) out[column] = row[column] ?? null;
-  if (jsonValue) {
-    for (const column of jsonColumns) {
-      const value = out[column];
-      if (typeof value === 'string') out[column] = jsonValue(value);
-    }
-  }
-  return out;
 }
 
 function sessionRow(row: Record<string, unknown>): SessionRow {
@@ -442,24 +314,5 @@ function sessionColumns(row: SessionRow) {
     target_type: row.targetType,
     target_id: row.targetId,
     started_at: row.startedAt,
-  };
-}
-
-/** A lock held as a row with an expiry: works wherever the tables are shared. */
-async function leaseLock(db: AnyKysely, table: string, name: string, ttlMs: number, dialect: SqlDialect): Promise<ReleaseLock | null> {
-  const owner = randomUUID();
-  const now = Date.now();
-  await db.deleteFrom(table).where('name', '=', name).where('expires_at', '<', now).execute();
-  try {
-    await db
-      .insertInto(table)
-      .values({ name, owner, expires_at: now + ttlMs })
-      .execute();
-  } catch (error) {
-    if (dialect.isTransientError(error)) throw error;
-    return null; // the primary key is taken: someone else holds the lease
-  }
-  return async () => {
-    await db.deleteFrom(table).where('name', '=', name).where('owner', '=', owner).execute();
   };
 }

@@ -1,6 +1,6 @@
 import type { StoreSchema } from '@eventlog/core';
 import { sql } from 'kysely';
-import type { AnyKysely, SqlDialect } from './dialect.js';
+import type { AnyKysely, ResolvedDialect as SqlDialect } from './dialect.js';
 
 /** Names of the tables one store uses, schema-qualified where a schema is set (`schema.table`). */
 export interface TableNames {
@@ -8,7 +8,7 @@ export interface TableNames {
   sessions: string;
   locks: string;
   migrations: string;
-  /** Tokens of recent inserts (engines with {@link SqlDialect.idempotentInsert}). */
+  /** Tokens of recent inserts (engines with the `idempotentInsert` flag). */
   batches: string;
   /** The schema, when one is set (PostgreSQL). */
   schema: string | undefined;
@@ -108,7 +108,9 @@ export async function migrateSchema(db: AnyKysely, schema: StoreSchema, dialect:
   }
 
   const existing = new Set(
-    dialect.listColumns ? await dialect.listColumns(db, tables.eventsTable, tables.schema) : await listColumns(db, tables),
+    dialect.introspection.listColumns
+      ? await dialect.introspection.listColumns(db, tables.eventsTable, tables.schema)
+      : await listColumns(db, tables),
   );
   for (const column of schema.columns) {
     if (existing.has(column.name)) continue;
@@ -117,7 +119,7 @@ export async function migrateSchema(db: AnyKysely, schema: StoreSchema, dialect:
     );
   }
 
-  if (dialect.idempotentInsert) {
+  if (dialect.flags.idempotentInsert) {
     // Not a versioned migration: only engines that use it get it, and IF NOT EXISTS makes it idempotent.
     const token = sql.raw(dialect.columnType({ name: '', type: 'string', maxLength: 64, nullable: false, kind: 'canonical' }));
     const text = sql.raw(dialect.columnType({ name: '', type: 'text', maxLength: undefined, nullable: false, kind: 'canonical' }));
@@ -128,12 +130,12 @@ export async function migrateSchema(db: AnyKysely, schema: StoreSchema, dialect:
     )${sql.raw(dialect.tableOptions ?? '')}`.execute(db);
     const batchIndex = `${tables.indexPrefix}batches_created`;
     const batchTable = tables.batches.slice(tables.batches.lastIndexOf('.') + 1);
-    if (!(await dialect.listIndexes(db, batchTable, tables.schema)).has(batchIndex)) {
+    if (!(await dialect.introspection.listIndexes(db, batchTable, tables.schema)).has(batchIndex)) {
       await db.schema.createIndex(batchIndex).on(tables.batches).column('created_at').execute();
     }
   }
 
-  const indexes = await dialect.listIndexes(db, tables.eventsTable, tables.schema);
+  const indexes = await dialect.introspection.listIndexes(db, tables.eventsTable, tables.schema);
   for (const spec of schema.indexes) {
     const indexName = `${tables.indexPrefix}${spec.name}`;
     const current = indexes.get(indexName);
@@ -142,7 +144,7 @@ export async function migrateSchema(db: AnyKysely, schema: StoreSchema, dialect:
       // An index with the right name but wrong column order is worse than none (see CONVENTIONS): rebuild it.
       // dropIndex() takes a dotted name as one identifier: qualify it with withSchema().
       const drop = (tables.schema ? db.withSchema(tables.schema) : db).schema.dropIndex(indexName);
-      await (dialect.dropIndexNeedsTable ? drop.on(tables.events) : drop).execute();
+      await (dialect.flags.dropIndexNeedsTable ? drop.on(tables.events) : drop).execute();
     }
     await db.schema
       .createIndex(indexName)

@@ -1,12 +1,12 @@
 import type { Condition } from '@eventlog/core';
 import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
-import { escapeLike, type SqlDialect } from './dialect.js';
+import { type DialectFlags, escapeLike, type SqlFragments } from './dialect.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: run-time table layout.
 type Eb = ExpressionBuilder<any, any>;
 
 /** Turns normalised conditions into one Kysely boolean expression (AND of all). */
-export function whereOf(eb: Eb, conditions: readonly Condition[], dialect: SqlDialect): Expression<SqlBool> {
+export function whereOf(eb: Eb, conditions: readonly Condition[], dialect: Pick<SqlFragments, 'containsInsensitive'>): Expression<SqlBool> {
   const parts: Expression<SqlBool>[] = [];
   for (const c of conditions) {
     switch (c.op) {
@@ -40,13 +40,13 @@ export function afterOf(
   column: string,
   direction: 'asc' | 'desc',
   after: { value: number; id: number },
-  dialect: Pick<SqlDialect, 'rowValueKeyset'>,
+  dialect: Pick<DialectFlags, 'rowValueKeyset'>,
 ): Expression<SqlBool> {
   const strict = direction === 'desc' ? '<' : '>';
   const loose = direction === 'desc' ? '<=' : '>=';
   if (column === 'id') return eb(eb.ref('id'), strict, after.id);
   // PostgreSQL turns a row comparison into one index condition and keeps the ordered index scan
-  // even without table statistics (measured: 0.14 ms against 400 ms for the OR form on 1M rows).
+  // even without table statistics, where the OR form may fall back to scanning far more rows.
   if (dialect.rowValueKeyset) return eb(eb.refTuple(column, 'id'), strict, eb.tuple(after.value, after.id));
   // The redundant outer bound lets every engine use the (…, time, id) index as a range.
   return eb.and([

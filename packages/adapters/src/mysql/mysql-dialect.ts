@@ -1,9 +1,19 @@
 import { createHash } from 'node:crypto';
-import type { ReleaseLock, StoreCapabilities, StoreColumn } from '@eventlog/core';
 import { sql } from 'kysely';
 import type { Pool, PoolConnection } from 'mysql2';
-import { type AnyKysely, NETWORK_ERROR_CODES, type SqlDialect, someCause } from '../kysely/dialect.js';
+import {
+  type AnyKysely,
+  columnTypes,
+  type DialectCapabilities,
+  type DialectLocks,
+  type Introspection,
+  type SqlDialect,
+} from '../kysely/dialect.js';
+import { multiRowInsert } from '../kysely/insert/multi-row.js';
+import { indexColumns } from '../kysely/introspection.js';
 import { wellFormedJson } from '../kysely/json.js';
+import { heldLock } from '../kysely/locks.js';
+import { transientClassifier } from '../kysely/transient.js';
 
 /**
  * Server error numbers worth retrying: deadlock, lock wait timeout, too many connections, server
@@ -21,24 +31,43 @@ const TRANSIENT_CODES = new Set([
   'ER_SERVER_SHUTDOWN',
   'ER_CONNECTION_KILLED',
 ]);
-/** Fatal (connection-ending) errors that a new connection will not fix. */
-const PERMANENT_FATAL_ERRNOS = new Set([1044, 1045, 1049, 1251]);
+/**
+ * Errors that no new connection fixes, even when the server ends the connection with them: bad
+ * credentials or database (1044, 1045, 1049, 1251) and a statement larger than
+ * `max_allowed_packet` (1153), after which the server drops the connection, so that the same
+ * failure also shows up as a reset or a lost connection.
+ */
+const PERMANENT_ERRNOS = new Set([1044, 1045, 1049, 1153, 1251]);
 /** mysql2 reports a command on a dead connection with this message (and no code). */
 const CLOSED_STATE = /closed state|connection is closed|Connection lost/i;
 
 /** How long a migration waits for another process's migration lock, in seconds. */
 const MIGRATION_LOCK_TIMEOUT_S = 60;
 
-/** Whether a mysql2 (or socket) error is worth retrying. */
-export function isMysqlTransientError(error: unknown): boolean {
-  return someCause(error, (e) => {
+/** Room left in a statement for the text around the values. */
+const STATEMENT_OVERHEAD_BYTES = 64 * 1024;
+
+/**
+ * Whether a mysql2 (or socket) error is worth retrying.
+ *
+ * @example
+ * ```ts
+ * import { isMysqlTransientError } from '@eventlog/adapters/mysql';
+ * isMysqlTransientError(Object.assign(new Error('Deadlock found'), { errno: 1213 })); // true
+ * ```
+ */
+export const isMysqlTransientError: (error: unknown) => boolean = transientClassifier({
+  permanent: (e) => {
+    const errno = (e as { errno?: unknown }).errno;
+    return typeof errno === 'number' && PERMANENT_ERRNOS.has(errno);
+  },
+  transient(e) {
     const { errno, code, fatal } = e as { errno?: unknown; code?: unknown; fatal?: unknown };
     if (typeof errno === 'number' && TRANSIENT_ERRNOS.has(errno)) return true;
-    if (typeof code === 'string' && (TRANSIENT_CODES.has(code) || NETWORK_ERROR_CODES.has(code))) return true;
-    if (fatal === true) return !(typeof errno === 'number' && PERMANENT_FATAL_ERRNOS.has(errno));
-    return e instanceof Error && CLOSED_STATE.test(e.message);
-  });
-}
+    if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
+    return fatal === true || (e instanceof Error && CLOSED_STATE.test(e.message));
+  },
+});
 
 /**
  * A name for `GET_LOCK`: the server's lock namespace spans databases, so the database is part of
@@ -53,6 +82,11 @@ export function lockName(database: string, key: string): string {
 export interface MysqlDialectOptions {
   /** The mysql2 callback pool Kysely runs on; locks take dedicated connections from it. */
   pool: Pool;
+  /**
+   * Largest multi-row INSERT statement to build, in bytes.
+   * @default the server's `max_allowed_packet` less 64 KiB
+   */
+  maxStatementBytes?: number;
 }
 
 /** A MySQL dialect whose capabilities follow the server settings read after migration. */
@@ -69,102 +103,37 @@ export interface MysqlSettings {
   maxAllowedPacket: number;
 }
 
+const introspection: Introspection = {
+  async listIndexes(db, table) {
+    const rows = await sql<{ index_name: string; column_name: string | null }>`
+      select index_name as index_name, column_name as column_name
+        from information_schema.statistics
+       where table_schema = database() and table_name = ${table} and index_name <> 'PRIMARY'
+       order by index_name, seq_in_index`.execute(db);
+    // A functional key part (MySQL 8) has no column and never matches a spec.
+    return indexColumns(rows.rows);
+  },
+
+  async listColumns(db, table) {
+    const rows = await sql<{ column_name: string }>`
+      select column_name as column_name from information_schema.columns
+       where table_schema = database() and table_name = ${table}
+       order by ordinal_position`.execute(db);
+    return rows.rows.map((r) => r.column_name);
+  },
+};
+
 /**
- * MySQL 8 and MariaDB 10.11: InnoDB tables in a binary no-pad utf8mb4 collation (exact equality,
- * like the other engines),
- * `DELETE … ORDER BY … LIMIT` batches, `GET_LOCK` locks on dedicated connections, and ids computed
- * from `insertId` only when the server hands out consecutive auto-increment values.
+ * `GET_LOCK` locks, each on a connection of its own. `onServer` learns the server's version from
+ * the migration lock's connection, before any table is created.
  */
-export function createMysqlDialect(options: MysqlDialectOptions): MysqlDialect {
-  const { pool } = options;
-  let settings: MysqlSettings | undefined;
-  // Known once the migration lock's connection has asked the server its version.
-  let collation = 'utf8mb4_bin';
-  let capabilities: StoreCapabilities = {
-    // Decided by `afterMigrate` from innodb_autoinc_lock_mode and auto_increment_increment.
-    returnsIds: false,
-    atomicInsert: true,
-    synchronousDelete: true,
-    crossProcessLock: true,
-    // The protocol counts placeholders in 16 bits.
-    maxParameters: 65_535,
-    // InnoDB locks only the deleted rows and their gaps, so writers appending new rows are not
-    // blocked, but each batch still competes for I/O: on MariaDB 10.11 (128 MB buffer pool, 1 M
-    // rows, 8 indexes) 2000-row batches kept a 10 ms writer's p99 at ~120 ms, 5000-row ones ~245 ms.
-    deleteBatchSize: 2000,
-  };
-
+function mysqlLocks(pool: Pool, onServer: (version: string) => void): DialectLocks {
   return {
-    engine: 'mysql',
-    get capabilities() {
-      return capabilities;
-    },
-    get settings() {
-      return settings;
-    },
-    get maxStatementBytes() {
-      // Leave room for the statement text around the values.
-      return settings ? Math.max(64 * 1024, settings.maxAllowedPacket - 64 * 1024) : 4 * 1024 * 1024;
-    },
-    columnType(column: StoreColumn) {
-      switch (column.type) {
-        case 'string':
-          return `varchar(${column.maxLength ?? 255})`;
-        case 'text':
-          // 64 K characters of utf8mb4 need up to 256 KB; `text` holds 64 KB.
-          return 'mediumtext';
-        case 'integer':
-          return 'bigint';
-        case 'float':
-          return 'double';
-        case 'json':
-          return 'json';
-      }
-    },
-    idColumn: 'bigint not null auto_increment primary key',
-    get tableOptions() {
-      return ` ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${collation}`;
-    },
-    timeBucket: (column, step) => sql<number>`(${sql.ref(column)} div ${sql.lit(step)}) * ${sql.lit(step)}`,
-    // utf8mb4_bin compares bytes, so LIKE is case-sensitive: lower both sides.
-    containsInsensitive: (column, pattern) => sql`lower(${sql.ref(column)}) like lower(${pattern}) escape '!'`,
-    // MariaDB answers a KILL that lands during an autocommit INSERT with an error after the commit,
-    // and any server can drop a connection between COMMIT and its reply: retries must not duplicate.
-    idempotentInsert: true,
-    deleteWithLimit: true,
-    upsert: 'onDuplicateKey',
-    dropIndexNeedsTable: true,
-    deferredJoin: true,
-
-    async listIndexes(db: AnyKysely, table: string) {
-      const rows = await sql<{ index_name: string; column_name: string | null }>`
-        select index_name as index_name, column_name as column_name
-          from information_schema.statistics
-         where table_schema = database() and table_name = ${table} and index_name <> 'PRIMARY'
-         order by index_name, seq_in_index`.execute(db);
-      const map = new Map<string, string[]>();
-      for (const row of rows.rows) {
-        const list = map.get(row.index_name) ?? [];
-        // A functional key part (MySQL 8) has no column and never matches a spec.
-        list.push(row.column_name ?? '');
-        map.set(row.index_name, list);
-      }
-      return map;
-    },
-
-    async listColumns(db: AnyKysely, table: string) {
-      const rows = await sql<{ column_name: string }>`
-        select column_name as column_name from information_schema.columns
-         where table_schema = database() and table_name = ${table}
-         order by ordinal_position`.execute(db);
-      return rows.rows.map((r) => r.column_name);
-    },
-
-    async withMigrationLock(db, key, fn) {
+    async withMigrationLock(db: AnyKysely, key, fn) {
       return db.connection().execute(async (conn) => {
         const server = await sql<{ db: string | null; version: string }>`select database() as db, version() as version`.execute(conn);
         const name = lockName(server.rows[0]?.db ?? '', key);
-        collation = binaryCollation(server.rows[0]?.version ?? '');
+        onServer(server.rows[0]?.version ?? '');
         const got = await sql<{ ok: number | null }>`select get_lock(${name}, ${MIGRATION_LOCK_TIMEOUT_S}) as ok`.execute(conn);
         if (Number(got.rows[0]?.ok) !== 1) {
           throw new Error(`Timed out after ${MIGRATION_LOCK_TIMEOUT_S} s waiting for another process's migration of these tables.`);
@@ -196,8 +165,96 @@ export function createMysqlDialect(options: MysqlDialectOptions): MysqlDialect {
         }
       }
       if (!held || name === undefined) return null;
-      return holdLock(connection, onError, name, ttlMs);
+      const locked = name;
+      return heldLock(async () => {
+        try {
+          await query(connection, 'select release_lock(?)', [locked]);
+          connection.off('error', onError);
+          connection.release();
+        } catch {
+          // The connection is gone, and the lock with it.
+          connection.off('error', onError);
+          connection.destroy();
+        }
+      }, ttlMs);
     },
+  };
+}
+
+/**
+ * MySQL 8 and MariaDB 10.11: InnoDB tables in a binary no-pad utf8mb4 collation (exact equality,
+ * like the other engines), `DELETE … ORDER BY … LIMIT` batches, `GET_LOCK` locks on dedicated
+ * connections, and ids computed from `insertId` only when the server hands out consecutive
+ * auto-increment values.
+ *
+ * @example
+ * ```ts
+ * import { createKyselyStore } from '@eventlog/adapters/kysely';
+ * import { createMysqlDialect } from '@eventlog/adapters/mysql';
+ * import { Kysely, MysqlDialect } from 'kysely';
+ * import mysql from 'mysql2';
+ * const pool = mysql.createPool({ uri: 'mysql://app@localhost:3306/app' });
+ * const db = new Kysely({ dialect: new MysqlDialect({ pool }) });
+ * const store = createKyselyStore({ db, dialect: createMysqlDialect({ pool }), destroy: () => db.destroy() });
+ * ```
+ */
+export function createMysqlDialect(options: MysqlDialectOptions): MysqlDialect {
+  const { pool } = options;
+  let settings: MysqlSettings | undefined;
+  // Known once the migration lock's connection has asked the server its version.
+  let collation = 'utf8mb4_bin';
+  let capabilities: DialectCapabilities = {
+    // Decided by `afterMigrate` from innodb_autoinc_lock_mode and auto_increment_increment.
+    returnsIds: false,
+    // The protocol counts placeholders in 16 bits.
+    maxParameters: 65_535,
+    // InnoDB locks only the deleted rows and their gaps, so writers appending new rows are not
+    // blocked, but each batch still competes for I/O with them (docs/benchmarks.md).
+    deleteBatchSize: 2000,
+  };
+
+  return {
+    engine: 'mysql',
+    get capabilities() {
+      return capabilities;
+    },
+    get settings() {
+      return settings;
+    },
+    // 64 K characters of utf8mb4 need up to 256 KB; `text` holds 64 KB.
+    columnType: columnTypes({ string: (n) => `varchar(${n})`, text: 'mediumtext', integer: 'bigint', float: 'double', json: 'json' }),
+    idColumn: 'bigint not null auto_increment primary key',
+    get tableOptions() {
+      return ` ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${collation}`;
+    },
+    timeBucket: (column, step) => sql<number>`(${sql.ref(column)} div ${sql.lit(step)}) * ${sql.lit(step)}`,
+    // utf8mb4_bin compares bytes, so LIKE is case-sensitive: lower both sides.
+    containsInsensitive: (column, pattern) => sql`lower(${sql.ref(column)}) like lower(${pattern}) escape '!'`,
+    // MariaDB's json_valid() and MySQL's JSON type reject unpaired surrogate escapes.
+    jsonValue: (json) => wellFormedJson(json, { nul: false }),
+    jsonAsText: (column) => sql<string | null>`cast(${sql.ref(column)} as char)`,
+    flags: {
+      // MariaDB answers a KILL that lands during an autocommit INSERT with an error after the commit,
+      // and any server can drop a connection between COMMIT and its reply: retries must not duplicate.
+      idempotentInsert: true,
+      deleteWithLimit: true,
+      upsert: 'onDuplicateKey',
+      dropIndexNeedsTable: true,
+      deferredJoin: true,
+    },
+    introspection,
+    locks: mysqlLocks(pool, (version) => {
+      collation = binaryCollation(version);
+    }),
+    insert: multiRowInsert({
+      engine: 'mysql',
+      ids: 'insertId',
+      maxStatementBytes: () =>
+        options.maxStatementBytes ??
+        (settings ? Math.max(STATEMENT_OVERHEAD_BYTES, settings.maxAllowedPacket - STATEMENT_OVERHEAD_BYTES) : 4 * 1024 * 1024),
+      maxPacketBytes: () => settings?.maxAllowedPacket,
+    }),
+    isTransientError: isMysqlTransientError,
 
     async afterMigrate(db: AnyKysely) {
       const result = await sql<{ version: string; lock_mode: number | string | null; increment: number | string; packet: number | string }>`
@@ -215,11 +272,6 @@ export function createMysqlDialect(options: MysqlDialectOptions): MysqlDialect {
       // ids; MySQL 8 defaults to "interleaved" (2), where insertId + i may name another writer's row.
       capabilities = { ...capabilities, returnsIds: settings.autoincLockMode <= 1 && settings.autoIncrementIncrement === 1 };
     },
-
-    // MariaDB's json_valid() and MySQL's JSON type reject unpaired surrogate escapes.
-    jsonValue: (json) => wellFormedJson(json, { nul: false }),
-    jsonAsText: (column) => sql<string | null>`cast(${sql.ref(column)} as char)`,
-    isTransientError: isMysqlTransientError,
   };
 }
 
@@ -242,27 +294,4 @@ function query<R>(connection: PoolConnection, text: string, values: unknown[] = 
   return new Promise((resolve, reject) =>
     connection.query(text, values, (error, rows) => (error ? reject(error) : resolve(rows as unknown as R[]))),
   );
-}
-
-function holdLock(connection: PoolConnection, onError: () => void, name: string, ttlMs: number): ReleaseLock {
-  let released: Promise<void> | null = null;
-  const release = () => {
-    released ??= (async () => {
-      clearTimeout(timer);
-      try {
-        await query(connection, 'select release_lock(?)', [name]);
-        connection.off('error', onError);
-        connection.release();
-      } catch {
-        // The connection is gone, and the lock with it.
-        connection.off('error', onError);
-        connection.destroy();
-      }
-    })();
-    return released;
-  };
-  // The lease ends after ttlMs even if the holder forgets to release it.
-  const timer = setTimeout(() => void release(), ttlMs);
-  timer.unref();
-  return release;
 }

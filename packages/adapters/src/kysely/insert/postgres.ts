@@ -1,0 +1,260 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { EventRow } from '@eventlog/core';
+import type { Pool } from 'pg';
+import type { InsertContext, InsertStrategy } from '../dialect.js';
+import { wellFormedJson } from '../json.js';
+import type { TableNames } from '../migrations.js';
+import { type BatchToken, batchRow } from './idempotent.js';
+
+// PostgreSQL `text` cannot hold U+0000 and `jsonb` rejects the escape `\u0000` and unpaired
+// surrogate escapes (`\ud800`). Rather than fail a whole batch (and make the write path report a
+// permanent store error for an event that passed validation), the store REPLACES each of them with
+// U+FFFD, both when writing and in filter values, so a search or equality filter on the same input
+// still matches what was stored. Unpaired surrogates in plain text need nothing: Node already
+// encodes them as U+FFFD.
+
+/** Text as PostgreSQL can store it: NUL replaced by U+FFFD. */
+export function pgText(value: string): string {
+  return value.includes('\0') ? value.replace(/\0/g, '\ufffd') : value;
+}
+
+/** JSON text as `jsonb` accepts it (no `\u0000`, no unpaired surrogate escapes). */
+export function pgJson(json: string): string {
+  return wellFormedJson(json, { nul: true });
+}
+
+const COPY_ESCAPE = /[\\\n\r\t]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** One field in COPY text format: `\N` for null, backslash escapes for the four special characters. */
+export function copyField(value: unknown, json: boolean): string {
+  if (value === null || value === undefined) return '\\N';
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) return String(value);
+    return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+  }
+  let text = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  text = json ? pgJson(text) : pgText(text);
+  COPY_ESCAPE.lastIndex = 0;
+  return COPY_ESCAPE.test(text) ? text.replace(COPY_ESCAPE, (c) => COPY_ESCAPES[c] ?? c) : text;
+}
+
+type CopyFrom = typeof import('pg-copy-streams').from;
+let copyFromModule: Promise<CopyFrom | null> | undefined;
+
+/** pg-copy-streams is an optional peer: without it the store falls back to `unnest` inserts. */
+function loadCopyFrom(): Promise<CopyFrom | null> {
+  copyFromModule ??= import('pg-copy-streams').then(
+    (m) => (m.from ?? (m as unknown as { default: { from: CopyFrom } }).default.from) as CopyFrom,
+    () => null,
+  );
+  return copyFromModule;
+}
+
+/**
+ * Largest batch written with `unnest`; bigger ones go through COPY. `unnest` is one round trip and
+ * COPY several (ids, BEGIN, COPY, token and COMMIT), so `unnest` wins for small batches; COPY wins
+ * from about a thousand rows, as it streams while the server parses (docs/benchmarks.md).
+ */
+const UNNEST_MAX_ROWS = 500;
+
+/** Column facts read from the catalog after migration. */
+interface TableInfo {
+  /** Schema-qualified, quoted name of the events table. */
+  qualified: string;
+  /** The `id` sequence, as `pg_get_serial_sequence` names it. */
+  sequence: string;
+  /** Column name → SQL type name (`jsonb`, `bigint`, …). */
+  types: Map<string, string>;
+  /** Schema-qualified, quoted name of the insert-token table. */
+  batches: string;
+}
+
+/** Options of {@link postgresInsert}. */
+export interface PostgresInsertOptions {
+  readonly pool: Pool;
+  /** Pins the method (tests, measurements); by size when absent. */
+  readonly method?: 'copy' | 'unnest';
+}
+
+/** The PostgreSQL insert strategy, plus the hook that reads the catalog facts it needs after a migration. */
+export interface PostgresInsert {
+  readonly insert: InsertStrategy;
+  /** Reads the table's sequence and column types; called after each migration. */
+  refresh(tables: TableNames): Promise<void>;
+}
+
+/**
+ * Retry-safe batch inserts for PostgreSQL: small batches in one `unnest` INSERT, larger ones
+ * through COPY with preallocated ids; both write the batch's token (see `idempotent.ts`).
+ */
+export function postgresInsert(options: PostgresInsertOptions): PostgresInsert {
+  const { pool } = options;
+  let info: { key: string; table: TableInfo } | undefined;
+
+  const readInfo = async (tables: TableNames): Promise<TableInfo> => {
+    const schemaName = tables.schema ?? (await pool.query<{ s: string }>('select current_schema() as s')).rows[0]?.s ?? 'public';
+    const qualified = `"${schemaName}"."${tables.eventsTable}"`;
+    const result = await pool.query<{ column_name: string; udt_name: string; seq: string | null }>(
+      `select column_name, udt_name, pg_get_serial_sequence($1, 'id') as seq
+         from information_schema.columns where table_schema = $2 and table_name = $3`,
+      [qualified, schemaName, tables.eventsTable],
+    );
+    const sequence = result.rows[0]?.seq;
+    if (!sequence) throw new Error(`Table ${qualified} has no id sequence; run migrate() first.`);
+    const batches = `"${schemaName}"."${tables.batches.slice(tables.batches.lastIndexOf('.') + 1)}"`;
+    return { qualified, sequence, types: new Map(result.rows.map((r) => [r.column_name, r.udt_name])), batches };
+  };
+
+  const tableInfo = async (tables: TableNames): Promise<TableInfo> => {
+    if (info?.key !== tables.events) info = { key: tables.events, table: await readInfo(tables) };
+    return info.table;
+  };
+
+  const insert: InsertStrategy = async (rows, columns, context) => {
+    if (rows.length === 0) return [];
+    const table = await tableInfo(context.tables);
+    const method = options.method ?? (rows.length <= UNNEST_MAX_ROWS ? 'unnest' : 'copy');
+    const copyFrom = method === 'copy' ? await loadCopyFrom() : null;
+    if (copyFrom) return copyInsert(pool, copyFrom, table, rows, columns, context.token);
+    return unnestInsert(pool, table, rows, columns, context);
+  };
+
+  return {
+    insert,
+    async refresh(tables) {
+      info = { key: tables.events, table: await readInfo(tables) };
+    },
+  };
+}
+
+/**
+ * COPY in a transaction on a dedicated connection: ids first (COPY cannot return them), then the
+ * rows, then the token row, then COMMIT.
+ */
+async function copyInsert(
+  pool: Pool,
+  copyFrom: CopyFrom,
+  table: TableInfo,
+  rows: readonly EventRow[],
+  columns: readonly string[],
+  token: BatchToken | undefined,
+): Promise<number[]> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    // One row holding every id parses faster than one row per id.
+    const result = await client.query<{ ids: string }>('select array_agg(nextval($1::regclass))::text as ids from generate_series(1, $2)', [
+      table.sequence,
+      rows.length,
+    ]);
+    const ids = (result.rows[0]?.ids ?? '{}')
+      .slice(1, -1)
+      .split(',')
+      .map(Number)
+      .sort((a, b) => a - b);
+    if (ids.length !== rows.length || ids.some((id) => !Number.isSafeInteger(id)))
+      throw new Error(`Could not allocate ${rows.length} ids.`);
+    const json = columns.map((c) => table.types.get(c) === 'jsonb' || table.types.get(c) === 'json');
+    const list = ['id', ...columns].map((c) => `"${c}"`).join(', ');
+    await client.query('begin');
+    await pipeline(
+      Readable.from(copyChunks(rows, columns, json, ids)),
+      client.query(copyFrom(`copy ${table.qualified} (${list}) from stdin`)),
+    );
+    if (token) {
+      const row = batchRow(token, ids);
+      await client.query(`insert into ${table.batches} (token, ids, created_at) values ($1, $2, $3)`, [row.token, row.ids, row.created_at]);
+    }
+    await client.query('commit');
+    return ids;
+  } catch (error) {
+    broken = error instanceof Error ? error : new Error(String(error));
+    throw error;
+  } finally {
+    // A failed COPY may leave the connection mid-protocol (and mid-transaction): discard it rather
+    // than reuse it; the server rolls the transaction back when the connection closes.
+    client.release(broken);
+  }
+}
+
+function* copyChunks(
+  rows: readonly EventRow[],
+  columns: readonly string[],
+  json: readonly boolean[],
+  ids: readonly number[],
+): Generator<string> {
+  let chunk = '';
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as EventRow;
+    let line = String(ids[i]);
+    for (let c = 0; c < columns.length; c++) line += `\t${copyField(row[columns[c] as string], json[c] === true)}`;
+    chunk += `${line}\n`;
+    if (chunk.length >= 1 << 16) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk) yield chunk;
+}
+
+/**
+ * The token row's ids in `encodeIds` form (`first:count` runs), computed by the server from the
+ * ids the same statement inserted (consecutive ids share `id - row_number()`), so the token is
+ * written by the same statement, in one round trip.
+ */
+function tokenInsert(batches: string, tokenParam: number): string {
+  return `insert into ${batches} (token, created_at, ids)
+    select $${tokenParam}, $${tokenParam + 1}, coalesce(string_agg(r.first || ':' || r.n, ',' order by r.first), '')
+      from (select min(id) as first, count(*) as n
+              from (select id, id - row_number() over (order by id) as run from ins) s group by run) r`;
+}
+
+/**
+ * One statement: `INSERT … SELECT * FROM unnest(…)` with an array per column, plus, in a
+ * data-modifying CTE of the same statement (so in the same transaction), the token row. Named, so
+ * each connection parses and plans it once.
+ */
+async function unnestInsert(
+  pool: Pool,
+  table: TableInfo,
+  rows: readonly EventRow[],
+  columns: readonly string[],
+  context: InsertContext,
+): Promise<number[]> {
+  const params: unknown[] = columns.map((c) => {
+    const json = table.types.get(c) === 'jsonb';
+    return rows.map((row) => {
+      const v = row[c] ?? null;
+      return typeof v === 'string' ? (json ? pgJson(v) : pgText(v)) : v;
+    });
+  });
+  const list = columns.map((c) => `"${c}"`).join(', ');
+  const arrays = columns.map((c, i) => `$${i + 1}::${arrayType(table.types.get(c))}`).join(', ');
+  const n = columns.length;
+  let text = `with ins as (insert into ${table.qualified} (${list}) select * from unnest(${arrays}) returning id)`;
+  if (context.token) {
+    params.push(context.token.token, context.token.createdAt);
+    text += `,\n  tok as (${tokenInsert(table.batches, n + 1)})`;
+  }
+  text += '\nselect id from ins';
+  const name = `eventlog_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+  const result = await pool.query<{ id: string }>({ name, text, values: params });
+  // nextval runs in array order, so ascending ids are input order.
+  return result.rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+}
+
+function arrayType(udt: string | undefined): string {
+  switch (udt) {
+    case 'int8':
+      return 'bigint[]';
+    case 'float8':
+      return 'double precision[]';
+    case 'jsonb':
+      return 'jsonb[]';
+    default:
+      return 'text[]';
+  }
+}
