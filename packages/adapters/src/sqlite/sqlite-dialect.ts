@@ -33,7 +33,7 @@ export const sqliteDialect: SqlDialect = {
     },
   },
   locks: {
-    // better-sqlite3 has one connection and busy_timeout serialises other processes; DDL is IF NOT EXISTS.
+    // Replaced by the store, which knows the database file (BEGIN IMMEDIATE, see sqlite-store.ts).
     withMigrationLock: (db, _key, fn) => fn(db),
   },
   isTransientError: transientClassifier({

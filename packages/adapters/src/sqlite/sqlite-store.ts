@@ -134,7 +134,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
 
   store = createKyselyStore({
     db,
-    dialect: { ...sqliteDialect, insert, select, withMigrationLock },
+    dialect: { ...sqliteDialect, insert, select, locks: { ...sqliteDialect.locks, withMigrationLock } },
     tablePrefix: options.tablePrefix,
     destroy: async () => {
       statements.clear();
