@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { ValidationError } from '../errors.js';
 import type { FilterInput } from '../filter/filter.js';
 import { CANONICAL_FIELDS } from '../schema/fields.js';
-import { type Registry, toIssues } from '../schema/registry.js';
+import type { Registry } from '../schema/registry.js';
 import type { SortDirection } from '../storage/contract.js';
 
 /** A sort order: a field (canonical name, dimension or metric) and a direction. */
@@ -130,13 +129,6 @@ function resolveQuery(q: z.output<z.ZodObject<typeof pagingShape>>, registry: Re
   return { kind: 'page', filter, column, direction, page, pageSize: size };
 }
 
-/** Validates paging and sorting; the filter is validated separately. @internal */
-export function normalizeQuery(input: QueryInput | undefined, registry: Registry, limits: QueryLimits): NormalizedQuery {
-  const parsed = createQuerySchema(registry, limits).safeParse(input ?? {});
-  if (!parsed.success) throw new ValidationError(toIssues(parsed.error));
-  return parsed.data;
-}
-
 function sortColumnOrIssue(field: string, registry: Registry): string | Issue {
   const canonical = CANONICAL_FIELDS.find((f) => f.field === field);
   if (canonical?.sortable) return canonical.column;
@@ -147,11 +139,4 @@ function sortColumnOrIssue(field: string, registry: Registry): string | Issue {
     ...registry.metrics.keys(),
   ];
   return { path: ['sort', 'field'], message: `"${field}" is not sortable; use one of ${allowed.join(', ')}` };
-}
-
-/** Resolves a sortable field name to its column, or throws. @internal */
-export function sortColumn(field: string, registry: Registry): string {
-  const column = sortColumnOrIssue(field, registry);
-  if (typeof column === 'string') return column;
-  throw new ValidationError([column]);
 }
