@@ -5,7 +5,7 @@
  * child at once, so the processes open a fresh file together.
  */
 import { createInterface } from 'node:readline';
-import { createEventLog } from '../../../core/src/index.js';
+import { createEventLog } from '@eventlog/core';
 import { createSqliteStore } from './sqlite-store.js';
 
 const lines = createInterface({ input: process.stdin });

@@ -138,7 +138,12 @@ describe('sqlite migrations across processes', () => {
   it('four processes opening a fresh file at once all migrate it and store their first event', async () => {
     const child = fileURLToPath(new URL('./sqlite-store.child.ts', import.meta.url));
     const processes = Array.from({ length: 4 }, () =>
-      spawn(process.execPath, ['--import', 'tsx', child], { cwd: dirname(child), stdio: ['pipe', 'pipe', 'inherit'] }),
+      spawn(process.execPath, ['--import', 'tsx', child], {
+        cwd: dirname(child),
+        stdio: ['pipe', 'pipe', 'inherit'],
+        // The workspace tsconfig maps @eventlog/* to source, so the child needs no build.
+        env: { ...process.env, TSX_TSCONFIG_PATH: fileURLToPath(new URL('../../../../tsconfig.json', import.meta.url)) },
+      }),
     );
     const replies = processes.map((p) => createInterface({ input: p.stdout })[Symbol.asyncIterator]());
     try {

@@ -28,9 +28,11 @@ const pruneSchema = (defaultBatchSize: number, defaultPauseMs: number) =>
 /** Deletes old events in bounded batches, pausing between them so writers get the database. @internal */
 export function createPrune(core: LogCore) {
   const retention = core.options.retention;
-  const schema = pruneSchema(retention?.batchSize ?? core.store.capabilities.deleteBatchSize, retention?.pauseMs ?? 5);
+  // Built on first use: a store's capabilities may only be known once it has migrated (MySQL).
+  let schema: ReturnType<typeof pruneSchema> | undefined;
   return async function prune(input: PruneInput): Promise<number> {
     core.assertOpen();
+    schema ??= pruneSchema(retention?.batchSize ?? core.store.capabilities.deleteBatchSize, retention?.pauseMs ?? 5);
     const { before, batchSize, pauseMs, ...q } = parseInput(schema, input);
     // The filter may narrow the range from below; `before` is always the upper bound.
     const conditions = core.conditions(ROOT_SCOPE, q.filter as FilterInput | undefined);
