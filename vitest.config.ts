@@ -18,5 +18,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Starts the loopback ClickHouse servers when installed (and stops them after), and fails a run
+    // that leaves an example process behind.
+    globalSetup: ['./scripts/test-setup/clickhouse.ts', './scripts/test-setup/processes.ts'],
   },
 });

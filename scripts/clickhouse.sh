@@ -5,19 +5,21 @@
 #
 #   scripts/clickhouse.sh start [N]   start N servers (default 2; server i listens on HTTP 18123+i,
 #                                     TCP 19000+i, interserver 19009+i) and wait until they answer
-#   scripts/clickhouse.sh stop        stop the servers this script started
+#   scripts/clickhouse.sh stop [I…]   stop the servers this script started (only servers I… when given)
 #   scripts/clickhouse.sh status      print which servers answer
 #
 # Idempotent: `start` leaves a server that already answers alone. Needs Debian's clickhouse-server
 # (`apt-get install -y clickhouse-server clickhouse-client`). Environment:
 #   EVENTLOG_CLICKHOUSE_DIR   state directory (default: ${TMPDIR:-/tmp}/eventlog-clickhouse)
-#   EVENTLOG_CLICKHOUSE_BIN   server binary (default: clickhouse-server on PATH, else /usr/bin/clickhouse)
+#   EVENTLOG_CLICKHOUSE_BIN   server binary (default: clickhouse-server on PATH, else clickhouse on PATH)
+#   EVENTLOG_CLICKHOUSE_HTTP_PORT, EVENTLOG_CLICKHOUSE_TCP_PORT, EVENTLOG_CLICKHOUSE_INTERSERVER_PORT
+#                             first ports of the three ranges (default 18123, 19000, 19009)
 set -euo pipefail
 
 DIR="${EVENTLOG_CLICKHOUSE_DIR:-${TMPDIR:-/tmp}/eventlog-clickhouse}"
-HTTP_BASE=18123
-TCP_BASE=19000
-INTERSERVER_BASE=19009
+HTTP_BASE="${EVENTLOG_CLICKHOUSE_HTTP_PORT:-18123}"
+TCP_BASE="${EVENTLOG_CLICKHOUSE_TCP_PORT:-19000}"
+INTERSERVER_BASE="${EVENTLOG_CLICKHOUSE_INTERSERVER_PORT:-19009}"
 CLUSTER=eventlog_two_shards
 
 find_bin() {
@@ -25,8 +27,8 @@ find_bin() {
     echo "$EVENTLOG_CLICKHOUSE_BIN"
   elif command -v clickhouse-server >/dev/null 2>&1; then
     command -v clickhouse-server
-  elif [[ -x /usr/bin/clickhouse ]]; then
-    echo /usr/bin/clickhouse
+  elif command -v clickhouse >/dev/null 2>&1; then
+    command -v clickhouse
   else
     echo "clickhouse-server not found: apt-get install -y clickhouse-server clickhouse-client" >&2
     return 1
@@ -154,9 +156,14 @@ start() {
 }
 
 stop() {
-  local root pid
+  local root pid roots=() i
   shopt -s nullglob
-  for root in "$DIR"/server-*; do
+  if (($#)); then
+    for i in "$@"; do roots+=("$DIR/server-$i"); done
+  else
+    roots=("$DIR"/server-*)
+  fi
+  for root in "${roots[@]}"; do
     [[ -f "$root/pid" ]] || continue
     pid=$(cat "$root/pid")
     if ours "$root/pid"; then
@@ -178,7 +185,7 @@ status() {
 
 case "${1:-}" in
   start) start "${2:-2}" ;;
-  stop) stop ;;
+  stop) shift; stop "$@" ;;
   status) status "${2:-2}" ;;
   *) echo "usage: $0 start [N] | stop | status [N]" >&2; exit 2 ;;
 esac

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -248,6 +249,10 @@ export function main(options: RunExampleOptions): void {
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  followLauncher(() => {
+    console.log('\nthe command that started this server has exited');
+    onSignal('SIGTERM');
+  });
   runExample(options).then(
     (started) => {
       running = started;
@@ -258,6 +263,60 @@ export function main(options: RunExampleOptions): void {
       process.exit(1);
     },
   );
+}
+
+interface ProcStat {
+  /** R, S, D, Z (exited, not yet reaped), … */
+  state: string;
+  ppid: number;
+  pgrp: number;
+  /** Start time in clock ticks since boot: tells a process from a later one that reuses its pid. */
+  start: string;
+}
+
+function procStat(pid: number): ProcStat | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: the fields after it are fixed.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0] ?? '', ppid: Number(fields[1]), pgrp: Number(fields[2]), start: fields[19] ?? '' };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Calls `onGone` once when the command that launched this server exits. `npx` and `pnpm` run
+ * scripts through `sh -c`, and a shell that stays the parent dies from SIGTERM without passing it
+ * on, so when a supervisor signals only the top process (`docker stop`, a process manager, or a
+ * test) the server would never hear of it and be killed later with its buffer unwritten. The top
+ * process is the leader of the server's process group; while it is one of this process's
+ * ancestors, its exit is treated like SIGTERM. Linux only (it reads /proc); elsewhere, and when
+ * the server leads its own group (started directly by a supervisor), signals arrive directly.
+ */
+function followLauncher(onGone: () => void): void {
+  if (process.platform !== 'linux') return;
+  const own = procStat(process.pid);
+  if (!own || own.pgrp === process.pid) return;
+  let leader: ProcStat | null = null;
+  for (let pid = own.ppid, hops = 0; pid > 1 && hops < 64; hops++) {
+    const stat = procStat(pid);
+    if (!stat) return;
+    if (pid === own.pgrp) {
+      leader = stat;
+      break;
+    }
+    pid = stat.ppid;
+  }
+  if (!leader) return;
+  const { start } = leader;
+  const timer = setInterval(() => {
+    const now = procStat(own.pgrp);
+    if (now && now.start === start && now.state !== 'Z') return;
+    clearInterval(timer);
+    onGone();
+  }, 250);
+  timer.unref();
 }
 
 /** Quotes a value for a POSIX shell command line. */

@@ -33,11 +33,12 @@ async function problem(): Promise<string | null> {
   return null;
 }
 
-const why = await problem();
+const why = process.env.EVENTLOG_TEST_CLICKHOUSE_SKIPPED || (await problem());
 if (why && process.env.CI) {
   throw new Error(`ClickHouse shards unreachable: ${why}; CI requires them. Run scripts/clickhouse.sh start 2.`);
 }
-if (why) {
+// The vitest global setup already said, once, that ClickHouse is not installed.
+if (why && !process.env.EVENTLOG_TEST_CLICKHOUSE_SKIPPED) {
   console.warn(
     `[eventlog] skipping ClickHouse two-shard tests: ${why}. Run scripts/clickhouse.sh start 2 or set EVENTLOG_TEST_CLICKHOUSE_SHARD_URLS.`,
   );
@@ -185,5 +186,10 @@ if (!why) {
       expect(new Set(tenants).size).toBe(tenants.length);
       expect(perShard.reduce((sum, m) => sum + [...m.values()].reduce((a, b) => a + b, 0), 0)).toBe(await sharded.count());
     }, 240_000);
+  });
+} else {
+  // A file must always register a suite: without one vitest fails it ("No test suite found").
+  describe.skip('clickhouse two shards (no servers)', () => {
+    it('needs two ClickHouse servers', () => undefined);
   });
 }
