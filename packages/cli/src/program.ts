@@ -333,6 +333,7 @@ export function createProgram(io: ProgramIo): Command & { exitCode?: number } {
       const max = opts.max ? parsePositiveInt(opts.max, '--max') : undefined;
       const timeZone = parseTimeZone(opts.tz);
       await withContext(opts, async (ctx) => {
+        sayer(opts.quiet)('Following new events (Ctrl+C to stop)…');
         await tailEvents(ctx, {
           filter: buildFilter(opts as FilterFlags, Date.now()),
           intervalMs,
