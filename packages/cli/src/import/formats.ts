@@ -56,6 +56,17 @@ export function detectFormat(firstLine: string): ImportFormat | null {
 
 /** Epoch ms of a common-log-format time `10/Oct/2000:13:55:36 -0700`, or NaN. */
 export function parseClfTime(text: string): number {
+  // Consecutive lines of a busy log mostly share their second: one parse serves them all.
+  if (text === lastClf.text) return lastClf.ms;
+  const ms = parseClfTimeUncached(text);
+  lastClf.text = text;
+  lastClf.ms = ms;
+  return ms;
+}
+
+const lastClf = { text: '', ms: Number.NaN };
+
+function parseClfTimeUncached(text: string): number {
   const m = CLF_TIME.exec(text);
   if (!m) return Number.NaN;
   const month = MONTHS[m[2]!];
@@ -65,7 +76,7 @@ export function parseClfTime(text: string): number {
   return m[7] === '+' ? utc - offset : utc + offset;
 }
 
-const unquote = (text: string) => text.replace(/\\(["\\])/g, '$1');
+const unquote = (text: string) => (text.includes('\\') ? text.replace(/\\(["\\])/g, '$1') : text);
 const dash = (text: string | undefined) => (text === undefined || text === '-' || text === '' ? null : text);
 
 /** A combined (or common) log line → an HTTP-request event. */

@@ -135,16 +135,20 @@ describe.each(engines)('eventlog import on $name', (engine) => {
     expect(imported.code).toBe(0);
     expect(imported.stdout).toContain('4 stored, 1 rejected (jsonl');
 
-    const original = await cli(['export', '--format', 'jsonl', '--category', source]);
-    const originalEvents = original.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    // Read back in-process (fewer child processes); the CLI's own export is what is under test below.
+    const stored = async (category: string) => {
+      const ctx = await openContext({ db });
+      try {
+        const page = await ctx.log.query({ filter: { category }, sort: { field: 'time', direction: 'asc' }, limit: 100 });
+        return page.items.map(({ id: _id, category: _c, ...rest }) => rest);
+      } finally {
+        await ctx.log.close();
+      }
+    };
+    const originalEvents = await stored(source);
     expect(originalEvents).toHaveLength(4);
-    const strip = (list: Record<string, unknown>[], category: string) =>
-      list
-        .map(({ id: _id, category: _c, ...rest }) => ({ ...rest, time: Date.parse(String(rest.time)) }))
-        .map((e) => ({ ...e, c: category }));
+    expect(originalEvents[0]!.message).toBe(events[0]!.message);
+    expect(originalEvents[1]!.dimensions.model_name).toBe('gpt-x');
 
     for (const format of ['csv', 'jsonl'] as const) {
       const file = join(dir, `export.${format}`);
@@ -156,17 +160,12 @@ describe.each(engines)('eventlog import on $name', (engine) => {
       const back = await cli(['import', file, '--rejects', join(dir, `${format}.rejects.jsonl`)]);
       expect(back.code).toBe(0);
       expect(back.stdout).toContain(`4 stored, 0 rejected (${format}`);
-      const copy = await cli(['export', '--format', 'jsonl', '--category', `copy-${format}`]);
-      const copied = copy.stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
-      expect(strip(copied, 'x')).toEqual(strip(originalEvents, 'x'));
+      expect(await stored(`copy-${format}`)).toEqual(originalEvents);
     }
   });
 
   it('resumes an interrupted import without duplicates', async () => {
-    const lines = combinedLines(60_000, START + 2 * 86_400_000, 7);
+    const lines = combinedLines(30_000, START + 2 * 86_400_000, 7);
     const file = join(dir, 'big-access.log');
     writeFileSync(file, `${lines.join('\n')}\n`);
     const stateDir = join(dir, 'state-resume');
@@ -183,13 +182,13 @@ describe.each(engines)('eventlog import on $name', (engine) => {
     expect(stopped.stderr).toMatch(/Interrupted: stored everything read up to line (\d+)/);
     const upTo = Number(/up to line (\d+)/.exec(stopped.stderr)![1]);
     expect(upTo).toBeGreaterThan(0);
-    expect(upTo).toBeLessThan(60_000);
+    expect(upTo).toBeLessThan(30_000);
     expect(await count({ tenantId: 'resume' })).toBe(upTo);
 
     const resumed = await runCli(bin, args, { cwd: dir });
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toContain(`resuming after line ${upTo}`);
-    expect(resumed.stdout).toContain(`${(60_000 - upTo).toLocaleString('en-US')} stored, 0 rejected`);
-    expect(await count({ tenantId: 'resume' })).toBe(60_000);
+    expect(resumed.stdout).toContain(`${(30_000 - upTo).toLocaleString('en-US')} stored, 0 rejected`);
+    expect(await count({ tenantId: 'resume' })).toBe(30_000);
   }, 90_000);
 });

@@ -259,7 +259,7 @@ async function importOne(
         committedLine = line.number;
         if (batch.length >= options.batchSize) await commit(committedOffset, committedLine);
       }
-      progress.update(source.bytesRead() - (source.gzip ? 0 : 0), totals.stored + batch.length);
+      progress.update(source.bytesRead(), totals.stored + batch.length);
     }
     if (!options.signal.aborted && parser) {
       const end = parser.finish();
