@@ -1,0 +1,12 @@
+export { diagnose, type Finding, inspectTable, migrateStore, type TableInfo } from './commands/inspect.js';
+export { type PruneOptions, pruneEvents, pruneFilter } from './commands/prune.js';
+export { type ExportOptions, exportEvents, printStats, printTimeline, printTop, type TailOptions, tailEvents } from './commands/read.js';
+export { SERVE_PROFILES, type ServeOptions, type ServeProfile, startServer } from './commands/serve.js';
+export { type CliConfig, CONFIG_FILES, defineConfig, loadConfig } from './config.js';
+export { BUILT_IN_PRESETS, type CliContext, type GlobalOptions, openContext } from './context.js';
+export { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, UsageError } from './errors.js';
+export { buildFilter, type FilterFlags, parseTime, parseTimeZone } from './filters.js';
+export { createLineParser, detectFormat, IMPORT_FORMATS, type ImportFormat, type LineParser, type ParseResult } from './import/formats.js';
+export { type FileSummary, type ImportOptions, type ImportSummary, importFiles } from './import/import.js';
+export { createProgram, type ProgramIo, run } from './program.js';
+export { openStore, parseStoreTarget, type StoreTarget } from './store.js';
