@@ -32,7 +32,7 @@ import {
   type QueryLimits,
 } from './pagination/query.js';
 import { maskIp } from './privacy/mask-ip.js';
-import { createEventNormalizer, type EventInput, rowToEvent, type StoredEvent } from './schema/event.js';
+import { createEventNormalizer, type EventInput, type PayloadLimitOptions, rowToEvent, type StoredEvent } from './schema/event.js';
 import type { EventType } from './schema/event-type.js';
 import { STRING_FIELDS } from './schema/fields.js';
 import type { DimensionSpec, EventTypeMap, MetricSpec, Preset } from './schema/preset.js';
@@ -51,7 +51,7 @@ import {
 import type { Condition, EventRow, SessionRow, StorageAdapter } from './storage/contract.js';
 
 /** Limits on reads and writes; each has a safe default. */
-export interface LimitOptions extends Partial<QueryLimits> {
+export interface LimitOptions extends Partial<QueryLimits>, PayloadLimitOptions {
   /** Most buckets one timeline may return. @default 5000 */
   maxTimelineBuckets?: number;
   /** Most rows `top()` may return. @default 1000 */
@@ -385,7 +385,7 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
   private readonly clock: () => number;
   private readonly normalize: ReturnType<typeof createEventNormalizer>;
   private readonly buffer: WriteBuffer;
-  private readonly limits: Required<LimitOptions>;
+  private readonly limits: Required<Omit<LimitOptions, keyof PayloadLimitOptions>>;
   private readonly subscribers = new Set<Subscriber>();
   private readonly maintenances = new Set<Maintenance>();
   private readonly root: ReadContext = { tenants: null };
@@ -401,7 +401,7 @@ class EventLogImpl extends EventEmitter<EventLogEvents> {
     this.store = options.store;
     this.registry = createRegistry(options);
     this.clock = options.clock ?? Date.now;
-    this.normalize = createEventNormalizer(this.registry, this.clock);
+    this.normalize = createEventNormalizer(this.registry, this.clock, options.limits);
     this.limits = {
       defaultPageSize: 50,
       maxPageSize: 1000,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import type { FilterInput } from '../filter/filter.js';
 import { CANONICAL_FIELDS } from '../schema/fields.js';
+import { PARSE_OPTIONS } from '../schema/messages.js';
 import { type Registry, toIssues } from '../schema/registry.js';
 import type { SortDirection } from '../storage/contract.js';
 
@@ -82,7 +83,7 @@ export type NormalizedQuery =
 
 /** Validates paging and sorting; the filter is validated separately. @internal */
 export function normalizeQuery(input: QueryInput | undefined, registry: Registry, limits: QueryLimits): NormalizedQuery {
-  const parsed = querySchema.safeParse(input ?? {});
+  const parsed = querySchema.safeParse(input ?? {}, PARSE_OPTIONS);
   if (!parsed.success) throw new ValidationError(toIssues(parsed.error));
   const q = parsed.data;
   const field = q.sort?.field ?? 'time';
