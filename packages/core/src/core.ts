@@ -4,6 +4,7 @@ import type { EventLogEvents } from './events.js';
 import { type FilterInput, normalizeFilter } from './filter/filter.js';
 import { type EventLogLimits, type EventLogOptions, resolveLimits } from './options.js';
 import { createEventNormalizer, type StoredEvent } from './schema/event.js';
+import { PARSE_OPTIONS } from './schema/messages.js';
 import type { Preset } from './schema/preset.js';
 import { createRegistry, type Registry, toIssues } from './schema/registry.js';
 import { applyScope } from './scope/principal.js';
@@ -57,7 +58,7 @@ export class LogCore {
     this.defaults = storeDefaults(options.store);
     this.registry = createRegistry(options);
     this.clock = options.clock ?? Date.now;
-    this.normalize = createEventNormalizer(this.registry, this.clock);
+    this.normalize = createEventNormalizer(this.registry, this.clock, options.limits);
     this.limits = resolveLimits(options.limits);
     this.buffer = new WriteBuffer(
       {
@@ -139,7 +140,7 @@ export function closedError(cause?: unknown): EventLogError {
 
 /** A zod-like schema: anything with `safeParse`. */
 interface Parser<T> {
-  safeParse(input: unknown): { success: true; data: T } | { success: false; error: Parameters<typeof toIssues>[0] };
+  safeParse(input: unknown, options?: typeof PARSE_OPTIONS): { success: true; data: T } | { success: false; error: Parameters<typeof toIssues>[0] };
 }
 
 /**
@@ -147,7 +148,7 @@ interface Parser<T> {
  * listing each problem once. @internal
  */
 export function parseInput<T>(schema: Parser<T>, input: unknown): T {
-  const parsed = schema.safeParse(input);
+  const parsed = schema.safeParse(input, PARSE_OPTIONS);
   if (parsed.success) return parsed.data;
   const seen = new Set<string>();
   const issues: ValidationIssue[] = [];

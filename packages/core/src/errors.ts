@@ -39,18 +39,19 @@ export class EventLogError extends Error {
 export interface ValidationIssue {
   /** Where the problem is, e.g. `['events', 3, 'time']` or `['filter', 'since']`. */
   path: (string | number)[];
-  /** What is wrong, in words a user can act on. */
+  /** What is wrong, in words a user can act on: usually `expected …, received …`. */
   message: string;
 }
 
 /**
- * Input was rejected; `issues` names every field that is wrong.
+ * Input was rejected; `issues` names every field that is wrong. The message lists the first five
+ * issues as `path: problem`, separated by `; `.
  *
  * @example
  * ```ts
  * import { ValidationError } from '@eventlog/core';
- * const error = new ValidationError([{ path: ['pageSize'], message: 'must be at most 1000' }]);
- * console.log(error.message); // 'Invalid input: pageSize must be at most 1000'
+ * const error = new ValidationError([{ path: ['pageSize'], message: 'expected at most 1000, received 5000' }]);
+ * console.log(error.message); // 'pageSize: expected at most 1000, received 5000'
  * ```
  */
 export class ValidationError extends EventLogError {
@@ -60,7 +61,7 @@ export class ValidationError extends EventLogError {
   readonly eventIndex: number | undefined;
 
   constructor(issues: ValidationIssue[], options: EventLogErrorOptions & { eventIndex?: number } = {}) {
-    super('VALIDATION_FAILED', `Invalid input: ${formatIssues(issues)}`, options);
+    super('VALIDATION_FAILED', formatIssues(issues), options);
     this.name = 'ValidationError';
     this.issues = issues;
     this.eventIndex = options.eventIndex;
@@ -146,10 +147,25 @@ export function isEventLogError(value: unknown, code?: ErrorCode): value is Even
   return code === undefined || (value as EventLogError).code === code;
 }
 
+/**
+ * Formats an issue path the way messages show it: `events[2].data.items[0].name`, `data["a b"]`.
+ * @internal
+ */
+export function formatPath(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else if (/^[A-Za-z_$][\w$]*$/.test(part)) out += out === '' ? part : `.${part}`;
+    else out += `[${JSON.stringify(part)}]`;
+  }
+  return out;
+}
+
 function formatIssues(issues: ValidationIssue[]): string {
+  if (issues.length === 0) return 'Invalid input.';
   return issues
     .slice(0, 5)
-    .map((issue) => (issue.path.length ? `${issue.path.join('.')} ${issue.message}` : issue.message))
+    .map((issue) => (issue.path.length ? `${formatPath(issue.path)}: ${issue.message}` : issue.message))
     .join('; ')
     .concat(issues.length > 5 ? ` (and ${issues.length - 5} more)` : '');
 }

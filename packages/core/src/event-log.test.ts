@@ -40,7 +40,7 @@ describe('createEventLog options', () => {
     const strict = createEventLog({ store: createSqliteStore(), types: [defineEventType('known', z.unknown())] });
     const error = await strict.record({ type: 'unknown' as 'known' }).catch((e: unknown) => e);
     expect(isEventLogError(error, 'VALIDATION_FAILED')).toBe(true);
-    expect((error as Error).message).toContain('"unknown" is not a registered event type');
+    expect((error as Error).message).toBe('type: expected a registered event type (known), received "unknown"');
     await strict.close();
   });
 

@@ -25,7 +25,7 @@ export {
 export { DEFAULT_LIMITS, type EventLogLimits, type EventLogOptions, type LimitOptions, type RetentionOptions } from './options.js';
 export type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput, QueryLimits, SortInput } from './pagination/query.js';
 export { maskIp } from './privacy/mask-ip.js';
-export type { Actor, ActorInput, EventInput, StoredEvent, Target, TargetInput } from './schema/event.js';
+export type { Actor, ActorInput, EventInput, PayloadLimitOptions, StoredEvent, Target, TargetInput } from './schema/event.js';
 export { defineEventType, EVENT_TYPE_NAME, type EventType, type EventTypeOptions } from './schema/event-type.js';
 export {
   CANONICAL_FIELDS,

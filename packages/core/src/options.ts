@@ -1,11 +1,13 @@
 import type { BufferOptions } from './buffer/write-buffer.js';
 import type { QueryLimits } from './pagination/query.js';
+import type { PayloadLimitOptions } from './schema/event.js';
 import type { EventType } from './schema/event-type.js';
+import { DEFAULT_MAX_DATA_BYTES, DEFAULT_MAX_DATA_DEPTH } from './schema/payload.js';
 import type { DimensionSpec, MetricSpec, Preset } from './schema/preset.js';
 import type { EventStore } from './storage/contract.js';
 
 /** Limits on reads and writes; each has a safe default. */
-export interface LimitOptions extends Partial<QueryLimits> {
+export interface LimitOptions extends Partial<QueryLimits>, PayloadLimitOptions {
   /** Most buckets one timeline may return. @default 5000 */
   maxTimelineBuckets?: number;
   /** Most rows `top()` may return. @default 1000 */
@@ -31,6 +33,10 @@ export interface EventLogLimits {
   readonly maxTopLimit: number;
   /** Most events one `recordMany()` call may carry. */
   readonly maxBatchEvents: number;
+  /** Deepest nesting of objects and arrays in an event's `data`. */
+  readonly maxDataDepth: number;
+  /** Largest `data`, in bytes of its UTF-8 JSON. */
+  readonly maxDataBytes: number;
 }
 
 /** The retention policy run by `log.startMaintenance()`. */
@@ -90,6 +96,8 @@ export const DEFAULT_LIMITS: EventLogLimits = Object.freeze({
   maxTimelineBuckets: 5000,
   maxTopLimit: 1000,
   maxBatchEvents: 100_000,
+  maxDataDepth: DEFAULT_MAX_DATA_DEPTH,
+  maxDataBytes: DEFAULT_MAX_DATA_BYTES,
 });
 
 /** Fills in defaults and checks the limits fit together; a conflict is a `TypeError` at construction. @internal */

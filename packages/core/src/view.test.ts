@@ -55,7 +55,7 @@ describe('log.view: write scoping', () => {
       .catch((e: unknown) => e);
     expect(isEventLogError(foreign, 'VALIDATION_FAILED')).toBe(true);
     expect((foreign as ValidationError).eventIndex).toBe(1);
-    expect((foreign as Error).message).toBe('Invalid input: events.1.tenantId must name one of your tenants');
+    expect((foreign as Error).message).toBe('events[1].tenantId: must name one of your tenants');
     // All or nothing: the valid first event of the refused batch was not stored either.
     expect(await log.count()).toBe(2);
     await log.close();
@@ -87,8 +87,8 @@ describe('log.view: write scoping', () => {
 
   it('rejects a malformed principal or option with a typed error', async () => {
     const log = newLog();
-    expect(() => log.view({ principal: { role: 'owner' } as never })).toThrow(/principal.role must be admin, reseller or user/);
-    expect(() => log.view({ maskIp: 'yes' as never })).toThrow(/maskIp must be true or false/);
+    expect(() => log.view({ principal: { role: 'owner' } as never })).toThrow(/principal\.role: must be admin, reseller or user/);
+    expect(() => log.view({ maskIp: 'yes' as never })).toThrow(/maskIp: must be true or false/);
     await log.close();
   });
 });
@@ -217,10 +217,12 @@ describe('log.limits', () => {
       maxTimelineBuckets: 5000,
       maxTopLimit: 1000,
       maxBatchEvents: 100_000,
+      maxDataDepth: 20,
+      maxDataBytes: 65_536,
     });
     expect(Object.isFrozen(log.limits)).toBe(true);
     const error = await log.query({ pageSize: log.limits.maxPageSize + 1 }).catch((e: unknown) => e);
-    expect((error as Error).message).toBe('Invalid input: pageSize must be at most 200');
+    expect((error as Error).message).toBe('pageSize: must be at most 200');
     await log.close();
   });
 });

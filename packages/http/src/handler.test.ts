@@ -100,7 +100,7 @@ describe('createHandler', () => {
       [await post('/demo/echo/bob', '{"value":"1"}'), 400, /body field "value"/],
       [await post('/demo/echo/bob', JSON.stringify({ value: 1, pad: 'x'.repeat(100) })), 413, /larger than 64 bytes/],
       [await post('/demo/echo/bob', '<xml/>', 'application/xml'), 415, /application\/json/],
-      [await call('/demo/core-error'), 400, /x is wrong/],
+      [await call('/demo/core-error'), 400, /x: is wrong/],
       [await call('/demo/nope'), 404, /Nothing is served/],
       [await call('/demo/count', { method: 'DELETE' }), 405, /use GET/],
       [await call('/demo/private'), 401, /Send x-key/],

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { ValidationError } from '../errors.js';
+import { ValidationError, type ValidationIssue } from '../errors.js';
 import { SEARCH_COLUMNS, STRING_FIELDS, type StringField } from '../schema/fields.js';
-import { type Registry, toIssues } from '../schema/registry.js';
+import { issuesOf, PARSE_OPTIONS, showValue } from '../schema/messages.js';
+import type { Registry } from '../schema/registry.js';
 import type { Condition, EventRow } from '../storage/contract.js';
 
 /** One value or a list of values (matched with IN). */
@@ -42,26 +43,54 @@ export type FilterInput = {
 export const MAX_LIST_VALUES = 500;
 const MAX_SEARCH = 200;
 
-const scalar = z.union([z.string().max(255), z.number().refine(Number.isFinite, 'must be finite')]);
-const oneOrMany = z.union([scalar, z.array(scalar).max(MAX_LIST_VALUES, `may list at most ${MAX_LIST_VALUES} values`)]);
-const finite = z.number().refine(Number.isFinite, 'must be finite');
+const scalar = z.union([z.string().max(255), z.number()]);
+const oneOrMany = z.union([scalar, z.array(scalar).max(MAX_LIST_VALUES)]);
+const finite = z.number();
 const rangeSchema = z.strictObject({ gte: finite.optional(), gt: finite.optional(), lte: finite.optional(), lt: finite.optional() });
-const timeSchema = z.union([
-  finite,
-  z.date().refine((d) => !Number.isNaN(d.getTime()), 'is not a valid date'),
-  z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'is not an ISO 8601 time'),
-]);
+const timeMessage = (input: unknown) => `expected epoch milliseconds, a Date or an ISO 8601 string, received ${showValue(input)}`;
+const timeSchema = z.union(
+  [finite, z.date(), z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: (iss) => timeMessage(iss.input), abort: true })],
+  { error: (iss) => (iss.code === 'invalid_union' ? timeMessage(iss.input) : undefined) },
+);
 
 const filterSchema = z.strictObject({
   ...Object.fromEntries(STRING_FIELDS.map((f) => [f.field, oneOrMany.optional()])),
   id: z.union([finite, z.array(finite).max(MAX_LIST_VALUES)]).optional(),
   since: timeSchema.optional(),
   until: timeSchema.optional(),
-  search: z.string().max(MAX_SEARCH, `must be at most ${MAX_SEARCH} characters`).optional(),
+  search: z.string().max(MAX_SEARCH).optional(),
   durationMs: rangeSchema.optional(),
   dimensions: z.record(z.string(), oneOrMany).optional(),
   metrics: z.record(z.string(), rangeSchema).optional(),
 });
+
+/**
+ * Checks the names in `dimensions` / `metrics` on the input itself, before zod copies it: an own
+ * `__proto__` key is lost when copied by assignment, and `{ __proto__: … }` written as a literal
+ * sets the prototype instead of a key; either would silently drop the condition and match every row.
+ */
+function checkNames(
+  value: unknown,
+  declared: ReadonlyMap<string, unknown>,
+  kind: 'dimension' | 'metric',
+  path: readonly (string | number)[],
+): ValidationIssue[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
+  const names = [...declared.keys()];
+  const list = names.length === 0 ? `none are declared` : names.length > 12 ? `${names.slice(0, 12).join(', ')}, …` : names.join(', ');
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    return [
+      { path: [...path], message: `expected a plain object of declared ${kind}s (${list}), received an object with a custom prototype` },
+    ];
+  }
+  const issues: ValidationIssue[] = [];
+  for (const name of Object.keys(value)) {
+    if (!declared.has(name))
+      issues.push({ path: [...path, name], message: `expected a declared ${kind} (${list}), received ${showValue(name)}` });
+  }
+  return issues;
+}
 
 /** Converts a time input to epoch milliseconds. @internal */
 export function toEpochMs(value: TimeInput): number {
@@ -77,11 +106,16 @@ export function toEpochMs(value: TimeInput): number {
  */
 export function normalizeFilter(input: FilterInput | undefined, registry: Registry, path: string[] = ['filter']): Condition[] {
   if (input === undefined) return [];
-  const parsed = filterSchema.safeParse(input);
-  if (!parsed.success) throw new ValidationError(toIssues(parsed.error, path));
+  const parsed = filterSchema.safeParse(input, PARSE_OPTIONS);
+  if (!parsed.success) throw new ValidationError(issuesOf(parsed.error, path));
+  const raw = input as { dimensions?: unknown; metrics?: unknown };
+  const issues = [
+    ...checkNames(raw.dimensions, registry.dimensions, 'dimension', [...path, 'dimensions']),
+    ...checkNames(raw.metrics, registry.metrics, 'metric', [...path, 'metrics']),
+  ];
+  if (issues.length) throw new ValidationError(issues);
   const filter = parsed.data as FilterInput;
   const conditions: Condition[] = [];
-  const issues: { path: (string | number)[]; message: string }[] = [];
 
   if (filter.id !== undefined) conditions.push(inCondition('id', filter.id));
   for (const f of STRING_FIELDS) {
@@ -101,11 +135,7 @@ export function normalizeFilter(input: FilterInput | undefined, registry: Regist
   }
   if (filter.durationMs) pushRange(conditions, 'duration_ms', filter.durationMs);
   for (const [name, value] of Object.entries(filter.dimensions ?? {})) {
-    const dimension = registry.dimensions.get(name);
-    if (!dimension) {
-      issues.push({ path: [...path, 'dimensions', name], message: `"${name}" is not a declared dimension` });
-      continue;
-    }
+    const dimension = registry.dimensions.get(name)!; // checkNames rejected undeclared names
     const values = listOf(value);
     conditions.push({
       op: 'in',
@@ -113,14 +143,7 @@ export function normalizeFilter(input: FilterInput | undefined, registry: Regist
       values: dimension.type === 'integer' ? values.map(Number).filter(Number.isFinite) : values.map(String),
     });
   }
-  for (const [name, range] of Object.entries(filter.metrics ?? {})) {
-    if (!registry.metrics.has(name)) {
-      issues.push({ path: [...path, 'metrics', name], message: `"${name}" is not a declared metric` });
-      continue;
-    }
-    pushRange(conditions, name, range);
-  }
-  if (issues.length) throw new ValidationError(issues);
+  for (const [name, range] of Object.entries(filter.metrics ?? {})) pushRange(conditions, name, range);
   return conditions;
 }
 

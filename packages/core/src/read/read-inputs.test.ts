@@ -19,21 +19,21 @@ describe('each read parses its input with one schema', () => {
   it('names the field and the rule, once, for every operation', async () => {
     const log = createEventLog({ store: createSqliteStore(), clock: () => NOW, metrics: [{ name: 'bytes' }] });
     const cases: [() => unknown, string][] = [
-      [() => log.get(0), 'Invalid input: id must be a positive whole number'],
-      [() => log.get(1.5), 'Invalid input: id must be a positive whole number'],
-      [() => log.top({ by: 'message' }), 'Invalid input: by "message" is not a field or dimension'],
-      [() => log.top({ by: 'ip', limit: 0.5 }), 'Invalid input: limit must be a whole number from 1 to 1000'],
-      [() => log.top({ by: 'ip', orderBy: 'nope' }), 'Invalid input: orderBy must be "count" or a declared metric'],
-      [() => log.timeline({ metrics: ['nope'] }), 'Invalid input: metrics "nope" is not a declared metric'],
-      [() => log.timeline({ timeZone: 'Mars/Olympus' }), 'Invalid input: timeZone is not an IANA time zone'],
-      [() => log.timeline({ bucket: 'week' as never }), 'Invalid input: bucket must be one of minute, hour, day'],
-      [() => log.sessions.list({ limit: 0 }), 'Invalid input: limit must be a whole number from 1 to 1000'],
-      [() => log.sessions.list({ offset: -1 }), 'Invalid input: offset must be a whole number from 0 to 100000'],
-      [() => log.prune({ before: 'soon' }), 'Invalid input: before must be a time'],
-      [() => log.prune({ before: NOW, batchSize: 0 }), 'Invalid input: batchSize must be a whole number from 1 to 100000'],
-      [() => log.exportCsv({ batchSize: 0 }), 'Invalid input: batchSize must be a whole number from 1 to 50000'],
-      [() => log.exportCsv({ order: 'sideways' as never }), 'Invalid input: order must be asc or desc'],
-      [() => log.query({ pageSize: 1001 }), 'Invalid input: pageSize must be at most 1000'],
+      [() => log.get(0), 'id: must be a positive whole number'],
+      [() => log.get(1.5), 'id: must be a positive whole number'],
+      [() => log.top({ by: 'message' }), 'by: "message" is not a field or dimension'],
+      [() => log.top({ by: 'ip', limit: 0.5 }), 'limit: must be a whole number from 1 to 1000'],
+      [() => log.top({ by: 'ip', orderBy: 'nope' }), 'orderBy: must be "count" or a declared metric'],
+      [() => log.timeline({ metrics: ['nope'] }), 'metrics: "nope" is not a declared metric'],
+      [() => log.timeline({ timeZone: 'Mars/Olympus' }), 'timeZone: is not an IANA time zone'],
+      [() => log.timeline({ bucket: 'week' as never }), 'bucket: must be one of minute, hour, day'],
+      [() => log.sessions.list({ limit: 0 }), 'limit: must be a whole number from 1 to 1000'],
+      [() => log.sessions.list({ offset: -1 }), 'offset: must be a whole number from 0 to 100000'],
+      [() => log.prune({ before: 'soon' }), 'before: must be a time'],
+      [() => log.prune({ before: NOW, batchSize: 0 }), 'batchSize: must be a whole number from 1 to 100000'],
+      [() => log.exportCsv({ batchSize: 0 }), 'batchSize: must be a whole number from 1 to 50000'],
+      [() => log.exportCsv({ order: 'sideways' as never }), 'order: must be asc or desc'],
+      [() => log.query({ pageSize: 1001 }), 'pageSize: must be at most 1000'],
     ];
     for (const [run, message] of cases) expect(await messageOf(run)).toBe(message);
     await log.close();

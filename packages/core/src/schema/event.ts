@@ -1,10 +1,21 @@
 import { z } from 'zod';
-import { ValidationError } from '../errors.js';
+import { ValidationError, type ValidationIssue } from '../errors.js';
 import type { EventRow, StoredRow } from '../storage/contract.js';
 import { createFastEnvelope, type Envelope } from './envelope.js';
 import { EVENT_TYPE_NAME } from './event-type.js';
 import { STRING_FIELDS } from './fields.js';
-import { dimensionValueSchema, type Registry, toIssues } from './registry.js';
+import { issuesOf, PARSE_OPTIONS, showValue } from './messages.js';
+import {
+  checkShape,
+  DEFAULT_MAX_DATA_BYTES,
+  DEFAULT_MAX_DATA_DEPTH,
+  isIssue,
+  MAX_DATA_DEPTH_LIMIT,
+  type PayloadLimits,
+  toPayload,
+  toWellFormed,
+} from './payload.js';
+import { dimensionValueSchema, type Registry } from './registry.js';
 
 /** Who did something. */
 export interface ActorInput {
@@ -23,8 +34,11 @@ export interface TargetInput {
 /** An event as a host records it. Only `type` is required. */
 export interface EventInput<Type extends string = string, Data = unknown> {
   type: Type;
-  /** When it happened (epoch ms or a Date). @default now */
-  time?: number | Date;
+  /**
+   * When it happened: epoch milliseconds, a Date, or an ISO 8601 string (a date, or a date and time
+   * with `Z` or an offset). @default now
+   */
+  time?: number | Date | string;
   category?: string | null;
   action?: string | null;
   outcome?: string | null;
@@ -41,8 +55,24 @@ export interface EventInput<Type extends string = string, Data = unknown> {
   dimensions?: Record<string, string | number | null | undefined>;
   /** Values of declared metrics. */
   metrics?: Record<string, number | null | undefined>;
-  /** Payload validated by the event type's schema. */
+  /**
+   * Payload validated by the event type's schema, stored as JSON: at most `limits.maxDataDepth`
+   * levels of nesting and `limits.maxDataBytes` bytes; no BigInt or circular values; lone UTF-16
+   * surrogates in its strings and keys are replaced with U+FFFD.
+   */
   data?: Data;
+}
+
+/** Limits on the `data` payload of recorded events (part of the log's `limits` option). */
+export interface PayloadLimitOptions {
+  /**
+   * Deepest nesting of objects and arrays in `data`; at most 30, because MariaDB and MySQL reject
+   * JSON nested 32 levels deep and sessions store `data` one level down.
+   * @default 20
+   */
+  maxDataDepth?: number;
+  /** Largest `data`, in bytes of its UTF-8 JSON. @default 65536 */
+  maxDataBytes?: number;
 }
 
 /** Who did something, as stored. */
@@ -86,8 +116,18 @@ export interface StoredEvent<Type extends string = string, Data = unknown> {
 const MAX_TIME = Date.UTC(9999, 11, 31);
 const MAX_MESSAGE = 64 * 1024;
 
-const optionalText = (max: number) =>
-  z.union([z.string().max(max, `must be at most ${max} characters`), z.number().transform(String)]).nullish();
+/** A date, or a date and a time with `Z` or an offset: never a local time that depends on the host's zone. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?))?$/i;
+
+/** Epoch milliseconds of an ISO 8601 time as {@link ISO_TIME} accepts it, or NaN. @internal */
+export function parseIsoTime(text: string): number {
+  return ISO_TIME.test(text) ? Date.parse(text) : Number.NaN;
+}
+
+const TIME_EXPECTED = 'expected epoch milliseconds, a Date or an ISO 8601 string';
+const timeMessage = (input: unknown) => `${TIME_EXPECTED}, received ${showValue(input)}`;
+
+const optionalText = (max: number) => z.union([z.string().max(max), z.number().transform(String)]).nullish();
 
 /** A validated event: its row, and its `data` as the type's schema returned it. @internal */
 export interface NormalizedEvent {
@@ -95,41 +135,80 @@ export interface NormalizedEvent {
   data: unknown;
 }
 
+/** Options of {@link createEventNormalizer}. @internal */
+export interface NormalizerOptions extends PayloadLimitOptions {
+  /** `false` checks every envelope with zod only (the tests compare both paths). */
+  fastEnvelope?: boolean;
+}
+
+function payloadLimits(options: PayloadLimitOptions): PayloadLimits {
+  const maxDepth = options.maxDataDepth ?? DEFAULT_MAX_DATA_DEPTH;
+  if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_DATA_DEPTH_LIMIT) {
+    throw new TypeError(`limits.maxDataDepth must be a whole number from 1 to ${MAX_DATA_DEPTH_LIMIT}.`);
+  }
+  const maxBytes = options.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES;
+  if (!Number.isInteger(maxBytes) || maxBytes < 2) throw new TypeError('limits.maxDataBytes must be a whole number of at least 2.');
+  return { maxDepth, maxBytes };
+}
+
+/** Text as stored: lone surrogates replaced, so every engine keeps the same characters. */
+function text<T>(value: T): T {
+  return (typeof value === 'string' ? toWellFormed(value) : value) as T;
+}
+
 /**
- * Builds the function that validates and converts events to rows. `fastEnvelope: false` checks
- * every envelope with zod only (the tests compare both paths).
+ * Builds the function that validates and converts events to rows.
  * @internal
  */
-export function createEventNormalizer(registry: Registry, clock: () => number, options: { fastEnvelope?: boolean } = {}) {
+export function createEventNormalizer(registry: Registry, clock: () => number, options: NormalizerOptions = {}) {
+  const limits = payloadLimits(options);
   // `type` has its own, stricter schema below.
   const stringFieldSchemas = Object.fromEntries(
     STRING_FIELDS.filter((f) => f.field !== 'type').map((f) => [f.field, optionalText(f.maxLength)]),
   );
-  const limits = Object.fromEntries(STRING_FIELDS.map((f) => [f.field, f.maxLength]));
+  const lengths = Object.fromEntries(STRING_FIELDS.map((f) => [f.field, f.maxLength]));
   const dimensionShape = Object.fromEntries([...registry.dimensions.values()].map((d) => [d.name, dimensionValueSchema(d).optional()]));
   const metricShape = Object.fromEntries(
     [...registry.metrics.values()].map((m) => [
       m.name,
-      (m.type === 'integer' ? z.number().int('must be an integer') : z.number()).refine(Number.isFinite, 'must be finite').nullish(),
+      (m.type === 'integer'
+        ? z.number().int({ error: (iss) => `expected an integer, received ${showValue(iss.input)}` })
+        : z.number()
+      ).nullish(),
     ]),
   );
   const baseSchema = z.strictObject({
-    type: z
-      .string('is required')
-      .regex(EVENT_TYPE_NAME, 'must start with a letter and use only letters, digits, "_", ".", ":" or "-" (at most 128)'),
+    type: z.string().regex(EVENT_TYPE_NAME, {
+      error: (iss) =>
+        `expected an event type name (a letter, then letters, digits, "_", ".", ":" or "-", at most 128 characters), received ${showValue(iss.input)}`,
+    }),
     time: z
-      .union([z.number(), z.date().transform((d) => d.getTime())])
-      .refine((t) => Number.isFinite(t) && t >= 0 && t <= MAX_TIME, 'must be a time between 1970 and 9999')
+      .union(
+        [
+          z.number(),
+          z.date().transform((d) => d.getTime()),
+          z
+            .string()
+            .refine((t) => !Number.isNaN(parseIsoTime(t)), { error: (iss) => timeMessage(iss.input), abort: true })
+            .transform(parseIsoTime),
+        ],
+        { error: (iss) => (iss.code === 'invalid_union' ? timeMessage(iss.input) : undefined) },
+      )
+      .refine((t) => t >= 0 && t <= MAX_TIME, { error: (iss) => `expected a time between 1970 and 9999, received ${showValue(iss.input)}` })
       .optional(),
     ...stringFieldSchemas,
-    message: z.string().max(MAX_MESSAGE, `must be at most ${MAX_MESSAGE} characters`).nullish(),
+    message: z.string().max(MAX_MESSAGE).nullish(),
     actor: z
-      .strictObject({ id: optionalText(limits.actorId!), type: optionalText(limits.actorType!), name: optionalText(limits.actorName!) })
+      .strictObject({ id: optionalText(lengths.actorId!), type: optionalText(lengths.actorType!), name: optionalText(lengths.actorName!) })
       .nullish(),
     target: z
-      .strictObject({ type: optionalText(limits.targetType!), id: optionalText(limits.targetId!), name: optionalText(limits.targetName!) })
+      .strictObject({
+        type: optionalText(lengths.targetType!),
+        id: optionalText(lengths.targetId!),
+        name: optionalText(lengths.targetName!),
+      })
       .nullish(),
-    durationMs: z.number().refine(Number.isFinite, 'must be finite').min(0).nullish(),
+    durationMs: z.number().min(0).nullish(),
     dimensions: z.strictObject(dimensionShape).optional(),
     metrics: z.strictObject(metricShape).optional(),
     data: z.unknown().optional(),
@@ -137,6 +216,7 @@ export function createEventNormalizer(registry: Registry, clock: () => number, o
   // Flattened actor/target keys are accepted by STRING_FIELDS too; the nested form wins when both are given.
   const dimensionNames = [...registry.dimensions.keys()];
   const metricNames = [...registry.metrics.keys()];
+  const typeNames = [...registry.types.keys()];
 
   const fast =
     options.fastEnvelope === false
@@ -149,50 +229,70 @@ export function createEventNormalizer(registry: Registry, clock: () => number, o
           maxMessage: MAX_MESSAGE,
         });
 
+  function fail(issues: ValidationIssue[], index: number | undefined): never {
+    throw new ValidationError(issues, { eventIndex: index });
+  }
+
   return function normalize(input: unknown, index?: number): NormalizedEvent {
     const prefix = index === undefined ? [] : ['events', index];
     let event = fast(input);
     if (event === undefined) {
-      const parsed = baseSchema.safeParse(input);
-      if (!parsed.success) throw new ValidationError(toIssues(parsed.error, prefix), { eventIndex: index });
+      const parsed = baseSchema.safeParse(input, PARSE_OPTIONS);
+      if (!parsed.success) fail(issuesOf(parsed.error, prefix), index);
       event = parsed.data as Envelope;
     }
     const type = registry.types.get(event.type);
     if (!type && !registry.allowUnknownTypes) {
-      throw new ValidationError([{ path: [...prefix, 'type'], message: `"${event.type}" is not a registered event type` }], {
-        eventIndex: index,
-      });
+      const known = typeNames.length > 8 ? `${typeNames.slice(0, 8).join(', ')}, …` : typeNames.join(', ');
+      fail(
+        [{ path: [...prefix, 'type'], message: `expected a registered event type (${known}), received ${showValue(event.type)}` }],
+        index,
+      );
     }
     let data: unknown = event.data;
+    const dataPath = [...prefix, 'data'];
     if (type) {
-      const result = type.schema.safeParse(event.data);
-      if (!result.success) throw new ValidationError(toIssues(result.error, [...prefix, 'data']), { eventIndex: index });
+      // A recursive schema would overflow the stack on hostile nesting: bound the shape first.
+      const shapeIssue = checkShape(data, limits.maxDepth, dataPath);
+      if (shapeIssue) fail([shapeIssue], index);
+      const result = type.schema.safeParse(data, PARSE_OPTIONS);
+      if (!result.success) fail(issuesOf(result.error, dataPath), index);
       data = result.data;
     }
+    const payload = toPayload(data, limits, dataPath);
+    if (isIssue(payload)) return fail([payload], index);
     const row: EventRow = {
       time: Math.round(event.time ?? clock()),
       type: event.type,
-      category: (event.category as string | null | undefined) ?? type?.category ?? null,
-      action: (event.action as string | null | undefined) ?? null,
-      outcome: (event.outcome as string | null | undefined) ?? null,
-      severity: (event.severity as string | null | undefined) ?? type?.severity ?? 'info',
-      actor_id: event.actor?.id ?? (event.actorId as string | null | undefined) ?? null,
-      actor_type: event.actor?.type ?? (event.actorType as string | null | undefined) ?? null,
-      actor_name: event.actor?.name ?? (event.actorName as string | null | undefined) ?? null,
-      target_type: event.target?.type ?? (event.targetType as string | null | undefined) ?? null,
-      target_id: event.target?.id ?? (event.targetId as string | null | undefined) ?? null,
-      target_name: event.target?.name ?? (event.targetName as string | null | undefined) ?? null,
-      tenant_id: (event.tenantId as string | null | undefined) ?? null,
-      ip: (event.ip as string | null | undefined) ?? null,
-      user_agent: (event.userAgent as string | null | undefined) ?? null,
-      session_id: (event.sessionId as string | null | undefined) ?? null,
-      message: (event.message as string | null | undefined) ?? null,
+      category: text((event.category as string | null | undefined) ?? type?.category ?? null),
+      action: text((event.action as string | null | undefined) ?? null),
+      outcome: text((event.outcome as string | null | undefined) ?? null),
+      severity: text((event.severity as string | null | undefined) ?? type?.severity ?? 'info'),
+      actor_id: text(event.actor?.id ?? (event.actorId as string | null | undefined) ?? null),
+      actor_type: text(event.actor?.type ?? (event.actorType as string | null | undefined) ?? null),
+      actor_name: text(event.actor?.name ?? (event.actorName as string | null | undefined) ?? null),
+      target_type: text(event.target?.type ?? (event.targetType as string | null | undefined) ?? null),
+      target_id: text(event.target?.id ?? (event.targetId as string | null | undefined) ?? null),
+      target_name: text(event.target?.name ?? (event.targetName as string | null | undefined) ?? null),
+      tenant_id: text((event.tenantId as string | null | undefined) ?? null),
+      ip: text((event.ip as string | null | undefined) ?? null),
+      user_agent: text((event.userAgent as string | null | undefined) ?? null),
+      session_id: text((event.sessionId as string | null | undefined) ?? null),
+      message: text((event.message as string | null | undefined) ?? null),
       duration_ms: (event.durationMs as number | null | undefined) ?? null,
-      data: data === undefined ? null : JSON.stringify(data),
+      data: payload.json,
     };
-    for (const name of dimensionNames) row[name] = (event.dimensions?.[name] as string | number | null | undefined) ?? null;
-    for (const name of metricNames) row[name] = (event.metrics?.[name] as number | null | undefined) ?? null;
-    return { row, data };
+    // Own keys only: a dimension may be named like an Object.prototype member ("constructor").
+    const dimensions = event.dimensions;
+    const metrics = event.metrics;
+    for (const name of dimensionNames) {
+      row[name] =
+        dimensions && Object.hasOwn(dimensions, name) ? text((dimensions[name] as string | number | null | undefined) ?? null) : null;
+    }
+    for (const name of metricNames) {
+      row[name] = metrics && Object.hasOwn(metrics, name) ? ((metrics[name] as number | null | undefined) ?? null) : null;
+    }
+    return { row, data: payload.value };
   };
 }
 
