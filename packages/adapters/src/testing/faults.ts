@@ -21,8 +21,14 @@ export interface KillReport {
  *
  * @example
  * ```ts
- * const report = await recordWhileKilling(log, store, () => killAll(store));
- * expect(report.killed).toBeGreaterThan(0);
+ * import { createEventLog } from '@eventlog/core';
+ * import { createMemoryStore } from '@eventlog/adapters/memory';
+ * import { conformancePreset, recordWhileKilling } from '@eventlog/adapters/testing';
+ * const store = createMemoryStore();
+ * const log = createEventLog({ store, presets: [conformancePreset] });
+ * // A real engine's test passes a function that terminates the store's server connections.
+ * const report = await recordWhileKilling(log, store, async () => 0);
+ * console.log(report.acknowledged); // 2400
  * ```
  */
 export async function recordWhileKilling(
