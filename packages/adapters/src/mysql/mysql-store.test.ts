@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createEventLog, type EventRow, isEventLogError, type StoredEvent } from '@eventlog/core';
+import { createEventLog, type EventRow } from '@eventlog/core';
 import mysql from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,14 @@ describe('mysql dialect (no server)', () => {
     expect(binaryCollation('10.11.19-MariaDB-0+deb12u1')).toBe('utf8mb4_nopad_bin');
     expect(binaryCollation('8.0.36')).toBe('utf8mb4_0900_bin');
     expect(binaryCollation('5.7.44-log')).toBe('utf8mb4_bin');
+  });
+
+  it('keeps __proto__, constructor and prototype keys when it rewrites', () => {
+    const json = '{"__proto__":{"a":"\\ud800"},"constructor":1,"prototype":[2],"x":{"__proto__":"\\u0000"}}';
+    const repaired = JSON.parse(wellFormedJson(json, { nul: true }));
+    expect(Object.keys(repaired)).toEqual(['__proto__', 'constructor', 'prototype', 'x']);
+    expect(Object.getOwnPropertyDescriptor(repaired, '__proto__')?.value).toEqual({ a: '\ufffd' });
+    expect(Object.getOwnPropertyDescriptor(repaired.x, '__proto__')?.value).toBe('\ufffd');
   });
 
   it('rewrites only JSON that holds unpaired surrogate escapes', () => {
@@ -221,180 +229,16 @@ describe.skipIf(!url)('mysql store on a real server', () => {
     await log.close();
   });
 
-  it('returns numbers for bigint ids, DECIMAL sums, counts and buckets', async () => {
-    const log = createEventLog({
-      store: createMysqlStore({ uri, tablePrefix: nextPrefix() }),
-      presets: [conformancePreset],
-      clock: () => NOW,
-    });
-    closers.push(log);
-    await log.recordMany([
-      { type: 'llm.consumption', metrics: { quota: 2 ** 52, prompt_tokens: 3, amount: 0.25 }, dimensions: { channel: 2 ** 40 } },
-      { type: 'llm.consumption', metrics: { quota: 1, prompt_tokens: 4, amount: 0.5 }, dimensions: { channel: 2 ** 40 } },
-    ]);
-    const stats = await log.stats();
-    expect(stats).toMatchObject({ count: 2, sums: { quota: 2 ** 52 + 1, prompt_tokens: 7, amount: 0.75 } });
-    expect(typeof stats.sums.quota).toBe('number');
-    const [top] = await log.top({ by: 'channel' });
-    expect(top).toMatchObject({ value: 2 ** 40, count: 2 });
-    const timeline = await log.timeline({ bucket: 'hour', filter: { since: NOW - 3_600_000, until: NOW + 1 }, metrics: ['quota'] });
-    expect(timeline.points.reduce((n, p) => n + p.count, 0)).toBe(2);
-    expect(typeof timeline.points.at(-1)?.sums.quota).toBe('number');
-  });
-
-  it('never closes a pool the host passed in, callback or promise API', async () => {
-    const callbackPool = newPool();
+  it('never closes a mysql2/promise pool the host passed in (the suite checks the callback pool)', async () => {
     const promisePool = mysqlPromise.createPool({ uri, connectionLimit: 2 });
-    for (const pool of [callbackPool, promisePool]) {
-      const store = createMysqlStore({ pool, tablePrefix: nextPrefix() });
-      const log = createEventLog({ store, presets: [conformancePreset] });
-      await log.record({ type: 'auth.login' });
-      expect(await log.count()).toBe(1);
-      await log.close();
-      await store.close();
-    }
+    const store = createMysqlStore({ pool: promisePool, tablePrefix: nextPrefix() });
+    const log = createEventLog({ store, presets: [conformancePreset] });
+    await log.record({ type: 'auth.login' });
+    expect(await log.count()).toBe(1);
+    await log.close();
+    await store.close();
     const [rows] = await promisePool.query<mysqlPromise.RowDataPacket[]>('select 1 as one');
     expect(rows[0]?.one).toBe(1);
-    await new Promise<void>((resolve, reject) => callbackPool.query('select 1', (error) => (error ? reject(error) : resolve())));
     await promisePool.end();
   });
-
-  it('concurrent migrate() calls from separate pools all succeed', async () => {
-    const prefix = nextPrefix();
-    const stores = [0, 1, 2].map(() => createMysqlStore({ pool: newPool(), tablePrefix: prefix }));
-    const spec = schemaOf();
-    await Promise.all([...stores.map((s) => s.migrate(spec)), stores[0]?.migrate(spec)]);
-    const [indexes] = await admin.query<mysqlPromise.RowDataPacket[]>(
-      `select distinct index_name as name from information_schema.statistics
-        where table_schema = database() and table_name = ? order by index_name`,
-      [`${prefix}events`],
-    );
-    expect(indexes.map((r) => String(r.name)).sort()).toEqual(['PRIMARY', ...spec.indexes.map((i) => `${prefix}ix_${i.name}`)].sort());
-    const [versions] = await admin.query<mysqlPromise.RowDataPacket[]>(`select version from \`${prefix}migrations\``);
-    expect(versions).toHaveLength(1);
-  });
-
-  it('rebuilds an index whose columns are in the wrong order and adds missing columns', async () => {
-    const prefix = nextPrefix();
-    const store = createMysqlStore({ pool: newPool(), tablePrefix: prefix });
-    const spec = schemaOf();
-    await store.migrate(spec);
-    await admin.query(`drop index \`${prefix}ix_tenant_time\` on \`${prefix}events\``);
-    await admin.query(`create index \`${prefix}ix_tenant_time\` on \`${prefix}events\` (time, tenant_id, id)`);
-    await admin.query(`alter table \`${prefix}events\` drop column token_name`);
-    await store.migrate(spec);
-    const [columns] = await admin.query<mysqlPromise.RowDataPacket[]>(
-      `select column_name as c from information_schema.statistics
-        where table_schema = database() and table_name = ? and index_name = ? order by seq_in_index`,
-      [`${prefix}events`, `${prefix}ix_tenant_time`],
-    );
-    expect(columns.map((r) => r.c)).toEqual(['tenant_id', 'time', 'id']);
-    const [token] = await admin.query<mysqlPromise.RowDataPacket[]>(
-      'select 1 from information_schema.columns where table_schema = database() and table_name = ? and column_name = ?',
-      [`${prefix}events`, 'token_name'],
-    );
-    expect(token).toHaveLength(1);
-  });
-
-  it('tryLock excludes another process until released', async () => {
-    const prefix = nextPrefix();
-    const a = createMysqlStore({ pool: newPool(), tablePrefix: prefix });
-    const b = createMysqlStore({ pool: newPool(), tablePrefix: prefix });
-    await a.migrate(schemaOf());
-    const held = await a.tryLock('retention', 60_000);
-    expect(held).not.toBeNull();
-    expect(await b.tryLock('retention', 60_000)).toBeNull();
-    expect(await a.tryLock('retention', 60_000)).toBeNull();
-    const other = await b.tryLock('x'.repeat(80), 60_000);
-    expect(other).not.toBeNull();
-    await held?.();
-    await held?.();
-    const again = await b.tryLock('retention', 60_000);
-    expect(again).not.toBeNull();
-    await again?.();
-    await other?.();
-  });
-
-  it('keeps every acknowledged event when its connections are killed mid-ingest', async () => {
-    const prefix = nextPrefix();
-    const pool = newPool({ connectionLimit: 4 });
-    const threads = new Set<number>();
-    pool.on('connection', (connection) => threads.add(connection.threadId));
-    const store = createMysqlStore({ pool, tablePrefix: prefix });
-    const log = createEventLog({
-      store,
-      presets: [conformancePreset],
-      buffer: { maxBatchSize: 200, retries: 10, retryDelayMs: 10, maxRetryDelayMs: 200 },
-    });
-    closers.push(log);
-    await log.ready();
-    const failures: unknown[] = [];
-    const insert = store.insert;
-    store.insert = async (rows: readonly EventRow[]) => {
-      try {
-        return await insert(rows);
-      } catch (error) {
-        failures.push(error);
-        throw error;
-      }
-    };
-
-    let ingesting = true;
-    let killed = 0;
-    const killer = (async () => {
-      while (ingesting) {
-        for (const id of [...threads]) {
-          try {
-            await admin.query(`kill connection ${Number(id)}`);
-            killed++;
-          } catch {
-            threads.delete(id); // already gone
-          }
-        }
-        // Waves of kills, like repeated server restarts, with time to reconnect in between.
-        await new Promise((resolve) => setTimeout(resolve, 150));
-      }
-    })();
-
-    type Outcome = { key: string; event?: StoredEvent; error?: unknown };
-    const outcomes: Promise<Outcome>[] = [];
-    for (let round = 0; round < 60; round++) {
-      for (let i = 0; i < 40; i++) {
-        const key = `k${round}-${i}`;
-        outcomes.push(
-          log.record({ type: 'auth.login', message: key, target: { id: key } }).then(
-            (event) => ({ key, event }),
-            (error: unknown) => ({ key, error }),
-          ),
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    const results = await Promise.all(outcomes);
-    ingesting = false;
-    await killer;
-
-    const acknowledged = results.filter((r) => r.event);
-    const rejected = results.filter((r) => r.error !== undefined);
-    for (const r of rejected) expect(isEventLogError(r.error, 'STORE_FAILED'), String(r.error)).toBe(true);
-    const [rows] = await admin.query<mysqlPromise.RowDataPacket[]>(
-      `select target_id, group_concat(id) as ids, count(*) as n from \`${prefix}events\` group by target_id`,
-    );
-    const byKey = new Map(rows.map((r) => [String(r.target_id), String(r.ids).split(',').map(Number)]));
-    for (const r of acknowledged) {
-      const ids = byKey.get(r.key);
-      expect(ids, `acknowledged ${r.key} is missing`).toBeDefined();
-      if (store.capabilities.returnsIds) expect(ids).toContain(r.event?.id);
-    }
-    // MariaDB reports a KILL during an autocommit INSERT after committing it: the retry must find its token.
-    const duplicated = rows.filter((r) => Number(r.n) > 1).length;
-    expect(duplicated).toBe(0);
-    console.info(
-      `[mysql fault] ${results.length} records: ${acknowledged.length} acknowledged, ${rejected.length} rejected, ` +
-        `${failures.length} failed inserts retried, ${killed} connections killed` +
-        (rejected[0] ? `; first rejection: ${String((rejected[0].error as Error).message)}` : ''),
-    );
-    expect(killed).toBeGreaterThan(0);
-    expect(failures.length).toBeGreaterThan(0);
-  }, 120_000);
 });

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { EventRow } from '@eventlog/core';
+import type { EventRow, SessionRow } from '@eventlog/core';
 import Database from 'better-sqlite3';
 import { type CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
 import type { AnyKysely } from '../kysely/dialect.js';
@@ -143,6 +143,27 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
       if (owned) await db.destroy();
     },
   });
+
+  // Closing a session is one DELETE … RETURNING, run synchronously: the shared read-then-delete
+  // transaction spans awaits, and a second connection to the same file (another store in this
+  // process, or another process) would then wait on the write lock or fail with SQLITE_BUSY
+  // instead of simply finding the session gone.
+  store.closeSession = async (sessionId: string): Promise<SessionRow | null> => {
+    const row = database.prepare(`delete from "${store.tables.sessions}" where session_id = ? returning *`).get(sessionId) as
+      | Record<string, unknown>
+      | undefined;
+    if (!row) return null;
+    return {
+      session_id: String(row.session_id),
+      type: String(row.type),
+      tenant_id: (row.tenant_id as string | null) ?? null,
+      actor_id: (row.actor_id as string | null) ?? null,
+      target_type: (row.target_type as string | null) ?? null,
+      target_id: (row.target_id as string | null) ?? null,
+      started_at: Number(row.started_at),
+      event: row.event,
+    };
+  };
   return store;
 }
 

@@ -1,3 +1,10 @@
-export { type ConformanceOptions, runStoreConformance } from './conformance.js';
+export {
+  type ConformanceHooks,
+  type ConformanceOptions,
+  type HostClientFixture,
+  runStoreConformance,
+  type StructureHooks,
+} from './conformance.js';
+export { type KillReport, recordWhileKilling } from './faults.js';
 export { conformancePreset, DAY, HOUR, MINUTE, NOW, seeded } from './fixtures.js';
 export { requireServer, type ServerKind } from './servers.js';
