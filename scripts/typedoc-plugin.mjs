@@ -71,7 +71,11 @@ export function publicModules() {
   return modules;
 }
 
-/** @param {Application} app */
+/**
+ * Plugin entry TypeDoc calls: sets the entry points once the options are read, and renames the
+ * modules before links are resolved, so URLs and cross-references use the package names.
+ * @param {Application} app
+ */
 export function load(app) {
   const modules = publicModules();
   const byFile = new Map(modules.map((m) => [m.source, m.name]));
