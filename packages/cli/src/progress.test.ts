@@ -1,8 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildCli, cleanEnv, combinedLines, runCli, tempDir } from './test-support.js';
+
+// Each test starts real processes; on a shared 2-core machine a start can take seconds.
+vi.setConfig({ testTimeout: 90_000 });
 
 let bin: string;
 let dir: string;

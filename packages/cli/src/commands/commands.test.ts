@@ -1,9 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventInput } from '@eventlog/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openContext } from '../context.js';
 import { buildCli, combinedLines, postgresDb, runCli, startCli, tempDir } from '../test-support.js';
+
+// Each test starts real processes; on a shared 2-core machine a start can take seconds.
+vi.setConfig({ testTimeout: 90_000 });
 
 let bin: string;
 beforeAll(async () => {
@@ -175,6 +178,32 @@ describe.each([
     expect(lines[0]).toMatch(/^#\d+ \d{4}-\d\d-\d\dT[\d:.]+Z deploy\.done actor=ci "v1"$/);
     expect(lines[1]).toMatch(/deploy\.done tenant=t "v2"$/);
     expect(lines[2]).toMatch(/deploy\.done 10\.0\.0\.1 "v3"$/);
+  });
+});
+
+describe('eventlog.config.ts', () => {
+  it('loads the store, dimensions and metrics from a TypeScript config file in the working directory', async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'eventlog.config.ts'),
+      [
+        'interface Config { db: string; dimensions: { name: string; indexed?: boolean }[]; metrics: { name: string }[] }',
+        "const config: Config = { db: './from-config.db', dimensions: [{ name: 'region', indexed: true }], metrics: [{ name: 'cost' }] };",
+        'export default config;',
+      ].join('\n'),
+    );
+    const events = ['eu', 'eu', 'us'].map((region, i) =>
+      JSON.stringify({ type: 'job.done', time: Date.UTC(2026, 0, 1, 0, i), dimensions: { region }, metrics: { cost: i + 1 } }),
+    );
+    const imported = await runCli(bin, ['import', '-', '--format', 'jsonl'], { cwd: dir, input: `${events.join('\n')}\n` });
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toContain('3 stored, 0 rejected');
+    const stats = await runCli(bin, ['stats', '--dim', 'region=eu', '--json'], { cwd: dir });
+    expect(stats.code).toBe(0);
+    expect(JSON.parse(stats.stdout)).toMatchObject({ count: 2, sums: { cost: 3 } });
+    const doctor = await runCli(bin, ['doctor'], { cwd: dir });
+    expect(doctor.stdout).toContain(`sqlite ${join(dir, 'from-config.db')}`);
+    expect(doctor.stdout).toMatch(/^ok {3}indexes/m);
   });
 });
 

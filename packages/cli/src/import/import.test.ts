@@ -2,9 +2,12 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { FilterInput } from '@eventlog/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openContext } from '../context.js';
 import { buildCli, combinedLines, postgresDb, runCli, squidLines, startCli, tempDir } from '../test-support.js';
+
+// Each test starts real processes; on a shared 2-core machine a start can take seconds.
+vi.setConfig({ testTimeout: 90_000 });
 
 let bin: string;
 beforeAll(async () => {
