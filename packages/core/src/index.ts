@@ -44,6 +44,13 @@ export type { EventLogEvents, FlushedInfo, PrunedInfo } from './events.js';
 export { csvCell, csvLine, DEFAULT_CSV_FIELDS } from './export/csv.js';
 export { type FilterInput, MAX_LIST_VALUES, type OneOrMany, type RangeInput, type TimeInput } from './filter/filter.js';
 export type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput, QueryLimits, SortInput } from './pagination/query.js';
+export {
+  HTTP_REQUEST_TYPE,
+  type HttpRequestInput,
+  httpRequestDataSchema,
+  httpRequestEvent,
+  httpRequestsPreset,
+} from './presets/http-requests.js';
 export { maskIp } from './privacy/mask-ip.js';
 export type { Actor, ActorInput, EventInput, StoredEvent, Target, TargetInput } from './schema/event.js';
 export { defineEventType, EVENT_TYPE_NAME, type EventType, type EventTypeOptions } from './schema/event-type.js';

@@ -2,8 +2,8 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Handler } from './handler.js';
-import { toNodeHandler } from './node.js';
+import type { Handler } from '../handler.js';
+import { toNodeHandler } from '../node.js';
 
 /**
  * Lists every place where `actual` differs from a documented example in shape or JSON type: each

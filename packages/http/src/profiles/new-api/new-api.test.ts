@@ -13,7 +13,7 @@ import {
   staticTokens,
 } from '@eventlog/http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { listen, shapeMismatches } from '../test-support.js';
+import { listen, shapeMismatches } from '../../testing/profile-test-kit.js';
 
 // Seconds. The seed's examples ask for 1640908800 … 1640995200; "now" is 30 s after the last row.
 const NOW = 1_640_995_030;

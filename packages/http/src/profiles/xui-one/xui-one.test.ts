@@ -2,7 +2,7 @@ import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import { createEventLog, type EventInput } from '@eventlog/core';
 import { type AnyEventLog, createHandler, type Handler, xuiApiKeys, xuiOne, xuiOnePreset } from '@eventlog/http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { listen, shapeMismatches } from '../test-support.js';
+import { listen, shapeMismatches } from '../../testing/profile-test-kit.js';
 
 const T = 1_734_048_000; // the seed's timestamp
 const NOW = T + 3600;
