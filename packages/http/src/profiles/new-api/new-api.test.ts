@@ -13,7 +13,8 @@ import {
   staticTokens,
 } from '@eventlog/http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { listen, shapeMismatches } from '../../testing/profile-test-kit.js';
+
+import { ENVELOPES, expectRefusal, listen, send, shapeMismatches } from '../../testing/profile-test-kit.js';
 
 // Seconds. The seed's examples ask for 1640908800 … 1640995200; "now" is 30 s after the last row.
 const NOW = 1_640_995_030;
@@ -105,8 +106,8 @@ const headers = (token?: string, user?: string | number) => {
   return h;
 };
 const call = async (path: string, init: RequestInit = {}) => {
-  const response = await handler(new Request(`http://test${path}`, init));
-  return { status: response.status, headers: response.headers, body: await response.json() };
+  const response = await send(handler, `http://test${path}`, init);
+  return { ...response, body: JSON.parse(response.text) };
 };
 const as =
   (token: string, user: number) =>
@@ -472,6 +473,7 @@ describe('new-api bad input', () => {
         if (path.includes('stat') && /^p=|page_size/.test(query)) continue;
         const r = await (path.includes('self') ? user : admin)(`${path}?${query}`);
         expect(r.status, `${path}?${query}`).toBe(400);
+        expectRefusal(r, ENVELOPES.newApi, `${path}?${query}`);
         expect(r.body.success).toBe(false);
         expect(typeof r.body.message).toBe('string');
       }

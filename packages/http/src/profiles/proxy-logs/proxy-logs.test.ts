@@ -1,8 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSqliteStore } from '@eventlog/adapters/sqlite';
-import { createEventLog } from '@eventlog/core';
 import {
   createHandler,
   type Handler,
@@ -15,6 +13,7 @@ import {
 import { toNodeHandler } from '@eventlog/http/node';
 import { SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestLog, ENVELOPES, expectRefusal, send } from '../../testing/profile-test-kit.js';
 
 // The seed's example row is at 2026-03-25 14:32:10.
 const NOW = Date.UTC(2026, 2, 25, 14, 32, 10);
@@ -24,7 +23,7 @@ const SECRET = 'a test secret that is at least 32 bytes long';
 const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36';
 
 let now = NOW;
-const makeLog = () => createEventLog({ store: createSqliteStore(), presets: [proxyLogsPreset], clock: () => now });
+const makeLog = () => createTestLog({ presets: [proxyLogsPreset], clock: () => now });
 let log: ReturnType<typeof makeLog>;
 let handler: Handler;
 
@@ -107,11 +106,12 @@ async function call(
     body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
     if (!headers.has('content-type')) headers.set('content-type', 'application/json');
   }
-  const response = await h(
-    new Request(`http://proxy.test${path}`, { method: init.method ?? 'GET', headers, ...(body === undefined ? {} : { body }) }),
-  );
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, text, body: text ? JSON.parse(text) : null };
+  const response = await send(h, `http://proxy.test${path}`, {
+    method: init.method ?? 'GET',
+    headers,
+    ...(body === undefined ? {} : { body }),
+  });
+  return { ...response, body: response.text ? JSON.parse(response.text) : null };
 }
 
 const TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
@@ -587,7 +587,9 @@ describe('proxyLogs: bad input', () => {
   ];
 
   it.each(table)('%s %s → 400 naming %s', async (method, path, body, word) => {
-    const { status, body: answer } = await call(path, { method, body });
+    const response = await call(path, { method, body });
+    expectRefusal(response, ENVELOPES.proxyLogs, path);
+    const { status, body: answer } = response;
     expect(status).toBe(400);
     expect(answer).toEqual({ status: 'error', detail: expect.stringContaining(word) });
   });

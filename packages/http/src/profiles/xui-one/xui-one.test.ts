@@ -2,7 +2,8 @@ import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import { createEventLog, type EventInput } from '@eventlog/core';
 import { type AnyEventLog, createHandler, type Handler, xuiApiKeys, xuiOne, xuiOnePreset } from '@eventlog/http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { listen, shapeMismatches } from '../../testing/profile-test-kit.js';
+
+import { ENVELOPES, expectRefusal, listen, send, shapeMismatches } from '../../testing/profile-test-kit.js';
 
 const T = 1_734_048_000; // the seed's timestamp
 const NOW = T + 3600;
@@ -177,8 +178,8 @@ afterEach(async () => {
 });
 
 const call = async (query: string, init?: RequestInit, path = `/${CODE}/`) => {
-  const response = await handler(new Request(`http://your-server.com${path}?${query}`, init));
-  return { status: response.status, body: await response.json() };
+  const response = await send(handler, `http://your-server.com${path}?${query}`, init);
+  return { ...response, body: JSON.parse(response.text) };
 };
 const admin = (query: string) => call(`api_key=${KEY}&${query}`);
 const reseller = (query: string) => call(`api_key=${RESELLER_KEY}&${query}`);
@@ -505,6 +506,7 @@ describe('xui-one bad input', () => {
     for (const [query, status] of hostile) {
       const r = await admin(query);
       expect(r.status, query).toBe(status);
+      expectRefusal(r, ENVELOPES.xuiOne, query);
       expect(r.body.status, query).toBe('STATUS_FAILURE');
       expect(typeof r.body.error, query).toBe('string');
       expect(Object.keys(r.body).sort()).toEqual(['error', 'status']);
