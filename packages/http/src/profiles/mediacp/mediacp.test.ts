@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createHandler, type Handler, mediaCp, mediaCpPreset, mediaCpTokens } from '@eventlog/http';
 import { toNodeHandler } from '@eventlog/http/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestLog, ENVELOPES, expectRefusal, send } from '../../testing/profile-test-kit.js';
+import { createTestHandler, createTestLog, ENVELOPES, expectRefusal, send } from '../../testing/profile-test-kit.js';
 
 const NOW = Date.UTC(2026, 2, 25, 12, 0, 0);
 const MIN = 60_000;
@@ -68,23 +68,17 @@ async function seed() {
 
 beforeEach(async () => {
   log = makeLog();
-  handler = createHandler({
-    log,
-    profiles: [
-      mediaCp({
-        authenticate: mediaCpTokens([
-          { token: TOKENS.admin, role: 'admin' },
-          { token: TOKENS.reseller, role: 'reseller', id: '7', customerIds: ['40', '41'] },
-          { token: TOKENS.customer40, role: 'customer', id: '40' },
-          { token: TOKENS.customer50, role: 'customer', id: '50' },
-        ]),
-        clock: () => NOW,
-      }),
-    ],
-    onError: (error) => {
-      throw error;
-    },
-  });
+  handler = createTestHandler(log, [
+    mediaCp({
+      authenticate: mediaCpTokens([
+        { token: TOKENS.admin, role: 'admin' },
+        { token: TOKENS.reseller, role: 'reseller', id: '7', customerIds: ['40', '41'] },
+        { token: TOKENS.customer40, role: 'customer', id: '40' },
+        { token: TOKENS.customer50, role: 'customer', id: '50' },
+      ]),
+      clock: () => NOW,
+    }),
+  ]);
   await seed();
 });
 afterEach(async () => {

@@ -1,19 +1,11 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  createHandler,
-  type Handler,
-  type ProxyLogsOptions,
-  proxyLogs,
-  proxyLogsPreset,
-  proxyRequestEvent,
-  proxyUsers,
-} from '@eventlog/http';
+import { type Handler, type ProxyLogsOptions, proxyLogs, proxyLogsPreset, proxyRequestEvent, proxyUsers } from '@eventlog/http';
 import { toNodeHandler } from '@eventlog/http/node';
 import { SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestLog, ENVELOPES, expectRefusal, send } from '../../testing/profile-test-kit.js';
+import { createTestHandler, createTestLog, ENVELOPES, expectRefusal, send } from '../../testing/profile-test-kit.js';
 
 // The seed's example row is at 2026-03-25 14:32:10.
 const NOW = Date.UTC(2026, 2, 25, 14, 32, 10);
@@ -33,13 +25,7 @@ const users = proxyUsers([
 ]);
 
 function makeHandler(extra: Partial<ProxyLogsOptions> = {}): Handler {
-  return createHandler({
-    log,
-    profiles: [proxyLogs({ authenticate: users, jwtSecret: SECRET, clock: () => now, ...extra })],
-    onError: (error) => {
-      throw error;
-    },
-  });
+  return createTestHandler(log, [proxyLogs({ authenticate: users, jwtSecret: SECRET, clock: () => now, ...extra })]);
 }
 
 // [minutes ago, client, method, destination, status, bytes, user agent, outcome]

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createHandler, type Handler, unifiAccess, unifiAccessPreset, unifiAccessTokens } from '@eventlog/http';
 import { toNodeHandler } from '@eventlog/http/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestLog, ENVELOPES, expectRefusal, send } from '../../testing/profile-test-kit.js';
+import { createTestHandler, createTestLog, ENVELOPES, expectRefusal, send } from '../../testing/profile-test-kit.js';
 
 // The seed's request sample: since 1690770546, until 1690771546 (2023-07-31, UTC).
 const SINCE = 1_690_770_546;
@@ -88,33 +88,27 @@ async function seed() {
 
 beforeEach(async () => {
   log = makeLog();
-  handler = createHandler({
-    log,
-    profiles: [
-      unifiAccess({
-        authenticate: unifiAccessTokens([
-          { token: TOKENS.admin, name: 'admin' },
-          { token: TOKENS.viewer, name: 'viewer', permissions: ['view:system_log'] },
-          { token: TOKENS.noPermission, name: 'doors', permissions: ['edit:door'] },
-          { token: TOKENS.site1, name: 'site 1', permissions: ['view:system_log'], principal: { role: 'user', id: 'site-1' } },
-        ]),
-        resource: (id) =>
-          id === RESOURCE_ID
-            ? {
-                video_record: '/activities_resource/video/1708424638_f24a7b67-c584-4e22-a7b8-074f0fa93da0.mp4',
-                video_record_thumbnail: '/activities_resource/thumbnail/1708424638_a6d1fa60-d895-4d4c-a40c-447f97c8824f.jpg',
-                created_at: '2024-02-20T18:23:58+08:00',
-                updated_at: '2024-02-20T18:23:58+08:00',
-              }
-            : null,
-        staticResource: ({ path, preview }) =>
-          path.includes('missing') ? null : new TextEncoder().encode(`${preview ? 'preview' : 'static'}:${path}`),
-      }),
-    ],
-    onError: (error) => {
-      throw error;
-    },
-  });
+  handler = createTestHandler(log, [
+    unifiAccess({
+      authenticate: unifiAccessTokens([
+        { token: TOKENS.admin, name: 'admin' },
+        { token: TOKENS.viewer, name: 'viewer', permissions: ['view:system_log'] },
+        { token: TOKENS.noPermission, name: 'doors', permissions: ['edit:door'] },
+        { token: TOKENS.site1, name: 'site 1', permissions: ['view:system_log'], principal: { role: 'user', id: 'site-1' } },
+      ]),
+      resource: (id) =>
+        id === RESOURCE_ID
+          ? {
+              video_record: '/activities_resource/video/1708424638_f24a7b67-c584-4e22-a7b8-074f0fa93da0.mp4',
+              video_record_thumbnail: '/activities_resource/thumbnail/1708424638_a6d1fa60-d895-4d4c-a40c-447f97c8824f.jpg',
+              created_at: '2024-02-20T18:23:58+08:00',
+              updated_at: '2024-02-20T18:23:58+08:00',
+            }
+          : null,
+      staticResource: ({ path, preview }) =>
+        path.includes('missing') ? null : new TextEncoder().encode(`${preview ? 'preview' : 'static'}:${path}`),
+    }),
+  ]);
   await seed();
 });
 afterEach(async () => {
