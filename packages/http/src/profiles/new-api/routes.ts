@@ -160,6 +160,7 @@ export function newApiRoutes(options: NewApiOptions): Route[] {
   const token: Route = {
     method: 'GET',
     path: '/api/log/token',
+    cost: 'expensive',
     cors: { allowHeaders: ['Authorization', 'Content-Type'] },
     query: z.object({ key: queryString({ max: 512 }) }),
     run: async (context: RouteContext<{ key?: string | undefined }>) => {

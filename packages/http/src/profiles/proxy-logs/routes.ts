@@ -176,6 +176,7 @@ export function addLogRoutes(context: ProxyContext, group: RouteGroup<ProxyUser>
   group.route({
     method: 'GET',
     path: ['/api/audit-log', '/api/audit-log/'],
+    cost: 'expensive',
     query: z.object({ limit: queryInt({ min: 1, max: maxLimit, default: 100 }), offset: queryInt({ min: 0, default: 0 }) }),
     run: async ({ log, auth: user, query }) => {
       adminOnly(user);
