@@ -14,11 +14,9 @@ import { formatLog } from './wire.js';
 /** Where the product serves its event log. @internal */
 export const PER_SERVICE_ROOT = '/controller/EventLog';
 
-type Column = Extract<ExportColumn, object>;
-
 /** The CSV columns of the panel's export; the global view adds the service and customer. */
-function exportColumns(timeZone: string, global: boolean): Column[] {
-  const columns: Column[] = [
+function exportColumns(timeZone: string, global: boolean): ExportColumn[] {
+  const columns: ExportColumn[] = [
     { header: 'ID', value: (e) => e.id },
     { header: 'Date', value: (e) => formatSqlTime(e.time, timeZone) },
     { header: 'Category', value: (e) => categoryLabel(e.category) },

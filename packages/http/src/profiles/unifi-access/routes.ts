@@ -44,10 +44,8 @@ const actorIdSchema = z.preprocess(
 /** Where the product serves its system log. @internal */
 export const BASE = '/api/v1/developer/system';
 
-type Column = Extract<ExportColumn, object>;
-
 /** The export's columns, with times in the requested zone. */
-function exportColumns(zone: string): Column[] {
+function exportColumns(zone: string): ExportColumn[] {
   const source = (e: Parameters<typeof toHit>[0]) => toHit(e)._source;
   return [
     { header: 'Time', value: (e) => formatIsoOffset(e.time, zone) },
