@@ -53,18 +53,10 @@ export interface LogLimits {
   readonly maxBatchEvents: number;
 }
 
-const CORE_DEFAULT_LIMITS: LogLimits = {
-  defaultPageSize: 50,
-  maxPageSize: 1000,
-  maxOffset: 100_000,
-  maxTimelineBuckets: 5000,
-  maxTopLimit: 1000,
-  maxBatchEvents: 100_000,
-};
-
 /** `log.limits`. @internal */
 export function limitsOf(log: AnyEventLog): LogLimits {
-  return (log as { limits?: LogLimits }).limits ?? CORE_DEFAULT_LIMITS;
+  // Every log of the core holds its resolved limits; before issue 11 the property is only untyped.
+  return (log as unknown as { limits: LogLimits }).limits;
 }
 
 /** `log.view(options)`. @internal */
