@@ -1,62 +1,13 @@
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import { type AddressInfo, connect } from 'node:net';
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import { createEventLog, type StorageAdapter } from '@eventlog/core';
-import { type AnyEventLog, defineProfile, json, native, proxyLogs, proxyLogsPreset, proxyUsers } from '@eventlog/http';
+import { defineProfile, json, native, proxyLogs, proxyUsers } from '@eventlog/http';
 import Database from 'better-sqlite3';
 import type express from 'express';
-import expressFive from 'express';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { audit, createAudit, eventlogRouter, requestLogger } from './index.js';
-
-// The proxy preset (what requestLogger records) plus any other type the tests record.
-const accessPreset = { presets: [proxyLogsPreset], allowUnknownTypes: true } as const;
-
-// The same suite runs on Express 5 and on Express 4 (installed as the `express4` alias).
-const expressFour = createRequire(import.meta.url)('express4') as typeof expressFive;
-const flavours = [
-  ['Express 5', expressFive],
-  ['Express 4', expressFour],
-] as const;
-
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-function newLog(store: StorageAdapter = createSqliteStore()): AnyEventLog {
-  const log = createEventLog({ store, ...accessPreset });
-  cleanup.push(() => log.close());
-  return log;
-}
-
-async function listen(app: express.Express): Promise<string> {
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  cleanup.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+import { accessPreset, cleanup, flavours, listen, newLog, until } from './test-support.js';
 
 const admin = native({ authenticate: () => ({ role: 'admin' }) });
-
-async function until<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe.each(flavours)('eventlogRouter on %s', (_name, express) => {
   it('serves a profile under a sub-router, with express.json() before it, and passes unknown paths on', async () => {
@@ -454,85 +405,5 @@ describe.each(flavours)('requestLogger on %s', (_name, express) => {
     });
     const job = (await log.query({ filter: { type: 'app.audit' } })).items[0];
     expect(job).toMatchObject({ actor: { id: 'svc', name: 'service' }, target: { type: 'job', id: 'nightly' } });
-  });
-});
-
-describe.each(flavours)('requestLogger with the host and the log API on %s', (_name, express) => {
-  it('leaves the log API’s own requests out of the access log by default, and records them when asked', async () => {
-    for (const skipEventlog of [undefined, false]) {
-      const log = newLog();
-      const app = express();
-      app.use(requestLogger({ log, ...(skipEventlog === undefined ? {} : { skipEventlog }) }));
-      app.use(eventlogRouter({ log, profiles: [proxyLogs({ authenticate: proxyUsers([{ username: 'admin', password: 'pw' }]) })] }));
-      app.get('/page', (_req, res) => {
-        res.send('page');
-      });
-      const base = await listen(app);
-      const auth = { Authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` };
-      await (await fetch(`${base}/page`)).text();
-      await (await fetch(`${base}/api/logs`, { headers: auth })).text();
-      await (await fetch(`${base}/api/logs/stats`)).text();
-      await (await fetch(`${base}/api/logs/no-such-endpoint`, { headers: auth })).text();
-      const expected = skipEventlog === false ? 4 : 1;
-      await until(async () => {
-        await log.flush();
-        return (await log.count({ type: 'proxy.request' })) >= expected ? true : undefined;
-      });
-      await new Promise((r) => setTimeout(r, 50));
-      await log.flush();
-      const paths = (
-        await log.query({ filter: { type: 'proxy.request' }, pageSize: 10, sort: { field: 'time', direction: 'asc' } })
-      ).items.map((e) => e.dimensions.path);
-      if (skipEventlog === false) expect(paths).toEqual(['/page', '/api/logs', '/api/logs/stats', '/api/logs/no-such-endpoint']);
-      else expect(paths).toEqual(['/page']);
-    }
-  });
-
-  it('records requests the host rejects: a 413 from express.json() and a client that resets mid-body', async () => {
-    const log = newLog();
-    const errors: unknown[] = [];
-    log.on('error', (error) => errors.push(error));
-    const app = express();
-    app.use(requestLogger({ log }));
-    app.use(express.json({ limit: '100b' }));
-    app.post('/ingest', (req, res) => {
-      res.json({ got: req.body });
-    });
-    const base = await listen(app);
-    const tooLarge = await fetch(`${base}/ingest`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'big-client/1.0' },
-      body: JSON.stringify({ pad: 'x'.repeat(200_000) }),
-    });
-    await tooLarge.text();
-    expect(tooLarge.status).toBe(413);
-    const rejected = await until(async () => {
-      await log.flush();
-      return (await log.query({ filter: { dimensions: { status_code: 413 } }, pageSize: 1 })).items[0];
-    });
-    expect(rejected).toMatchObject({
-      ip: '127.0.0.1',
-      userAgent: 'big-client/1.0',
-      action: 'POST',
-      dimensions: { path: '/ingest', status_code: 413, status_text: '413 Payload Too Large' },
-    });
-
-    // A client that announces a body, sends part of it and resets the connection.
-    const { port } = new URL(base);
-    const socket = connect(Number(port), '127.0.0.1');
-    await once(socket, 'connect');
-    socket.write('POST /ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 80\r\n\r\n{"a":');
-    await new Promise((r) => setTimeout(r, 50));
-    socket.resetAndDestroy();
-    // body-parser answers the aborted read with 400 "request aborted" when the socket still takes
-    // it, else the logger sees the client gone first (499): either way the request is in the log.
-    const reset = await until(async () => {
-      await log.flush();
-      const rows = (await log.query({ filter: { dimensions: { path: '/ingest' } }, pageSize: 10 })).items;
-      return rows.find((e) => e.dimensions.status_code !== 413);
-    });
-    expect(reset).toMatchObject({ ip: '127.0.0.1', action: 'POST', dimensions: { path: '/ingest' } });
-    expect([400, 499]).toContain(reset.dimensions.status_code);
-    expect(errors).toEqual([]);
   });
 });
