@@ -29,7 +29,8 @@ function readmeExamples(): Example[] {
     }
     let n = 0;
     // Every TypeScript fence counts, whatever its info string says (`ts`, `typescript`, `tsx`, `mts`).
-    for (const match of text.matchAll(/```(?:ts|typescript|tsx|mts)\n([\s\S]*?)```/g)) examples.push({ origin: `${file} block ${++n}`, code: match[1] ?? '' });
+    for (const match of text.matchAll(/```(?:ts|typescript|tsx|mts)\n([\s\S]*?)```/g))
+      examples.push({ origin: `${file} block ${++n}`, code: match[1] ?? '' });
   }
   return examples;
 }
@@ -94,7 +95,10 @@ describe('documentation examples', () => {
     expect(examples.length).toBeGreaterThan(10);
     // Every package README with TypeScript in it is part of the check.
     for (const pkg of ['http', 'express-middleware'])
-      expect(examples.some((e) => e.origin.startsWith(join('packages', pkg, 'README.md'))), pkg).toBe(true);
+      expect(
+        examples.some((e) => e.origin.startsWith(join('packages', pkg, 'README.md'))),
+        pkg,
+      ).toBe(true);
     expect(typeCheck(examples)).toEqual([]);
   }, 120_000);
 });
