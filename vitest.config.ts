@@ -9,7 +9,7 @@ export default defineConfig({
       { find: /^@eventlog\/core$/, replacement: src('./packages/core/src/index.ts') },
       { find: /^@eventlog\/adapters\/(\w+)$/, replacement: src('./packages/adapters/src/$1/index.ts') },
       { find: /^@eventlog\/http$/, replacement: src('./packages/http/src/index.ts') },
-      { find: /^@eventlog\/http\/(\w+)$/, replacement: src('./packages/http/src/$1.ts') },
+      { find: /^@eventlog\/http\/([\w-]+)$/, replacement: src('./packages/http/src/$1.ts') },
       { find: /^@eventlog\/express$/, replacement: src('./packages/express-middleware/src/index.ts') },
     ],
   },

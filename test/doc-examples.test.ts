@@ -28,7 +28,9 @@ function readmeExamples(): Example[] {
       continue;
     }
     let n = 0;
-    for (const match of text.matchAll(/```ts\n([\s\S]*?)```/g)) examples.push({ origin: `${file} block ${++n}`, code: match[1] ?? '' });
+    // Every TypeScript fence counts, whatever its info string says (`ts`, `typescript`, `tsx`, `mts`).
+    for (const match of text.matchAll(/```(?:ts|typescript|tsx|mts)\n([\s\S]*?)```/g))
+      examples.push({ origin: `${file} block ${++n}`, code: match[1] ?? '' });
   }
   return examples;
 }
@@ -91,6 +93,12 @@ describe('documentation examples', () => {
   it('every ```ts block in the READMEs and docs and every TSDoc @example type-checks', () => {
     const examples = [...readmeExamples(), ...tsdocExamples()];
     expect(examples.length).toBeGreaterThan(10);
+    // Every package README with TypeScript in it is part of the check.
+    for (const pkg of ['http', 'express-middleware'])
+      expect(
+        examples.some((e) => e.origin.startsWith(join('packages', pkg, 'README.md'))),
+        pkg,
+      ).toBe(true);
     expect(typeCheck(examples)).toEqual([]);
   }, 120_000);
 });

@@ -150,7 +150,8 @@ export async function runExample(options: RunExampleOptions): Promise<RunningExa
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  if (options.modules.some((m) => m.logRequests)) app.use(requestLogger({ log }));
+  // The proxy example lists its own traffic, API reads included, so it keeps the log API's requests.
+  if (options.modules.some((m) => m.logRequests)) app.use(requestLogger({ log, skipEventlog: false }));
   for (const module of options.modules) module.setup?.(app, log);
   options.setup?.(app, log);
   const profiles = [...options.modules.flatMap((m) => m.profiles()), ...(options.extraProfiles?.() ?? [])];

@@ -24,6 +24,13 @@ export {
 } from './filter/filter.js';
 export { DEFAULT_LIMITS, type EventLogLimits, type EventLogOptions, type LimitOptions, type RetentionOptions } from './options.js';
 export type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput, QueryLimits, SortInput } from './pagination/query.js';
+export {
+  HTTP_REQUEST_TYPE,
+  type HttpRequestInput,
+  httpRequestDataSchema,
+  httpRequestEvent,
+  httpRequestsPreset,
+} from './presets/http-requests.js';
 export { maskIp } from './privacy/mask-ip.js';
 export type { Actor, ActorInput, EventInput, PayloadLimitOptions, StoredEvent, Target, TargetInput } from './schema/event.js';
 export { defineEventType, EVENT_TYPE_NAME, type EventType, type EventTypeOptions } from './schema/event-type.js';

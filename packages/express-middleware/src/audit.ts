@@ -1,8 +1,7 @@
 import type { ActorInput, EventInput, StoredEvent, TargetInput } from '@eventlog/core';
-import type { AnyEventLog } from '@eventlog/http';
-import { PROXY_AUDIT_TYPE } from '@eventlog/http';
+import { PROXY_AUDIT_TYPE } from '@eventlog/http/proxy-logs';
 import type { Request, Response } from 'express';
-import { getRequestContext } from './context.js';
+import { type AnyEventLog, getRequestContext } from './context.js';
 import { defaultUser, resolveUser } from './request-logger.js';
 
 /** One audit entry: what the current request's actor did to what. */

@@ -1,5 +1,5 @@
 import type { EventInput } from '@eventlog/core';
-import type { AnyEventLog } from '@eventlog/http';
+import type { AnyEventLog } from './context.js';
 
 /**
  * Returns a function that records events without being awaited: failures are emitted as the log's

@@ -1,5 +1,11 @@
-import type { ActorInput } from '@eventlog/core';
-import type { AnyEventLog } from '@eventlog/http';
+import type { ActorInput, EventLog } from '@eventlog/core';
+
+/**
+ * An event log with any preset types (`EventLog<T>` with registered types is not assignable to the
+ * default `EventLog`). @internal
+ */
+// biome-ignore lint/suspicious/noExplicitAny: `any` is the only type argument every EventLog<T> is assignable to.
+export type AnyEventLog = EventLog<any>;
 
 /** What {@link requestLogger} leaves on a request for {@link audit}. @internal */
 export interface RequestContext {
@@ -8,6 +14,7 @@ export interface RequestContext {
 }
 
 const contexts = new WeakMap<object, RequestContext>();
+const served = new WeakSet<object>();
 
 /** @internal */
 export function setRequestContext(req: object, context: RequestContext): void {
@@ -17,4 +24,14 @@ export function setRequestContext(req: object, context: RequestContext): void {
 /** @internal */
 export function getRequestContext(req: object): RequestContext | undefined {
   return contexts.get(req);
+}
+
+/** Marks a request that an `eventlogRouter` answers, so the request logger can leave it out of the access log. @internal */
+export function markEventlogRequest(req: object): void {
+  served.add(req);
+}
+
+/** Whether an `eventlogRouter` answered the request. @internal */
+export function isEventlogRequest(req: object): boolean {
+  return served.has(req);
 }

@@ -1,61 +1,13 @@
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import { createEventLog, type StorageAdapter } from '@eventlog/core';
-import { type AnyEventLog, defineProfile, json, native, proxyLogs, proxyLogsPreset, proxyUsers } from '@eventlog/http';
+import { defineProfile, json, native, proxyLogs, proxyUsers } from '@eventlog/http';
 import Database from 'better-sqlite3';
 import type express from 'express';
-import expressFive from 'express';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { audit, createAudit, eventlogRouter, requestLogger } from './index.js';
-
-// The proxy preset (what requestLogger records) plus any other type the tests record.
-const accessPreset = { presets: [proxyLogsPreset], allowUnknownTypes: true } as const;
-
-// The same suite runs on Express 5 and on Express 4 (installed as the `express4` alias).
-const expressFour = createRequire(import.meta.url)('express4') as typeof expressFive;
-const flavours = [
-  ['Express 5', expressFive],
-  ['Express 4', expressFour],
-] as const;
-
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-function newLog(store: StorageAdapter = createSqliteStore()): AnyEventLog {
-  const log = createEventLog({ store, ...accessPreset });
-  cleanup.push(() => log.close());
-  return log;
-}
-
-async function listen(app: express.Express): Promise<string> {
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  cleanup.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+import { accessPreset, cleanup, flavours, listen, newLog, until } from './test-support.js';
 
 const admin = native({ authenticate: () => ({ role: 'admin' }) });
-
-async function until<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe.each(flavours)('eventlogRouter on %s', (_name, express) => {
   it('serves a profile under a sub-router, with express.json() before it, and passes unknown paths on', async () => {

@@ -1,10 +1,8 @@
 import { STATUS_CODES } from 'node:http';
-import type { ActorInput, EventInput } from '@eventlog/core';
-import type { AnyEventLog } from '@eventlog/http';
-import { PROXY_REQUEST_TYPE, proxyRequestEvent } from '@eventlog/http';
+import { type ActorInput, type EventInput, HTTP_REQUEST_TYPE, httpRequestEvent } from '@eventlog/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { recordInBackground } from './background.js';
-import { setRequestContext } from './context.js';
+import { type AnyEventLog, isEventlogRequest, setRequestContext } from './context.js';
 
 /** Query parameters whose values {@link requestLogger} replaces by default. */
 export const DEFAULT_REDACTED_QUERY = [
@@ -72,10 +70,15 @@ export interface RequestRecord {
 export interface RequestLoggerOptions {
   /** The log that stores the request events. */
   log: AnyEventLog;
-  /** Event type of the request events. @default 'proxy.request' (what the `proxyLogs()` profile serves) */
+  /** Event type of the request events. @default HTTP_REQUEST_TYPE of `@eventlog/core` ('proxy.request', what the `proxyLogs()` profile serves) */
   type?: string;
   /** Paths not to record: a string matches that path and everything below it, a RegExp tests the path. @default [] */
   skipPaths?: readonly (string | RegExp)[];
+  /**
+   * Leave out the requests an `eventlogRouter` answers (the log API's own reads), so that reading
+   * the access log does not add to it. @default true
+   */
+  skipEventlog?: boolean;
   /** Decides per request whether to skip it, after it finished. @default never */
   skip?: (req: Request, res: Response) => boolean;
   /** Fraction of requests recorded, from 0 to 1. @default 1 */
@@ -97,9 +100,17 @@ export interface RequestLoggerOptions {
   headers?: readonly string[];
   /** Headers among `headers` whose values are replaced by `[REDACTED]`. @default DEFAULT_REDACTED_HEADERS */
   redactHeaders?: readonly string[];
-  /** Client address. @default `req.ip`, else the socket's remote address, without an IPv4-mapped `::ffff:` prefix */
+  /**
+   * Client address, read when the response is done. When it throws (Express's `req.ip` does once
+   * the socket is gone, e.g. after a 413 or a client reset) the address seen on arrival is used.
+   * @default `req.ip`, else the socket's remote address, without an IPv4-mapped `::ffff:` prefix
+   */
   ip?: (req: Request) => string | null | undefined;
-  /** Turns a record into the event to store; return null to store nothing. @default {@link toRequestEvent} */
+  /**
+   * Turns a record into the event to store; return null to store nothing. Compose with
+   * {@link toRequestEvent}, whose signature is `(record, type?)`, to change what it builds.
+   * @default `(record) => toRequestEvent(record, type)`
+   */
   toEvent?: (record: RequestRecord, req: Request, res: Response) => EventInput | null;
   /**
    * Most request events waiting for the store at once; past it new ones are dropped (and counted in
@@ -111,9 +122,9 @@ export interface RequestLoggerOptions {
 }
 
 /**
- * The event {@link requestLogger} stores by default for a request: a `proxy.request` event built by
- * the `proxyLogs()` profile's own `proxyRequestEvent`, so the proxy API's logs, stats, timeline and
- * analytics serve it unchanged. The destination is `host` + route pattern (e.g.
+ * The event {@link requestLogger} stores by default for a request: the core's generic HTTP request
+ * event (`httpRequestEvent`, type `proxy.request`), which the `proxyLogs()` profile's logs, stats,
+ * timeline and analytics serve unchanged. The destination is `host` + route pattern (e.g.
  * `app.local:3000/api/users/:id`); the user becomes the actor, the redacted URL, the route and the
  * kept headers go into `data`.
  *
@@ -127,9 +138,9 @@ export interface RequestLoggerOptions {
  * });
  * ```
  */
-export function toRequestEvent(record: RequestRecord, type: string = PROXY_REQUEST_TYPE): EventInput {
+export function toRequestEvent(record: RequestRecord, type: string = HTTP_REQUEST_TYPE): EventInput {
   const statusText = record.aborted ? 'Client Closed Request' : (STATUS_CODES[record.status] ?? '');
-  const event: EventInput = proxyRequestEvent({
+  const event: EventInput = httpRequestEvent({
     time: record.startedAt,
     clientIp: record.ip,
     method: record.method,
@@ -179,7 +190,8 @@ export function toRequestEvent(record: RequestRecord, type: string = PROXY_REQUE
 export function requestLogger(options: RequestLoggerOptions): RequestHandler {
   const { log } = options;
   if (!log) throw new TypeError('requestLogger needs a log, e.g. requestLogger({ log }).');
-  const type = options.type ?? PROXY_REQUEST_TYPE;
+  const type = options.type ?? HTTP_REQUEST_TYPE;
+  const skipEventlog = options.skipEventlog !== false;
   const sample = options.sample ?? 1;
   if (!(sample >= 0 && sample <= 1)) throw new TypeError('requestLogger: sample must be a number from 0 to 1.');
   const keepErrors = options.keepErrors !== false;
@@ -207,6 +219,9 @@ export function requestLogger(options: RequestLoggerOptions): RequestHandler {
     }
     const startedAt = clock();
     const started = process.hrtime.bigint();
+    // Read while the socket is attached: once it is gone (a 413 that closed the connection, a client
+    // reset) Express's `req.ip` getter throws, and the request must still be recorded.
+    const arrivedFrom = attempt(() => ipOf(req)) ?? null;
     let bytes = 0;
     const write = res.write;
     const end = res.end;
@@ -229,6 +244,7 @@ export function requestLogger(options: RequestLoggerOptions): RequestHandler {
       try {
         const aborted = !res.writableFinished;
         const status = aborted ? 499 : res.statusCode;
+        if (skipEventlog && isEventlogRequest(req)) return;
         if (options.skip?.(req, res)) return;
         if (sample < 1 && !(keepErrors && status >= 400) && random() >= sample) return;
         const route = routePattern(req);
@@ -241,10 +257,10 @@ export function requestLogger(options: RequestLoggerOptions): RequestHandler {
           status,
           durationMs: Number(process.hrtime.bigint() - started) / 1e6,
           bytes,
-          ip: cleanIp(ipOf(req)),
+          ip: cleanIp(attempt(() => ipOf(req), arrivedFrom)),
           userAgent: headerValue(req.headers['user-agent']),
           user: resolveUser(userOf, req, res),
-          tenantId: stringOrNull(options.tenant?.(req, res)),
+          tenantId: stringOrNull(attempt(() => options.tenant?.(req, res))),
           headers: pickHeaders(req, keptHeaders, redactHeaders),
           aborted,
           startedAt,
@@ -317,6 +333,15 @@ function hostOf(req: Request): string | null {
 
 function defaultIp(req: Request): string | null {
   return req.ip ?? req.socket?.remoteAddress ?? null;
+}
+
+/** The value, or `fallback` when reading it throws (a getter of a request whose socket is gone). */
+function attempt<T, F = undefined>(read: () => T, fallback?: F): T | F {
+  try {
+    return read();
+  } catch {
+    return fallback as F;
+  }
 }
 
 function cleanIp(ip: string | null | undefined): string | null {

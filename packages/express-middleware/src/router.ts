@@ -4,6 +4,7 @@ import type { AnyEventLog } from '@eventlog/http';
 import { createHandler, createRouter, type Handler, type HandlerOptions, type Profile } from '@eventlog/http';
 import { toRequest, writeResponse } from '@eventlog/http/node';
 import type { Request as ExpressRequest, Response as ExpressResponse, NextFunction, RequestHandler } from 'express';
+import { markEventlogRequest } from './context.js';
 
 /** Options of {@link eventlogRouter}. */
 export interface EventlogRouterOptions {
@@ -107,6 +108,7 @@ export function eventlogRouter(options: EventlogRouterOptions): EventlogRouter {
       next();
       return;
     }
+    markEventlogRequest(req);
     let request: Request;
     try {
       request = toWebRequest(req, res, options.origin ?? originOf(req));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { secretTable } from './auth.js';
-import { staticTokenKeys, staticTokens } from './profiles/new-api.js';
+import { staticTokenKeys, staticTokens } from './new-api.js';
 
 describe('secretTable', () => {
   it('finds the entry by secret and never returns the secret', () => {

@@ -11,8 +11,41 @@ export {
   toHttpError,
 } from './errors.js';
 export { createHandler, type Handler, type HandlerOptions } from './handler.js';
+// The profiles, each also its own subpath (`@eventlog/http/new-api`, …) so that a host loads only
+// what it mounts; the root keeps re-exporting them for compatibility. `jose` is loaded lazily by the
+// proxy profile's login tokens only.
+export {
+  MEDIACP_CATEGORIES,
+  type MediaCpAuthenticate,
+  type MediaCpCategory,
+  type MediaCpEventType,
+  type MediaCpOptions,
+  type MediaCpTokenEntry,
+  type MediaCpUser,
+  mediaCp,
+  mediaCpEventDataSchema,
+  mediaCpPreset,
+  mediaCpTokens,
+} from './mediacp.js';
+export { type NativeAuthenticate, type NativeOptions, native } from './native.js';
+export {
+  NEW_API_DOC_TYPE_CODES,
+  NEW_API_KINDS,
+  NEW_API_TYPE_CODES,
+  type NewApiAuthenticate,
+  type NewApiCaller,
+  type NewApiKind,
+  type NewApiLogInput,
+  type NewApiOptions,
+  type NewApiResolveTokenKey,
+  type NewApiToken,
+  newApi,
+  newApiEvent,
+  newApiPreset,
+  staticTokenKeys,
+  staticTokens,
+} from './new-api.js';
 export { createOpenApiDocument, type OpenApiDocument, type OpenApiOptions } from './openapi.js';
-export { type OffsetQueryInput, queryOffset } from './paging.js';
 export {
   parseQuery,
   type QueryIntOptions,
@@ -27,6 +60,7 @@ export {
 export {
   type AnyEventLog,
   type CorsOptions,
+  createRouteGroup,
   defineProfile,
   defineRoute,
   json,
@@ -35,55 +69,34 @@ export {
   type Route,
   type RouteContext,
   type RouteDocs,
+  type RouteGroup,
+  type RouteGroupOptions,
 } from './profile.js';
-export {
-  MEDIACP_CATEGORIES,
-  type MediaCpCategory,
-  type MediaCpEventType,
-  type MediaCpOptions,
-  type MediaCpTokenEntry,
-  type MediaCpUser,
-  mediaCp,
-  mediaCpEventDataSchema,
-  mediaCpPreset,
-  mediaCpTokens,
-} from './profiles/mediacp.js';
-export { type NativeOptions, native } from './profiles/native.js';
-export {
-  NEW_API_DOC_TYPE_CODES,
-  NEW_API_KINDS,
-  NEW_API_TYPE_CODES,
-  type NewApiCaller,
-  type NewApiKind,
-  type NewApiLogInput,
-  type NewApiOptions,
-  type NewApiToken,
-  newApi,
-  newApiEvent,
-  newApiPreset,
-  staticTokenKeys,
-  staticTokens,
-} from './profiles/new-api.js';
 export {
   PROXY_AUDIT_TYPE,
   PROXY_REQUEST_TYPE,
+  type ProxyAuthenticate,
   type ProxyHook,
   type ProxyHookContext,
   type ProxyLogsOptions,
   type ProxyRequestInput,
   type ProxyUser,
   type ProxyUserEntry,
+  proxyAuditEvent,
   proxyLogs,
   proxyLogsPreset,
   proxyRequestDataSchema,
   proxyRequestEvent,
   proxyUsers,
-} from './profiles/proxy-logs.js';
+} from './proxy-logs.js';
+export { compilePath, createRouter, METHODS, type Method, type PathPattern, type RouteMatch, type Router } from './router.js';
+export { type CsvResponseOptions, csvResponse, type SseResponseOptions, sseResponse } from './stream.js';
 export {
   UNIFI_LOG_PERMISSION,
   UNIFI_TOPICS,
   type UnifiAccessCaller,
   type UnifiAccessOptions,
+  type UnifiAuthenticate,
   type UnifiStaticRequest,
   type UnifiTokenEntry,
   type UnifiTopic,
@@ -91,7 +104,5 @@ export {
   unifiAccessPreset,
   unifiAccessTokens,
   unifiEventDataSchema,
-} from './profiles/unifi-access.js';
-export { XUI_ONE_TYPES, type XuiOneOptions, xuiApiKeys, xuiOne, xuiOnePreset } from './profiles/xui-one.js';
-export { compilePath, createRouter, METHODS, type Method, type PathPattern, type RouteMatch, type Router } from './router.js';
-export { type CsvResponseOptions, csvResponse, type SseResponseOptions, sseResponse } from './stream.js';
+} from './unifi-access.js';
+export { XUI_ONE_TYPES, type XuiAuthenticate, type XuiOneOptions, xuiApiKeys, xuiOne, xuiOnePreset } from './xui-one.js';

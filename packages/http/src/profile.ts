@@ -97,6 +97,12 @@ export interface Route<Q = any, B = any, P = any, A = any> {
   readonly run: (context: RouteContext<Q, B, P, A>) => unknown | Promise<unknown>;
   /** OpenAPI description. */
   readonly docs?: RouteDocs;
+  /**
+   * How heavy the route is for the store: `expensive` marks aggregations (stats, timelines, top-N,
+   * dashboards, searches with totals) and CSV exports, which a handler may queue or shed under load.
+   * @default 'cheap'
+   */
+  readonly cost?: 'cheap' | 'expensive';
 }
 
 /**
@@ -143,20 +149,68 @@ export function defineRoute<Q = Record<string, never>, B = undefined, P = Record
 }
 
 /**
- * Declares a profile (identity at run time; it checks the shape at compile time).
+ * Declares a profile. It returns its argument unchanged: annotate the value as {@link Profile} instead.
  *
+ * @deprecated Write `const profile: Profile = { … }`; this identity wrapper will be removed.
  * @example
  * ```ts
- * import { defineProfile, json } from '@eventlog/http';
- * const health = defineProfile({
+ * import { json, type Profile } from '@eventlog/http';
+ * const health: Profile = {
  *   name: 'health',
  *   routes: [{ method: 'GET', path: '/health', run: () => ({ ok: true }) }],
  *   failure: (error) => json({ error: error.message }, error.status),
- * });
+ * };
  * ```
  */
 export function defineProfile(profile: Profile): Profile {
   return profile;
+}
+
+/** What a {@link createRouteGroup} call shares between its routes. */
+export interface RouteGroupOptions<A> {
+  /** Resolves who is calling, or throws an {@link HttpError}; runs once per request, before the route's inputs are parsed. */
+  readonly authenticate: (context: RequestContext) => A | Promise<A>;
+}
+
+/** Routes that share one `authenticate` step; see {@link createRouteGroup}. */
+export interface RouteGroup<A> {
+  /** Declares a route of the group (inputs inferred from its schemas, `auth` typed as the group's caller) and adds it to {@link RouteGroup.routes}. */
+  route<Q = Record<string, never>, B = undefined, P = Record<string, never>>(
+    route: Route<Q, B, P, A> & { readonly auth?: never },
+  ): Route<Q, B, P, A>;
+  /** Every route declared so far, in order, each authenticated by the group. */
+  readonly routes: readonly Route[];
+}
+
+/**
+ * A route group: the middleware step that authenticates a request is written once for the group
+ * instead of on every route, and each route's `run` gets the group's caller as `auth`.
+ *
+ * @example
+ * ```ts
+ * import { bearerToken, createRouteGroup, HttpError } from '@eventlog/http';
+ * const admin = createRouteGroup({
+ *   authenticate: ({ request }) => {
+ *     if (bearerToken(request) !== 'secret') throw new HttpError('UNAUTHORIZED', 'Send Authorization: Bearer <token>.');
+ *     return { role: 'admin' as const };
+ *   },
+ * });
+ * admin.route({ method: 'GET', path: '/count', run: async ({ log }) => ({ count: await log.count() }) });
+ * const routes = admin.routes;
+ * ```
+ */
+export function createRouteGroup<A>(options: RouteGroupOptions<A>): RouteGroup<A> {
+  const routes: Route[] = [];
+  return {
+    route(route) {
+      const grouped = { ...route, auth: options.authenticate };
+      routes.push(grouped);
+      return grouped;
+    },
+    get routes() {
+      return [...routes];
+    },
+  };
 }
 
 /**

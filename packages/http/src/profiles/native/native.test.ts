@@ -1,12 +1,12 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSqliteStore } from '@eventlog/adapters/sqlite';
-import { createEventLog, type EventLog, type Principal } from '@eventlog/core';
+import type { EventLog, Principal } from '@eventlog/core';
 import { bearerToken, createHandler, findBySecret, type Handler, native } from '@eventlog/http';
 import { toNodeHandler } from '@eventlog/http/node';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestLog, ENVELOPES, expectRefusal, send } from '../../testing/profile-test-kit.js';
 
 const T0 = Date.UTC(2026, 2, 25, 12, 0, 0);
 const MIN = 60_000;
@@ -21,8 +21,7 @@ let log: EventLog;
 let handler: Handler;
 
 beforeEach(async () => {
-  log = createEventLog({
-    store: createSqliteStore(),
+  log = createTestLog({
     clock: () => T0,
     dimensions: [{ name: 'model_name', indexed: true }],
     metrics: [{ name: 'prompt_tokens', tokens: true }, { name: 'quota' }],
@@ -55,10 +54,7 @@ afterEach(async () => {
 const call = async (path: string, token?: string, init: RequestInit = {}) => {
   const headers = new Headers(init.headers);
   if (token) headers.set('authorization', `Bearer ${token}`);
-  const response = await handler(new Request(`http://test${path}`, { ...init, headers }));
-  const type = response.headers.get('content-type') ?? '';
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, text, body: type.includes('json') ? JSON.parse(text) : null };
+  return send(handler, `http://test${path}`, { ...init, headers });
 };
 const admin = (path: string, init?: RequestInit) => call(path, 'admin-token', init);
 const post = (path: string, body: unknown, token = 'admin-token') =>
@@ -315,6 +311,7 @@ describe('native authorization and bad input', () => {
       const r = await admin(path);
       expect(r.status, path).toBe(status);
       if (status >= 400) {
+        expectRefusal(r, ENVELOPES.native, path);
         expect(typeof r.body.error.message, path).toBe('string');
         expect(r.text, path).not.toMatch(/\bat .+\.(ts|js):\d+/);
       }

@@ -1,17 +1,16 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSqliteStore } from '@eventlog/adapters/sqlite';
-import { createEventLog } from '@eventlog/core';
 import { createHandler, type Handler, mediaCp, mediaCpPreset, mediaCpTokens } from '@eventlog/http';
 import { toNodeHandler } from '@eventlog/http/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestHandler, createTestLog, ENVELOPES, expectRefusal, send } from '../../testing/profile-test-kit.js';
 
 const NOW = Date.UTC(2026, 2, 25, 12, 0, 0);
 const MIN = 60_000;
 const DAY = 86_400_000;
 
-const makeLog = () => createEventLog({ store: createSqliteStore(), presets: [mediaCpPreset], clock: () => NOW });
+const makeLog = () => createTestLog({ presets: [mediaCpPreset], clock: () => NOW });
 let log: ReturnType<typeof makeLog>;
 let handler: Handler;
 
@@ -69,23 +68,17 @@ async function seed() {
 
 beforeEach(async () => {
   log = makeLog();
-  handler = createHandler({
-    log,
-    profiles: [
-      mediaCp({
-        authenticate: mediaCpTokens([
-          { token: TOKENS.admin, role: 'admin' },
-          { token: TOKENS.reseller, role: 'reseller', id: '7', customerIds: ['40', '41'] },
-          { token: TOKENS.customer40, role: 'customer', id: '40' },
-          { token: TOKENS.customer50, role: 'customer', id: '50' },
-        ]),
-        clock: () => NOW,
-      }),
-    ],
-    onError: (error) => {
-      throw error;
-    },
-  });
+  handler = createTestHandler(log, [
+    mediaCp({
+      authenticate: mediaCpTokens([
+        { token: TOKENS.admin, role: 'admin' },
+        { token: TOKENS.reseller, role: 'reseller', id: '7', customerIds: ['40', '41'] },
+        { token: TOKENS.customer40, role: 'customer', id: '40' },
+        { token: TOKENS.customer50, role: 'customer', id: '50' },
+      ]),
+      clock: () => NOW,
+    }),
+  ]);
   await seed();
 });
 afterEach(async () => {
@@ -95,10 +88,7 @@ afterEach(async () => {
 async function call(path: string, token: string | null = TOKENS.admin, init: RequestInit = {}) {
   const headers = new Headers(init.headers);
   if (token !== null) headers.set('Authorization', `Bearer ${token}`);
-  const response = await handler(new Request(`http://panel.test${path}`, { ...init, headers }));
-  const text = await response.text();
-  const isJson = (response.headers.get('content-type') ?? '').includes('json');
-  return { status: response.status, headers: response.headers, text, body: isJson ? JSON.parse(text) : null };
+  return send(handler, `http://panel.test${path}`, { ...init, headers });
 }
 
 function expectLogShape(entry: Record<string, unknown>) {
@@ -376,7 +366,9 @@ describe('mediaCp: bad input', () => {
   ];
 
   it.each(table)('%s → 4xx naming %s', async (path, parameter) => {
-    const { status, body } = await call(path);
+    const response = await call(path);
+    expectRefusal(response, ENVELOPES.mediaCp, path);
+    const { status, body } = response;
     expect(status).toBeGreaterThanOrEqual(400);
     expect(status).toBeLessThan(500);
     expect(body).toMatchObject({ success: false, message: expect.stringContaining(parameter) });

@@ -1,11 +1,10 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSqliteStore } from '@eventlog/adapters/sqlite';
-import { createEventLog } from '@eventlog/core';
 import { createHandler, type Handler, unifiAccess, unifiAccessPreset, unifiAccessTokens } from '@eventlog/http';
 import { toNodeHandler } from '@eventlog/http/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestHandler, createTestLog, ENVELOPES, expectRefusal, send } from '../../testing/profile-test-kit.js';
 
 // The seed's request sample: since 1690770546, until 1690771546 (2023-07-31, UTC).
 const SINCE = 1_690_770_546;
@@ -23,7 +22,7 @@ const TOKENS = {
   site1: 'wHFmHR-site1-token',
 };
 
-const makeLog = () => createEventLog({ store: createSqliteStore(), presets: [unifiAccessPreset], clock: () => NOW });
+const makeLog = () => createTestLog({ presets: [unifiAccessPreset], clock: () => NOW });
 let log: ReturnType<typeof makeLog>;
 let handler: Handler;
 
@@ -89,33 +88,27 @@ async function seed() {
 
 beforeEach(async () => {
   log = makeLog();
-  handler = createHandler({
-    log,
-    profiles: [
-      unifiAccess({
-        authenticate: unifiAccessTokens([
-          { token: TOKENS.admin, name: 'admin' },
-          { token: TOKENS.viewer, name: 'viewer', permissions: ['view:system_log'] },
-          { token: TOKENS.noPermission, name: 'doors', permissions: ['edit:door'] },
-          { token: TOKENS.site1, name: 'site 1', permissions: ['view:system_log'], principal: { role: 'user', id: 'site-1' } },
-        ]),
-        resource: (id) =>
-          id === RESOURCE_ID
-            ? {
-                video_record: '/activities_resource/video/1708424638_f24a7b67-c584-4e22-a7b8-074f0fa93da0.mp4',
-                video_record_thumbnail: '/activities_resource/thumbnail/1708424638_a6d1fa60-d895-4d4c-a40c-447f97c8824f.jpg',
-                created_at: '2024-02-20T18:23:58+08:00',
-                updated_at: '2024-02-20T18:23:58+08:00',
-              }
-            : null,
-        staticResource: ({ path, preview }) =>
-          path.includes('missing') ? null : new TextEncoder().encode(`${preview ? 'preview' : 'static'}:${path}`),
-      }),
-    ],
-    onError: (error) => {
-      throw error;
-    },
-  });
+  handler = createTestHandler(log, [
+    unifiAccess({
+      authenticate: unifiAccessTokens([
+        { token: TOKENS.admin, name: 'admin' },
+        { token: TOKENS.viewer, name: 'viewer', permissions: ['view:system_log'] },
+        { token: TOKENS.noPermission, name: 'doors', permissions: ['edit:door'] },
+        { token: TOKENS.site1, name: 'site 1', permissions: ['view:system_log'], principal: { role: 'user', id: 'site-1' } },
+      ]),
+      resource: (id) =>
+        id === RESOURCE_ID
+          ? {
+              video_record: '/activities_resource/video/1708424638_f24a7b67-c584-4e22-a7b8-074f0fa93da0.mp4',
+              video_record_thumbnail: '/activities_resource/thumbnail/1708424638_a6d1fa60-d895-4d4c-a40c-447f97c8824f.jpg',
+              created_at: '2024-02-20T18:23:58+08:00',
+              updated_at: '2024-02-20T18:23:58+08:00',
+            }
+          : null,
+      staticResource: ({ path, preview }) =>
+        path.includes('missing') ? null : new TextEncoder().encode(`${preview ? 'preview' : 'static'}:${path}`),
+    }),
+  ]);
   await seed();
 });
 afterEach(async () => {
@@ -127,12 +120,7 @@ async function call(path: string, init: { method?: string; body?: unknown; token
   const token = init.token === undefined ? TOKENS.admin : init.token;
   if (token !== null) headers.set('Authorization', `Bearer ${token}`);
   const body = init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
-  const response = await handler(
-    new Request(`https://access.test${path}`, { method: init.method ?? 'POST', headers, ...(body === undefined ? {} : { body }) }),
-  );
-  const text = await response.text();
-  const isJson = (response.headers.get('content-type') ?? '').includes('json');
-  return { status: response.status, headers: response.headers, text, body: isJson ? JSON.parse(text) : null };
+  return send(handler, `https://access.test${path}`, { method: init.method ?? 'POST', headers, ...(body === undefined ? {} : { body }) });
 }
 
 const seedBody = { topic: 'door_openings', since: SINCE, until: UNTIL, actor_id: ACTOR };
@@ -451,7 +439,9 @@ describe('unifiAccess: bad input', () => {
       [`${BASE}/static-preview/a%5Cb.png`, { method: 'GET' }, 400],
     ];
     for (const [path, init, expected] of cases) {
-      const { status, body } = await call(path, init);
+      const response = await call(path, init);
+      expectRefusal(response, ENVELOPES.unifiAccess, path);
+      const { status, body } = response;
       expect(status, path).toBe(expected);
       expect(body, path).toEqual({ code: expect.stringMatching(/^CODE_/), msg: expect.any(String) });
       expect(body.code).not.toBe('SUCCESS');

@@ -1,0 +1,85 @@
+import { type FilterInput, isValidTimeZone } from '@eventlog/core';
+import { type EventLogView, viewOf } from '../../core-view.js';
+import type { AnyEventLog } from '../../profile.js';
+import { formatSqlTime, startOfZonedHour } from '../zoned-time.js';
+import type { ProxyLogsOptions } from './options.js';
+import { PROXY_REQUEST_TYPE } from './preset.js';
+
+const BLOCKED_OUTCOMES = ['BLOCKED', 'DENIED', 'Blocked', 'Denied', 'blocked', 'denied'];
+/** One hour in milliseconds. @internal */
+export const HOUR = 3_600_000;
+
+/** The three filters whose counts give "blocked" by inclusion–exclusion: outcome, status 403, both. @internal */
+export function blockedFilters(base: FilterInput): [FilterInput, FilterInput, FilterInput] {
+  const byStatus = { ...base.dimensions, status_code: 403 };
+  return [
+    { ...base, outcome: BLOCKED_OUTCOMES },
+    { ...base, dimensions: byStatus },
+    { ...base, outcome: BLOCKED_OUTCOMES, dimensions: byStatus },
+  ];
+}
+
+/** What the proxy profile's routes share: resolved options and the reads several routes make. @internal */
+export interface ProxyContext {
+  readonly options: ProxyLogsOptions;
+  readonly timeZone: string;
+  readonly clock: () => number;
+  readonly types: string[];
+  readonly maxLimit: number;
+  /** `YYYY-MM-DD HH:MM:SS` in the profile's zone. */
+  time(ms: number): string;
+  /** A filter on request events. */
+  requests(extra?: FilterInput): FilterInput;
+  /** The last `hours` hours, or everything. */
+  windowOf(hours: number | undefined): FilterInput;
+  /** The view every read goes through, masking IPs in GDPR mode. */
+  viewFor(log: AnyEventLog): Promise<{ view: EventLogView; gdpr: boolean }>;
+  countBlocked(view: EventLogView, base: FilterInput): Promise<number>;
+  /** Hourly totals, blocked counts and bytes over the last `hours` hours, one row per hour. */
+  hourly(view: EventLogView, hours: number): Promise<{ time: string; total: number; blocked: number; bytes: number }[]>;
+}
+
+/** Resolves the options into the shared context, checking them up front. @internal */
+export function createProxyContext(options: ProxyLogsOptions): ProxyContext {
+  const timeZone = options.timeZone ?? 'UTC';
+  if (!isValidTimeZone(timeZone)) throw new TypeError(`proxyLogs: "${timeZone}" is not an IANA time zone.`);
+  const types = [...(options.types ?? [PROXY_REQUEST_TYPE])];
+  const clock = options.clock ?? Date.now;
+  const time = (ms: number) => formatSqlTime(ms, timeZone);
+  const requests = (extra: FilterInput = {}): FilterInput => ({ ...extra, type: types });
+  const countBlocked = async (view: EventLogView, base: FilterInput): Promise<number> => {
+    const [a, b, both] = await Promise.all(blockedFilters(base).map((f) => view.count(f)));
+    return (a ?? 0) + (b ?? 0) - (both ?? 0);
+  };
+  return {
+    options,
+    timeZone,
+    clock,
+    types,
+    maxLimit: options.maxLimit ?? 1000,
+    time,
+    requests,
+    windowOf: (hours) => (hours === undefined ? {} : { since: clock() - hours * HOUR, until: clock() + 1 }),
+    async viewFor(log) {
+      const gdpr = typeof options.gdpr === 'function' ? Boolean(await options.gdpr()) : Boolean(options.gdpr);
+      return { view: viewOf(log, gdpr ? { maskIp: true } : {}), gdpr };
+    },
+    countBlocked,
+    async hourly(view, hours) {
+      const now = clock();
+      // Whole local hours: the oldest bucket starts at the top of its hour, the newest holds now.
+      const filter = requests({ since: startOfZonedHour(now - (hours - 1) * HOUR, timeZone), until: now + 1 });
+      const [all, ...blocked] = await Promise.all([
+        view.timeline({ filter, bucket: 'hour', timeZone, metrics: ['bytes'] }),
+        ...blockedFilters(filter).map((f) => view.timeline({ filter: f, bucket: 'hour', timeZone })),
+      ]);
+      const counts = blocked.map((t) => new Map(t.points.map((p) => [p.start, p.count])));
+      return all!.points.map((p) => ({
+        time: time(p.start),
+        total: p.count,
+        blocked: (counts[0]?.get(p.start) ?? 0) + (counts[1]?.get(p.start) ?? 0) - (counts[2]?.get(p.start) ?? 0),
+        bytes: p.sums.bytes ?? 0,
+      }));
+    },
+  };
+}
