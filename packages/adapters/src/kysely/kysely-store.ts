@@ -291,7 +291,8 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
   return store;
 }
 
-function sessionRow(row: Record<string, unknown>): SessionRow {
+/** A stored session row under the contract's names. @internal */
+export function sessionRow(row: Record<string, unknown>): SessionRow {
   return {
     sessionId: String(row.session_id),
     type: String(row.type),

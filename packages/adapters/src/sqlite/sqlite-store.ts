@@ -3,7 +3,7 @@ import type { EventRow, SessionRow } from '@eventlog/core';
 import Database from 'better-sqlite3';
 import { type CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
 import type { AnyKysely } from '../kysely/dialect.js';
-import { createKyselyStore, type KyselyStore } from '../kysely/kysely-store.js';
+import { createKyselyStore, type KyselyStore, sessionRow } from '../kysely/kysely-store.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 
 /** Distinct read statements kept prepared (the queries differ by filter shape, not by values). */
@@ -153,16 +153,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
       | Record<string, unknown>
       | undefined;
     if (!row) return null;
-    return {
-      session_id: String(row.session_id),
-      type: String(row.type),
-      tenant_id: (row.tenant_id as string | null) ?? null,
-      actor_id: (row.actor_id as string | null) ?? null,
-      target_type: (row.target_type as string | null) ?? null,
-      target_id: (row.target_id as string | null) ?? null,
-      started_at: Number(row.started_at),
-      event: row.event,
-    };
+    return sessionRow(row);
   };
   return store;
 }

@@ -188,20 +188,20 @@ export function contractSuite(ctx: SuiteContext): void {
     test('concurrent closers of one session see it exactly once', async () => {
       const { store } = await setup();
       const session = {
-        session_id: 'race-1',
+        sessionId: 'race-1',
         type: 'connection.open',
-        tenant_id: 't',
-        actor_id: null,
-        target_type: 'stream',
-        target_id: '7',
-        started_at: NOW,
+        tenantId: 't',
+        actorId: null,
+        targetType: 'stream',
+        targetId: '7',
+        startedAt: NOW,
         event: JSON.stringify({ type: 'connection.open', sessionId: 'race-1' }),
       };
       await store.openSession(session);
       const results = await Promise.all(Array.from({ length: 8 }, () => store.closeSession('race-1')));
       const winners = results.filter((r) => r !== null);
       expect(winners).toHaveLength(1);
-      expect(winners[0]).toMatchObject({ session_id: 'race-1', tenant_id: 't', target_id: '7', started_at: NOW });
+      expect(winners[0]).toMatchObject({ sessionId: 'race-1', tenantId: 't', targetId: '7', startedAt: NOW });
       expect(await store.listSessions({ where: [], limit: 10 })).toEqual([]);
     });
   });

@@ -1,6 +1,6 @@
 import type { FilterInput } from '@eventlog/core';
 import { z } from 'zod';
-import { type EventLogView, type ExportColumn, viewOf } from '../../core-view.js';
+import type { EventLogView, ExportColumn } from '@eventlog/core';
 import { HttpError } from '../../errors.js';
 import { type AnyEventLog, createRouteGroup, type Route } from '../../profile.js';
 import { csvResponse } from '../../stream.js';
@@ -47,7 +47,7 @@ export function mediaCpRoutes(options: MediaCpOptions, timeZone: string): readon
 
   const viewFor = (log: AnyEventLog, user: MediaCpUser): EventLogView => {
     const principal = principalOf(user);
-    return viewOf(log, { ...(principal ? { principal } : {}), ...(options.maskIp ? { maskIp: true } : {}) });
+    return log.view({ ...(principal ? { principal } : {}), ...(options.maskIp ? { maskIp: true } : {}) });
   };
 
   const filterOf = (q: ListQuery, serviceId: string | undefined): FilterInput => {

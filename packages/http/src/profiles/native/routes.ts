@@ -1,6 +1,6 @@
 import { BUCKETS, type CursorResult, type EventInput, type Principal } from '@eventlog/core';
 import { z } from 'zod';
-import { type EventLogView, viewOf } from '../../core-view.js';
+import type { EventLogView } from '@eventlog/core';
 import { HttpError } from '../../errors.js';
 import { queryEnum, queryInt, queryList, queryString } from '../../params.js';
 import { type AnyEventLog, json, type RouteGroup } from '../../profile.js';
@@ -17,7 +17,7 @@ export function addNativeRoutes(options: NativeOptions, prefix: string, group: R
   const canWrite = options.canWrite ?? ((p: Principal) => p.role === 'admin');
   const maxExportRows = options.maxExportRows ?? 1_000_000;
   // Every read and write goes through the principal's view: the core scopes it to the principal's tenants.
-  const view = (log: AnyEventLog, principal: Principal): EventLogView => viewOf(log, { principal });
+  const view = (log: AnyEventLog, principal: Principal): EventLogView => log.view({ principal });
 
   group.route({
     method: 'POST',

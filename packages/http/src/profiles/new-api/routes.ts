@@ -1,7 +1,7 @@
 import type { FilterInput, StoredEvent } from '@eventlog/core';
 import { z } from 'zod';
 import { bearerToken } from '../../auth.js';
-import { type EventLogView, limitsOf, viewOf } from '../../core-view.js';
+import type { EventLogView } from '@eventlog/core';
 import { HttpError } from '../../errors.js';
 import { queryInt, queryString } from '../../params.js';
 import { createRouteGroup, json, type Route, type RouteContext } from '../../profile.js';
@@ -51,8 +51,8 @@ export function newApiRoutes(options: NewApiOptions): Route[] {
   const hiddenOther = options.adminOnlyOtherKeys ?? ['admin_info'];
   const mask = options.maskIp ? { maskIp: true } : {};
   const selfView = ({ log }: RouteContext, who: NewApiCaller | NewApiToken): EventLogView =>
-    viewOf(log, { principal: { role: 'user', id: String(who.userId) }, ...mask });
-  const adminView = ({ log }: RouteContext): EventLogView => viewOf(log, mask);
+    log.view({ principal: { role: 'user', id: String(who.userId) }, ...mask });
+  const adminView = ({ log }: RouteContext): EventLogView => log.view(mask);
 
   /** Turns wire filters into a core filter, or null when nothing can match (an unknown type code). */
   const toFilter = (query: Partial<FilterQuery>, self: boolean, forceType?: NewApiKind): FilterInput | null => {
@@ -133,7 +133,7 @@ export function newApiRoutes(options: NewApiOptions): Route[] {
     const size = query.page_size === undefined || query.page_size <= 0 ? defaultPageSize : Math.min(query.page_size, maxPageSize);
     const filter = toFilter(query, !admin);
     if (filter === null) return { items: [], total: 0, page: p, page_size: size };
-    if ((p - 1) * size > limitsOf(context.log).maxOffset)
+    if ((p - 1) * size > context.log.limits.maxOffset)
       throw new HttpError('BAD_REQUEST', `Page ${p} is too deep: narrow the time range or the filters instead.`);
     const result = await view.query({ filter, page: p, pageSize: size });
     return { items: result.items.map((event) => toItem(event, admin)), total: result.total, page: p, page_size: size };

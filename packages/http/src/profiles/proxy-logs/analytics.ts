@@ -1,6 +1,6 @@
 import type { FilterInput, TopEntry } from '@eventlog/core';
 import { z } from 'zod';
-import { type EventLogView, limitsOf } from '../../core-view.js';
+import type { EventLogView } from '@eventlog/core';
 import { queryInt } from '../../params.js';
 import type { AnyEventLog, RouteGroup } from '../../profile.js';
 import type { ProxyUser } from './auth.js';
@@ -48,7 +48,7 @@ async function topWithBlocked(log: AnyEventLog, view: EventLogView, by: 'ip' | '
     by === 'ip' ? { ...base, ip: values as string[] } : { ...base, dimensions: { ...base.dimensions, host: values } };
   const parts = await Promise.all(
     blockedFilters(masked ? base : restricted).map((f) =>
-      view.top({ by, filter: f, limit: masked ? limitsOf(log).maxTopLimit : values.length }),
+      view.top({ by, filter: f, limit: masked ? log.limits.maxTopLimit : values.length }),
     ),
   );
   const blockedOf = (value: string | number) =>

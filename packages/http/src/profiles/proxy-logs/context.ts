@@ -1,5 +1,5 @@
 import { type FilterInput, isValidTimeZone } from '@eventlog/core';
-import { type EventLogView, viewOf } from '../../core-view.js';
+import type { EventLogView } from '@eventlog/core';
 import type { AnyEventLog } from '../../profile.js';
 import { formatSqlTime, startOfZonedHour } from '../zoned-time.js';
 import type { ProxyLogsOptions } from './options.js';
@@ -62,7 +62,7 @@ export function createProxyContext(options: ProxyLogsOptions): ProxyContext {
     windowOf: (hours) => (hours === undefined ? {} : { since: clock() - hours * HOUR, until: clock() + 1 }),
     async viewFor(log) {
       const gdpr = typeof options.gdpr === 'function' ? Boolean(await options.gdpr()) : Boolean(options.gdpr);
-      return { view: viewOf(log, gdpr ? { maskIp: true } : {}), gdpr };
+      return { view: log.view(gdpr ? { maskIp: true } : {}), gdpr };
     },
     countBlocked,
     async hourly(view, hours) {

@@ -1,6 +1,6 @@
 import { type FilterInput, isValidTimeZone } from '@eventlog/core';
 import { z } from 'zod';
-import { type ExportColumn, viewOf } from '../../core-view.js';
+import type { ExportColumn } from '@eventlog/core';
 import { HttpError } from '../../errors.js';
 import { queryInt } from '../../params.js';
 import { type AnyEventLog, createRouteGroup, type Route } from '../../profile.js';
@@ -81,7 +81,7 @@ export function unifiRoutes(options: UnifiAccessOptions): readonly Route[] {
   }
   topicCategories.set('all', [...new Set([...topicCategories.values()].flat())]);
 
-  const viewFor = (log: AnyEventLog, caller: UnifiAccessCaller) => viewOf(log, caller.principal ? { principal: caller.principal } : {});
+  const viewFor = (log: AnyEventLog, caller: UnifiAccessCaller) => log.view(caller.principal ? { principal: caller.principal } : {});
 
   const filterOf = (
     topic: UnifiTopic,

@@ -1,5 +1,5 @@
 import type { FilterInput, StoredEvent } from '@eventlog/core';
-import type { EventLogView } from '../../core-view.js';
+import type { EventLogView } from '@eventlog/core';
 import { HttpError } from '../../errors.js';
 import { XUI_ONE_TYPES } from './preset.js';
 

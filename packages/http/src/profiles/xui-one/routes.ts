@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { limitsOf, viewOf } from '../../core-view.js';
 import { HttpError } from '../../errors.js';
 import { parseQuery, type RawQuery } from '../../params.js';
 import type { Route } from '../../profile.js';
@@ -51,10 +50,10 @@ export function xuiRoute(options: XuiOneOptions, base: string): Route {
         if (value !== undefined && value !== '' && !ID.test(value) && !WORD.test(value))
           throw new HttpError('BAD_REQUEST', `Invalid ${param}.`);
       }
-      const maxOffset = options.maxOffset ?? limitsOf(log).maxOffset;
+      const maxOffset = options.maxOffset ?? log.limits.maxOffset;
       const limit = count(params, 'limit', params.action === 'live_connections' ? maxLimit : 100, 1, maxLimit);
       const offset = count(params, params.offset !== undefined && params.offset !== '' ? 'offset' : 'start', 0, 0, maxOffset);
-      const reader = viewOf(log, { principal, ...(options.maskIp ? { maskIp: true } : {}) });
+      const reader = log.view({ principal, ...(options.maskIp ? { maskIp: true } : {}) });
       return action.run({ reader, params, limit, offset });
     },
   };
