@@ -11,7 +11,14 @@ export {
   toHttpError,
 } from './errors.js';
 export { createHandler, type Handler, type HandlerOptions } from './handler.js';
-export { createOpenApiDocument, type OpenApiDocument, type OpenApiOptions } from './openapi.js';
+export {
+  createOpenApiDocument,
+  mountOpenApiDocument,
+  type OpenApiDocument,
+  type OpenApiMount,
+  type OpenApiOptions,
+  type OpenApiServer,
+} from './openapi.js';
 export { type OffsetQueryInput, queryOffset } from './paging.js';
 export {
   parseQuery,
@@ -94,4 +101,13 @@ export {
 } from './profiles/unifi-access.js';
 export { XUI_ONE_TYPES, type XuiOneOptions, xuiApiKeys, xuiOne, xuiOnePreset } from './profiles/xui-one.js';
 export { compilePath, createRouter, METHODS, type Method, type PathPattern, type RouteMatch, type Router } from './router.js';
+export {
+  createLimiter,
+  DEFAULT_SHEDDING,
+  type Limiter,
+  type Release,
+  type ResolvedSheddingOptions,
+  type SheddingOptions,
+  withCost,
+} from './shedding.js';
 export { type CsvResponseOptions, csvResponse, type SseResponseOptions, sseResponse } from './stream.js';

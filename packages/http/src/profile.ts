@@ -22,6 +22,8 @@ export interface RequestContext {
   readonly log: AnyEventLog;
   /** Aborted when the client goes away; pass it on to long work. */
   readonly signal: AbortSignal;
+  /** Where the handler is mounted (its `basePath`, or an Express mount path), `''` at the root. */
+  readonly basePath: string;
 }
 
 /** The context a route's `run` receives: the request plus its validated inputs and its auth result. */
@@ -93,6 +95,8 @@ export interface Route<Q = any, B = any, P = any, A = any> {
   readonly cors?: boolean | CorsOptions;
   /** Largest body accepted, in bytes. @default the handler's `maxBodyBytes` */
   readonly maxBodyBytes?: number;
+  /** `expensive` routes (stats, searches, exports) go through the handler's load shedding; others never wait. @default 'cheap' */
+  readonly cost?: 'cheap' | 'expensive';
   /** The call into the core. */
   readonly run: (context: RouteContext<Q, B, P, A>) => unknown | Promise<unknown>;
   /** OpenAPI description. */
