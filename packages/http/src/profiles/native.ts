@@ -10,7 +10,7 @@ import {
 } from '@eventlog/core';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
-import { createOpenApiDocument, type OpenApiDocument } from '../openapi.js';
+import { createOpenApiDocument, mountOpenApiDocument, type OpenApiDocument } from '../openapi.js';
 import { queryEnum, queryInt, queryList, queryString } from '../params.js';
 import { type AnyEventLog, defineProfile, defineRoute, json, type Profile, type RequestContext, type Route } from '../profile.js';
 import { csvResponse, sseResponse } from '../stream.js';
@@ -490,7 +490,7 @@ export function native(options: NativeOptions): Profile {
     method: 'GET',
     path: `${prefix}/openapi.json`,
     ...(options.publicDocs === false ? { auth } : {}),
-    run: () => {
+    run: ({ basePath, url }) => {
       document ??= createOpenApiDocument(routes, {
         title: options.title ?? 'eventlog',
         version: options.version ?? '1.0.0',
@@ -498,7 +498,7 @@ export function native(options: NativeOptions): Profile {
         errorSchema,
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       });
-      return document;
+      return mountOpenApiDocument(document, { basePath, origin: url.origin });
     },
     docs: { summary: 'This document', secured: options.publicDocs === false },
   });
