@@ -158,7 +158,9 @@ export function createHandler(options: HandlerOptions): Handler {
       const result = await route.run(context);
       let response = result instanceof Response ? result : profile.success ? profile.success(result, context) : json(result);
       if (release) {
-        response = releaseAfterBody(response, release, request.signal);
+        // Data is complete once run returns; a Response of its own (an export) may still be producing rows.
+        if (result instanceof Response) response = releaseAfterBody(response, release, request.signal);
+        else release();
         release = undefined;
       }
       if (request.method === 'HEAD') {
