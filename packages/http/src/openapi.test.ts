@@ -73,7 +73,7 @@ describe('OpenAPI under a base path', () => {
     const paths = Object.keys(document.paths);
     expect(paths).toContain('/x/eventlog/events');
     expect(paths.filter((p) => !p.startsWith('/x/eventlog/'))).toEqual([]);
-    const result = await validate(structuredClone(document));
+    const result = await validate(structuredClone(document) as Parameters<typeof validate>[0]);
     expect(result.valid ? [] : compileErrors(result)).toEqual([]);
 
     const calls = await callEveryGet(document, eventId, {});
