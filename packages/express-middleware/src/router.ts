@@ -10,6 +10,7 @@ import {
   type Limiter,
   type Profile,
   type SheddingOptions,
+  sheddingDefaults,
 } from '@eventlog/http';
 import { toRequest, writeResponse } from '@eventlog/http/node';
 import type { Request as ExpressRequest, Response as ExpressResponse, NextFunction, RequestHandler } from 'express';
@@ -88,7 +89,7 @@ export function eventlogRouter(options: EventlogRouterOptions): EventlogRouter {
       ? false
       : typeof (options.shedding as Limiter | undefined)?.acquire === 'function'
         ? (options.shedding as Limiter)
-        : createLimiter(options.shedding as SheddingOptions | undefined);
+        : createLimiter(options.shedding as SheddingOptions | undefined, sheddingDefaults(log.store.engine));
   const handlerOptions: Omit<HandlerOptions, 'basePath'> = {
     log,
     profiles,

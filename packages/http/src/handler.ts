@@ -5,7 +5,7 @@ import { describeIssues, HttpError, toHttpError } from './errors.js';
 import { parseQuery } from './params.js';
 import { type AnyEventLog, type CorsOptions, json, type Profile, type RequestContext, type Route, type RouteContext } from './profile.js';
 import { createRouter, type Method } from './router.js';
-import { createLimiter, type Limiter, type Release, type SheddingOptions } from './shedding.js';
+import { createLimiter, type Limiter, type Release, type SheddingOptions, sheddingDefaults } from './shedding.js';
 
 /** A web-standard request handler. */
 export type Handler = (request: Request) => Promise<Response>;
@@ -29,7 +29,7 @@ export interface HandlerOptions {
    * `maxQueue` wait in line for at most `queueTimeoutMs`, and the rest are refused at once with
    * 503 and `Retry-After` in the profile's own error envelope. Pass a {@link Limiter} to share one
    * bound between handlers, or `false` to turn shedding off. Cheap routes are never limited.
-   * @default {@link DEFAULT_SHEDDING}
+   * @default {@link sheddingDefaults} of the log's store engine
    */
   shedding?: SheddingOptions | Limiter | false;
 }
@@ -65,7 +65,12 @@ export function createHandler(options: HandlerOptions): Handler {
   if (!Array.isArray(profiles) || profiles.length === 0) throw new TypeError('createHandler needs at least one profile.');
   const basePath = normalizeBase(options.basePath ?? '');
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const limiter = options.shedding === false ? undefined : isLimiter(options.shedding) ? options.shedding : createLimiter(options.shedding);
+  const limiter =
+    options.shedding === false
+      ? undefined
+      : isLimiter(options.shedding)
+        ? options.shedding
+        : createLimiter(options.shedding, sheddingDefaults(log.store.engine));
   if (options.checkPresets !== false) for (const profile of profiles) checkPreset(log, profile);
 
   const router = createRouter<Entry>();

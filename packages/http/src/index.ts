@@ -108,6 +108,7 @@ export {
   type Release,
   type ResolvedSheddingOptions,
   type SheddingOptions,
+  sheddingDefaults,
   withCost,
 } from './shedding.js';
 export { type CsvResponseOptions, csvResponse, type SseResponseOptions, sseResponse } from './stream.js';

@@ -1,6 +1,6 @@
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import { createEventLog } from '@eventlog/core';
-import { createHandler, createLimiter, DEFAULT_SHEDDING, defineProfile, HttpError, json, withCost } from '@eventlog/http';
+import { createHandler, createLimiter, DEFAULT_SHEDDING, defineProfile, HttpError, json, sheddingDefaults, withCost } from '@eventlog/http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 afterEach(() => {
@@ -50,7 +50,8 @@ describe('createLimiter', () => {
   });
 
   it('refuses a request that waited longer than queueTimeoutMs and lets the next one through', async () => {
-    vi.useFakeTimers();
+    // Only the deadline's clock is faked; slots are handed over on the real event loop.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const limiter = createLimiter({ maxConcurrent: 1, maxQueue: 5, queueTimeoutMs: 1000 });
     const held = await limiter.acquire();
     const late = limiter.acquire().catch((error: unknown) => error);
@@ -90,6 +91,14 @@ describe('createLimiter', () => {
 
   it('checks its options and documents its defaults', () => {
     expect(createLimiter().options).toEqual(DEFAULT_SHEDDING);
+    expect(DEFAULT_SHEDDING).toEqual({ maxConcurrent: 4, maxQueue: 64, queueTimeoutMs: 10_000, retryAfterSeconds: 5 });
+    expect(sheddingDefaults('sqlite')).toEqual({ ...DEFAULT_SHEDDING, maxConcurrent: 2 });
+    expect(sheddingDefaults('postgres')).toBe(DEFAULT_SHEDDING);
+    expect(createLimiter({ maxQueue: 3 }, sheddingDefaults('sqlite')).options).toEqual({
+      ...DEFAULT_SHEDDING,
+      maxConcurrent: 2,
+      maxQueue: 3,
+    });
     expect(() => createLimiter({ maxConcurrent: 0 })).toThrow('shedding.maxConcurrent must be a whole number of at least 1; got 0.');
     expect(() => createLimiter({ maxQueue: 1.5 })).toThrow(TypeError);
     expect(() => createLimiter({ queueTimeoutMs: -1 })).toThrow(TypeError);
@@ -131,7 +140,7 @@ describe('createHandler shedding', () => {
     expect(refused.headers.get('retry-after')).toBe('3');
     expect(await refused.json()).toEqual({ problem: 'The server is busy with other expensive requests; retry later.' });
     expect((await handler(new Request('http://test/light'))).status).toBe(200);
-    expect(runs).toBe(1);
+    await vi.waitFor(() => expect(runs).toBe(1));
     gates.shift()!();
     expect((await running).status).toBe(200);
     await vi.waitFor(() => expect(runs).toBe(2));
@@ -139,6 +148,27 @@ describe('createHandler shedding', () => {
     expect((await queued).status).toBe(200);
     expect((await handler(new Request('http://test/fails'))).status).toBe(500);
     expect(limiter.running).toBe(0);
+    await log.close();
+  });
+
+  it('runs a cheap request read in the same turn before expensive ones, even when a slot is free (synchronous drivers)', async () => {
+    const log = createEventLog({ store: createSqliteStore() });
+    const order: string[] = [];
+    const sync = defineProfile({
+      name: 'sync',
+      routes: [
+        { method: 'GET', path: '/heavy', cost: 'expensive', run: () => order.push('heavy') },
+        { method: 'GET', path: '/light', run: () => order.push('light') },
+      ],
+      failure: (error) => json({ problem: error.message }, error.status),
+    });
+    const handler = createHandler({ log, profiles: [sync] });
+    const answers = Array.from({ length: 5 }, () => handler(new Request('http://test/heavy')));
+    // Node drains microtasks between two sockets' callbacks within one turn of the loop: do the same.
+    for (let i = 0; i < 50; i++) await Promise.resolve();
+    answers.push(handler(new Request('http://test/light')));
+    expect((await Promise.all(answers)).map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(order).toEqual(['light', 'heavy', 'heavy', 'heavy', 'heavy', 'heavy']);
     await log.close();
   });
 

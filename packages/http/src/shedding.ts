@@ -24,10 +24,10 @@ export interface SheddingOptions {
 export type ResolvedSheddingOptions = Readonly<Required<SheddingOptions>>;
 
 /**
- * Defaults of {@link SheddingOptions}: a few expensive requests at a time (on SQLite reads run one
- * after another anyway; on PostgreSQL and MySQL four leave most of a default pool of ten to cheap
- * reads), a queue that absorbs a burst, and a deadline well below the 30–60 s after which
- * clients and proxies give up on their own.
+ * Defaults of {@link SheddingOptions}: a few expensive requests at a time (on PostgreSQL and MySQL
+ * four leave most of a default pool of ten to cheap reads; see {@link sheddingDefaults} for
+ * SQLite), a queue that absorbs a burst, and a deadline well below the 30–60 s after which clients
+ * and proxies give up on their own.
  *
  * @example
  * ```ts
@@ -41,6 +41,22 @@ export const DEFAULT_SHEDDING: ResolvedSheddingOptions = Object.freeze({
   queueTimeoutMs: 10_000,
   retryAfterSeconds: 5,
 });
+
+/**
+ * The defaults for a store engine. SQLite reads run synchronously on the event loop, so more
+ * expensive requests at once buy no throughput and only make a cheap request wait behind more of
+ * them; two (not one) so that one slow client reading an export does not hold every slot.
+ *
+ * @example
+ * ```ts
+ * import { sheddingDefaults } from '@eventlog/http';
+ * sheddingDefaults('sqlite').maxConcurrent; // 2
+ * sheddingDefaults('postgres').maxConcurrent; // 4
+ * ```
+ */
+export function sheddingDefaults(engine: string): ResolvedSheddingOptions {
+  return engine === 'sqlite' ? Object.freeze({ ...DEFAULT_SHEDDING, maxConcurrent: 2 }) : DEFAULT_SHEDDING;
+}
 
 /** Gives back a slot taken with {@link Limiter.acquire}; calling it again does nothing. */
 export type Release = () => void;
@@ -76,6 +92,7 @@ interface Waiter {
 
 /**
  * Creates a {@link Limiter}; pass it (or plain {@link SheddingOptions}) as `createHandler({ shedding })`.
+ * Options left out take their value from `defaults`.
  *
  * @example
  * ```ts
@@ -89,12 +106,12 @@ interface Waiter {
  * }
  * ```
  */
-export function createLimiter(options: SheddingOptions = {}): Limiter {
+export function createLimiter(options: SheddingOptions = {}, defaults: ResolvedSheddingOptions = DEFAULT_SHEDDING): Limiter {
   const resolved: ResolvedSheddingOptions = Object.freeze({
-    maxConcurrent: checkCount('maxConcurrent', options.maxConcurrent ?? DEFAULT_SHEDDING.maxConcurrent, 1),
-    maxQueue: checkCount('maxQueue', options.maxQueue ?? DEFAULT_SHEDDING.maxQueue, 0),
-    queueTimeoutMs: checkCount('queueTimeoutMs', options.queueTimeoutMs ?? DEFAULT_SHEDDING.queueTimeoutMs, 0),
-    retryAfterSeconds: checkCount('retryAfterSeconds', options.retryAfterSeconds ?? DEFAULT_SHEDDING.retryAfterSeconds, 0),
+    maxConcurrent: checkCount('maxConcurrent', options.maxConcurrent ?? defaults.maxConcurrent, 1),
+    maxQueue: checkCount('maxQueue', options.maxQueue ?? defaults.maxQueue, 0),
+    queueTimeoutMs: checkCount('queueTimeoutMs', options.queueTimeoutMs ?? defaults.queueTimeoutMs, 0),
+    retryAfterSeconds: checkCount('retryAfterSeconds', options.retryAfterSeconds ?? defaults.retryAfterSeconds, 0),
   });
   let running = 0;
   // A Set keeps insertion order and deletes in O(1): a FIFO from which an aborted waiter can leave.
@@ -123,7 +140,7 @@ export function createLimiter(options: SheddingOptions = {}): Limiter {
       }
       leave(next.value);
       running--;
-      next.value.resolve(grant());
+      handOver(next.value.resolve, grant());
     };
   };
 
@@ -137,7 +154,10 @@ export function createLimiter(options: SheddingOptions = {}): Limiter {
     },
     acquire(signal) {
       if (signal?.aborted) return Promise.reject(signal.reason);
-      if (running < resolved.maxConcurrent && waiting.size === 0) return Promise.resolve(grant());
+      if (running < resolved.maxConcurrent && waiting.size === 0) {
+        const release = grant();
+        return new Promise((resolve) => handOver(resolve, release));
+      }
       if (waiting.size >= resolved.maxQueue) {
         return Promise.reject(overloaded('The server is busy with other expensive requests; retry later.'));
       }
@@ -162,6 +182,17 @@ export function createLimiter(options: SheddingOptions = {}): Limiter {
       });
     },
   };
+}
+
+/**
+ * Delivers a slot on the next turn of the event loop, never in the same one. With a synchronous
+ * driver (better-sqlite3) an expensive request runs start to end without yielding, so slots granted
+ * at once would let every request read in one turn run back to back before any other socket is
+ * read; deferring the grant lets the loop take in (and answer) cheap requests and refusals between
+ * two expensive runs.
+ */
+function handOver(resolve: (release: Release) => void, release: Release): void {
+  setImmediate(() => resolve(release));
 }
 
 function checkCount(name: string, value: number, min: number): number {
