@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import { createEventLog } from '@eventlog/core';
-import { createLimiter, defineProfile, json, type Limiter, native, type OpenApiDocument } from '@eventlog/http';
+import { createLimiter, json, type Limiter, native, type OpenApiDocument, type Profile } from '@eventlog/http';
 import type express from 'express';
 import expressFive from 'express';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -93,7 +93,7 @@ describe.each(flavours)('eventlogRouter mounts on %s', (_name, express) => {
         runs++;
         gates.push(() => resolve({ ok: true }));
       });
-    const profile = defineProfile({
+    const profile: Profile = {
       name: 'gated',
       routes: [
         { method: 'GET', path: '/hold', cost: 'expensive', run: held },
@@ -101,7 +101,7 @@ describe.each(flavours)('eventlogRouter mounts on %s', (_name, express) => {
         { method: 'GET', path: '/light', run: () => ({ light: true }) },
       ],
       failure: (error) => json({ problem: error.message }, error.status),
-    });
+    };
     const limiter: Limiter = createLimiter({ maxConcurrent: 1, maxQueue: 2, retryAfterSeconds: 9 });
     const router = eventlogRouter({ log, profiles: [profile], shedding: limiter });
     const app = express();

@@ -176,8 +176,12 @@ export function createHandler(options: HandlerOptions): Handler {
       return response;
     } catch (error) {
       release?.();
-      // The client went away: nobody reads the answer, and its abort is no server failure to report.
-      if (request.signal.aborted) return clientClosed();
+      if (request.signal.aborted) {
+        // The client went away: nobody reads the answer. Work stopped by its abort is no failure to
+        // report, but a genuine server error met on the way still reaches the host's onError.
+        if (!isAbort(error, request.signal) && toHttpError(error).isServerError) options.onError?.(error, request);
+        return clientClosed();
+      }
       return fail(error, base, profile, cors);
     }
   };
@@ -185,6 +189,10 @@ export function createHandler(options: HandlerOptions): Handler {
 
 function isLimiter(value: SheddingOptions | Limiter | undefined): value is Limiter {
   return typeof (value as Limiter | undefined)?.acquire === 'function';
+}
+
+function isAbort(error: unknown, signal: AbortSignal): boolean {
+  return error === signal.reason || (error instanceof Error && error.name === 'AbortError');
 }
 
 /** nginx's "client closed request": written to nobody, but visible to access logs and tests. */

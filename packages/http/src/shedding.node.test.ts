@@ -7,7 +7,6 @@ import {
   createHandler,
   createLimiter,
   csvResponse,
-  defineProfile,
   json,
   type Limiter,
   newApi,
@@ -52,7 +51,7 @@ async function* counted(chunks: AsyncIterable<string>): AsyncGenerator<string> {
 }
 
 // A route that holds its slot until the test opens its gate, and an export whose iteration is observed.
-const local: Profile = defineProfile({
+const local: Profile = {
   name: 'local',
   routes: [
     {
@@ -73,7 +72,7 @@ const local: Profile = defineProfile({
     },
   ],
   failure: (error) => json({ problem: error.message }, error.status),
-});
+};
 
 let log: ReturnType<typeof makeLog>;
 let limiter: Limiter;

@@ -1,6 +1,6 @@
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import { createEventLog } from '@eventlog/core';
-import { createHandler, createLimiter, DEFAULT_SHEDDING, defineProfile, HttpError, json, sheddingDefaults, withCost } from '@eventlog/http';
+import { createHandler, createLimiter, DEFAULT_SHEDDING, HttpError, json, type Profile, sheddingDefaults, withCost } from '@eventlog/http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 afterEach(() => {
@@ -108,7 +108,7 @@ describe('createLimiter', () => {
 describe('createHandler shedding', () => {
   const gates: (() => void)[] = [];
   let runs = 0;
-  const profile = defineProfile({
+  const profile: Profile = {
     name: 'gated',
     routes: [
       {
@@ -125,7 +125,7 @@ describe('createHandler shedding', () => {
       { method: 'GET', path: '/fails', cost: 'expensive', run: () => Promise.reject(new Error('boom')) },
     ],
     failure: (error) => json({ problem: error.message }, error.status),
-  });
+  };
 
   it('answers in the profile envelope with Retry-After, keeps cheap routes open, and gives slots back after failures', async () => {
     const log = createEventLog({ store: createSqliteStore() });
@@ -154,14 +154,14 @@ describe('createHandler shedding', () => {
   it('runs a cheap request read in the same turn before expensive ones, even when a slot is free (synchronous drivers)', async () => {
     const log = createEventLog({ store: createSqliteStore() });
     const order: string[] = [];
-    const sync = defineProfile({
+    const sync: Profile = {
       name: 'sync',
       routes: [
         { method: 'GET', path: '/heavy', cost: 'expensive', run: () => order.push('heavy') },
         { method: 'GET', path: '/light', run: () => order.push('light') },
       ],
       failure: (error) => json({ problem: error.message }, error.status),
-    });
+    };
     const handler = createHandler({ log, profiles: [sync] });
     const answers = Array.from({ length: 5 }, () => handler(new Request('http://test/heavy')));
     // Node drains microtasks between two sockets' callbacks within one turn of the loop: do the same.
@@ -188,11 +188,11 @@ describe('createHandler shedding', () => {
   it('releases the slot of a streamed answer only when its body is done, and on HEAD at once', async () => {
     const log = createEventLog({ store: createSqliteStore() });
     const limiter = createLimiter({ maxConcurrent: 1 });
-    const stream = defineProfile({
+    const stream: Profile = {
       name: 'stream',
       routes: [{ method: 'GET', path: '/csv', cost: 'expensive', run: () => new Response('a,b\n1,2\n') }],
       failure: (error) => json({ problem: error.message }, error.status),
-    });
+    };
     const handler = createHandler({ log, profiles: [stream], shedding: limiter });
     const response = await handler(new Request('http://test/csv'));
     expect(limiter.running).toBe(1);
