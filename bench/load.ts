@@ -313,7 +313,8 @@ if (values.serve) {
     await seed(filename, rows);
     const results: PhaseResult[] = [];
     for (const shedding of values.modes.split(',').map((mode) => mode.trim() === 'on')) {
-      console.log(`\n${clients} clients for ${seconds} s, shedding ${shedding ? 'on (defaults)' : 'off'} …`);
+      const setting = values['max-concurrent'] ? `maxConcurrent ${values['max-concurrent']}` : 'defaults';
+      console.log(`\n${clients} clients for ${seconds} s, shedding ${shedding ? `on (${setting})` : 'off'} …`);
       const result = await phase(filename, shedding, clients, seconds);
       results.push(result);
       const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : '–');

@@ -92,7 +92,7 @@ describe('createLimiter', () => {
   it('checks its options and documents its defaults', () => {
     expect(createLimiter().options).toEqual(DEFAULT_SHEDDING);
     expect(DEFAULT_SHEDDING).toEqual({ maxConcurrent: 4, maxQueue: 64, queueTimeoutMs: 10_000, retryAfterSeconds: 5 });
-    expect(sheddingDefaults('sqlite')).toEqual({ ...DEFAULT_SHEDDING, maxConcurrent: 2 });
+    expect(sheddingDefaults('sqlite')).toEqual({ ...DEFAULT_SHEDDING, maxConcurrent: 1 });
     expect(sheddingDefaults('postgres')).toBe(DEFAULT_SHEDDING);
     expect(createLimiter({ maxQueue: 3 }, sheddingDefaults('sqlite')).options).toEqual({
       ...DEFAULT_SHEDDING,

@@ -43,20 +43,24 @@ export const DEFAULT_SHEDDING: ResolvedSheddingOptions = Object.freeze({
 });
 
 /**
- * The defaults for a store engine. SQLite reads run synchronously on the event loop, so more
- * expensive requests at once buy no throughput and only make a cheap request wait behind more of
- * them; two (not one) so that one slow client reading an export does not hold every slot.
+ * The defaults for a store engine: {@link DEFAULT_SHEDDING}, except one expensive request at a
+ * time on SQLite. Its reads run synchronously on the event loop, so a second one at once buys no
+ * throughput and only makes every cheap request wait behind one more expensive run. The price: a
+ * client that reads a streamed export slowly holds the slot while it reads; raise `maxConcurrent`
+ * where such clients are expected.
  *
  * @example
  * ```ts
  * import { sheddingDefaults } from '@eventlog/http';
- * sheddingDefaults('sqlite').maxConcurrent; // 2
+ * sheddingDefaults('sqlite').maxConcurrent; // 1
  * sheddingDefaults('postgres').maxConcurrent; // 4
  * ```
  */
 export function sheddingDefaults(engine: string): ResolvedSheddingOptions {
-  return engine === 'sqlite' ? Object.freeze({ ...DEFAULT_SHEDDING, maxConcurrent: 2 }) : DEFAULT_SHEDDING;
+  return engine === 'sqlite' ? SQLITE_SHEDDING : DEFAULT_SHEDDING;
 }
+
+const SQLITE_SHEDDING: ResolvedSheddingOptions = Object.freeze({ ...DEFAULT_SHEDDING, maxConcurrent: 1 });
 
 /** Gives back a slot taken with {@link Limiter.acquire}; calling it again does nothing. */
 export type Release = () => void;
