@@ -96,7 +96,7 @@ describe('createLimiter', () => {
     expect(sheddingDefaults('postgres')).toBe(DEFAULT_SHEDDING);
     expect(createLimiter({ maxQueue: 3 }, sheddingDefaults('sqlite')).options).toEqual({
       ...DEFAULT_SHEDDING,
-      maxConcurrent: 2,
+      maxConcurrent: 1,
       maxQueue: 3,
     });
     expect(() => createLimiter({ maxConcurrent: 0 })).toThrow('shedding.maxConcurrent must be a whole number of at least 1; got 0.');
