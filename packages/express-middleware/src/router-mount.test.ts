@@ -12,6 +12,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { eventlogRouter } from './index.js';
 
+// Socket round trips on a busy machine can take longer than vi.waitFor's default second.
+const WAIT = { timeout: 10_000 };
+
 const expressFour = createRequire(import.meta.url)('express4') as typeof expressFive;
 const flavours = [
   ['Express 5', expressFive],
@@ -114,7 +117,7 @@ describe.each(flavours)('eventlogRouter mounts on %s', (_name, express) => {
     });
 
     const first = fetch(`${base}/a/hold`);
-    await vi.waitFor(() => expect(limiter.running).toBe(1));
+    await vi.waitFor(() => expect(limiter.running).toBe(1), WAIT);
     // A request under the other mount path waits for the same slot.
     const get = httpRequest(`${base}/b/hold`);
     get.on('error', () => undefined);
@@ -122,7 +125,7 @@ describe.each(flavours)('eventlogRouter mounts on %s', (_name, express) => {
     const post = httpRequest(`${base}/b/hold`, { method: 'POST', headers: { 'content-type': 'application/json' } });
     post.on('error', () => undefined);
     post.end('{"a":1}');
-    await vi.waitFor(() => expect(limiter.queued).toBe(2));
+    await vi.waitFor(() => expect(limiter.queued).toBe(2), WAIT);
     const refused = await fetch(`${base}/a/hold`);
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('9');
@@ -131,10 +134,10 @@ describe.each(flavours)('eventlogRouter mounts on %s', (_name, express) => {
 
     get.destroy();
     post.destroy();
-    await vi.waitFor(() => expect(limiter.queued).toBe(0));
+    await vi.waitFor(() => expect(limiter.queued).toBe(0), WAIT);
     gates.shift()!();
     expect((await first).status).toBe(200);
-    await vi.waitFor(() => expect(limiter.running).toBe(0));
+    await vi.waitFor(() => expect(limiter.running).toBe(0), WAIT);
     expect(runs).toBe(1);
   });
 });

@@ -24,6 +24,9 @@ import {
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { listen } from './test-support.js';
 
+// Socket round trips on a busy machine can take longer than vi.waitFor's default second.
+const WAIT = { timeout: 10_000 };
+
 const NEW_API = { authorization: 'Bearer admin-token', 'New-Api-User': '1' };
 const PROXY = { authorization: `Basic ${Buffer.from('admin:admin-password').toString('base64')}` };
 
@@ -123,7 +126,7 @@ afterEach(async () => {
 /** Holds the only slot with a request whose gate the test opens later. */
 async function holdSlot(): Promise<{ held: Promise<Response> }> {
   const held = fetch(`${server.base}/hold`);
-  await vi.waitFor(() => expect(limiter.running).toBe(1));
+  await vi.waitFor(() => expect(limiter.running).toBe(1), WAIT);
   // Wrapped: an async function returning the promise itself would wait for the answer.
   return { held };
 }
@@ -148,7 +151,7 @@ describe('load shedding over a socket', () => {
       );
     }
     // Three wait in line; the other seventeen are answered without waiting for the slot.
-    await vi.waitFor(() => expect(answered).toHaveLength(17));
+    await vi.waitFor(() => expect(answered).toHaveLength(17), WAIT);
     expect(limiter.queued).toBe(3);
     for (const answer of answered) {
       expect(answer.status).toBe(503);
@@ -176,7 +179,7 @@ describe('load shedding over a socket', () => {
     const all = await Promise.all(flood);
     expect(all.filter((r) => r.status === 200)).toHaveLength(3);
     expect(all.filter((r) => r.status === 503)).toHaveLength(17);
-    await vi.waitFor(() => expect(limiter.running).toBe(0));
+    await vi.waitFor(() => expect(limiter.running).toBe(0), WAIT);
     const stat = await fetch(`${server.base}/api/log/stat?type=2`, { headers: NEW_API });
     expect(await stat.json()).toMatchObject({ success: true, data: { quota: 100 } });
   });
@@ -186,14 +189,14 @@ describe('load shedding over a socket', () => {
     const req = httpRequest(`${server.base}/hold`);
     req.on('error', () => undefined);
     req.end();
-    await vi.waitFor(() => expect(limiter.queued).toBe(1));
+    await vi.waitFor(() => expect(limiter.queued).toBe(1), WAIT);
     req.destroy();
-    await vi.waitFor(() => expect(limiter.queued).toBe(0));
+    await vi.waitFor(() => expect(limiter.queued).toBe(0), WAIT);
     gates.shift()!();
     expect((await held).status).toBe(200);
     // The next request gets the slot straight away: nothing ran for the client that left.
     const next = fetch(`${server.base}/hold`);
-    await vi.waitFor(() => expect(heldRuns).toBe(2));
+    await vi.waitFor(() => expect(heldRuns).toBe(2), WAIT);
     gates.shift()!();
     expect((await next).status).toBe(200);
     expect(heldRuns).toBe(2);
@@ -220,7 +223,7 @@ describe('load shedding over a socket', () => {
     expect(limiter.running).toBe(1);
     req.destroy();
     await exportStopped;
-    await vi.waitFor(() => expect(limiter.running).toBe(0));
+    await vi.waitFor(() => expect(limiter.running).toBe(0), WAIT);
     expect(exportChunks).toBeGreaterThan(0);
     expect(exportChunks).toBeLessThan(total / 2);
   });

@@ -3,6 +3,9 @@ import { createEventLog } from '@eventlog/core';
 import { createHandler, createLimiter, DEFAULT_SHEDDING, HttpError, json, type Profile, sheddingDefaults, withCost } from '@eventlog/http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
+// On a busy machine a request can take longer than vi.waitFor's default second.
+const WAIT = { timeout: 10_000 };
+
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -134,16 +137,16 @@ describe('createHandler shedding', () => {
     runs = 0;
     const running = handler(new Request('http://test/heavy'));
     const queued = handler(new Request('http://test/heavy'));
-    await vi.waitFor(() => expect(limiter.queued).toBe(1));
+    await vi.waitFor(() => expect(limiter.queued).toBe(1), WAIT);
     const refused = await handler(new Request('http://test/heavy'));
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('3');
     expect(await refused.json()).toEqual({ problem: 'The server is busy with other expensive requests; retry later.' });
     expect((await handler(new Request('http://test/light'))).status).toBe(200);
-    await vi.waitFor(() => expect(runs).toBe(1));
+    await vi.waitFor(() => expect(runs).toBe(1), WAIT);
     gates.shift()!();
     expect((await running).status).toBe(200);
-    await vi.waitFor(() => expect(runs).toBe(2));
+    await vi.waitFor(() => expect(runs).toBe(2), WAIT);
     gates.shift()!();
     expect((await queued).status).toBe(200);
     expect((await handler(new Request('http://test/fails'))).status).toBe(500);
@@ -179,7 +182,7 @@ describe('createHandler shedding', () => {
     const answers = Array.from({ length: DEFAULT_SHEDDING.maxConcurrent + DEFAULT_SHEDDING.maxQueue + 5 }, () =>
       handler(new Request('http://test/heavy')),
     );
-    await vi.waitFor(() => expect(runs).toBe(answers.length));
+    await vi.waitFor(() => expect(runs).toBe(answers.length), WAIT);
     for (const open of gates.splice(0)) open();
     expect((await Promise.all(answers)).map((r) => r.status)).toEqual(answers.map(() => 200));
     await log.close();
@@ -200,7 +203,7 @@ describe('createHandler shedding', () => {
     expect(limiter.running).toBe(0);
     const head = await handler(new Request('http://test/csv', { method: 'HEAD' }));
     expect(head.status).toBe(200);
-    await vi.waitFor(() => expect(limiter.running).toBe(0));
+    await vi.waitFor(() => expect(limiter.running).toBe(0), WAIT);
     await log.close();
   });
 });
