@@ -212,9 +212,9 @@ function checkCount(name: string, value: number, min: number): number {
  *
  * @example
  * ```ts
- * import { newApi, withCost } from '@eventlog/http';
- * const profile = withCost(newApi({ authenticate: () => ({ role: 'admin' }) }), (route) =>
- *   route.path === '/api/log/stat' ? 'expensive' : undefined,
+ * import { native, withCost } from '@eventlog/http';
+ * const profile = withCost(native({ authenticate: () => ({ role: 'admin' }) }), (route) =>
+ *   route.path === '/eventlog/sessions' ? 'expensive' : undefined,
  * );
  * ```
  */
