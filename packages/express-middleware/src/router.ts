@@ -1,7 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AnyEventLog } from '@eventlog/http';
 
-import { createHandler, createRouter, type Handler, type HandlerOptions, type Profile } from '@eventlog/http';
+import {
+  createHandler,
+  createLimiter,
+  createRouter,
+  type Handler,
+  type HandlerOptions,
+  type Limiter,
+  type Profile,
+  type SheddingOptions,
+  sheddingDefaults,
+} from '@eventlog/http';
 import { toRequest, writeResponse } from '@eventlog/http/node';
 import type { Request as ExpressRequest, Response as ExpressResponse, NextFunction, RequestHandler } from 'express';
 import { markEventlogRequest } from './context.js';
@@ -26,6 +36,11 @@ export interface EventlogRouterOptions {
   onError?: (error: unknown, request: Request) => void;
   /** Check that the log registers every dimension and metric the profiles' presets declare. @default true */
   checkPresets?: boolean;
+  /**
+   * Load shedding of expensive routes (see `createHandler`'s `shedding`); one bound covers every
+   * mount path of this router. `false` turns it off. @default the handler's defaults
+   */
+  shedding?: SheddingOptions | Limiter | false;
 }
 
 /** The middleware {@link eventlogRouter} returns; mount it with `app.use(path, router)`. */
@@ -69,10 +84,18 @@ export function eventlogRouter(options: EventlogRouterOptions): EventlogRouter {
   if (!log) throw new TypeError('eventlogRouter needs a log, e.g. eventlogRouter({ log, profiles: [native({ … })] }).');
   if (!Array.isArray(profiles) || profiles.length === 0) throw new TypeError('eventlogRouter needs at least one profile.');
   const onError = options.onError ?? ((error: unknown) => log.emit('error', error));
+  // One limiter for every mount path's handler, so that the bound is per router (per store), not per path.
+  const shedding =
+    options.shedding === false
+      ? false
+      : typeof (options.shedding as Limiter | undefined)?.acquire === 'function'
+        ? (options.shedding as Limiter)
+        : createLimiter(options.shedding as SheddingOptions | undefined, sheddingDefaults(log.store.engine));
   const handlerOptions: Omit<HandlerOptions, 'basePath'> = {
     log,
     profiles,
     onError,
+    shedding,
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.checkPresets !== undefined ? { checkPresets: options.checkPresets } : {}),
   };

@@ -17,6 +17,7 @@ export const HTTP_ERROR_CODES = [
   'METHOD_NOT_ALLOWED',
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
+  'OVERLOADED',
   'INTERNAL',
 ] as const;
 
@@ -46,6 +47,8 @@ export const HTTP_STATUS: Readonly<Record<AnyErrorCode, number>> = Object.freeze
   METHOD_NOT_ALLOWED: 405,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  // 503, not 429: the server as a whole is busy, not this client over its own quota.
+  OVERLOADED: 503,
   INTERNAL: 500,
   UNSUPPORTED: 501,
   STORE_FAILED: 503,

@@ -1,6 +1,6 @@
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import { createEventLog, type EventLog, ValidationError } from '@eventlog/core';
-import { createHandler, createRouter, defineProfile, defineRoute, HttpError, json, queryInt, queryString } from '@eventlog/http';
+import { createHandler, createRouter, defineProfile, defineRoute, HttpError, json, native, queryInt, queryString } from '@eventlog/http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 
@@ -161,5 +161,69 @@ describe('createHandler', () => {
       failure: (error) => json({}, error.status),
     });
     expect(() => createHandler({ log, profiles: [needs] })).toThrow(/dimension "model_name"/);
+  });
+});
+
+describe('the last line of defence', () => {
+  const waiting = (outcome: (signal: AbortSignal) => unknown) => ({
+    method: 'GET' as const,
+    path: '/demo/wait',
+    run: ({ signal }: { signal: AbortSignal }) =>
+      new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(outcome(signal)))),
+  });
+
+  it('answers work stopped by a client abort with 499, without reporting it as a server failure', async () => {
+    for (const outcome of [(s: AbortSignal) => s.reason, () => new DOMException('The operation was aborted.', 'AbortError')]) {
+      const seen: unknown[] = [];
+      const profile = { ...demo, routes: [waiting(outcome)] };
+      const handler = createHandler({ log, profiles: [profile], onError: (e) => seen.push(e) });
+      const abort = new AbortController();
+      const answer = handler(new Request('http://test/demo/wait', { signal: abort.signal }));
+      abort.abort();
+      const response = await answer;
+      expect(response.status).toBe(499);
+      expect(await response.text()).toBe('');
+      expect(seen).toEqual([]);
+    }
+  });
+
+  it('still tells the host about a genuine server failure met after the client left', async () => {
+    const seen: unknown[] = [];
+    const crash = new Error('the store broke');
+    const profile = { ...demo, routes: [waiting(() => crash)] };
+    const handler = createHandler({ log, profiles: [profile], onError: (e) => seen.push(e) });
+    const abort = new AbortController();
+    const answer = handler(new Request('http://test/demo/wait', { signal: abort.signal }));
+    abort.abort();
+    expect((await answer).status).toBe(499);
+    expect(seen).toEqual([crash]);
+  });
+
+  it('serves string payloads through queries, exports and the live tail without a 5xx (issue 16)', async () => {
+    const handler = createHandler({ log, profiles: [native({ authenticate: () => ({ role: 'admin' }) })] });
+    const payloads = ['hello', '123', 'true', 'null', '', '{"a":1}', '[1]'];
+    const abort = new AbortController();
+    const tail = await handler(new Request('http://test/eventlog/tail?type=app.text', { signal: abort.signal }));
+    expect(tail.status).toBe(200);
+    const stored = await log.recordMany(payloads.map((data) => ({ type: 'app.text', data })));
+    const list = await handler(new Request('http://test/eventlog/events?type=app.text&order=asc'));
+    expect(list.status).toBe(200);
+    expect(((await list.json()) as { data: { data: unknown }[] }).data.map((e) => e.data)).toEqual(payloads);
+    const one = await handler(new Request(`http://test/eventlog/events/${stored[0]!.id}`));
+    expect(((await one.json()) as { data: { data: unknown } }).data.data).toBe('hello');
+    const csv = await handler(new Request('http://test/eventlog/export.csv?type=app.text&columns=data&order=asc'));
+    expect(csv.status).toBe(200);
+    expect((await csv.text()).split('\r\n').length).toBeGreaterThan(payloads.length);
+    const reader = tail.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while ((text.match(/^data: /gm) ?? []).length < payloads.length) text += decoder.decode((await reader.read()).value);
+    const seen = text
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map((line) => (JSON.parse(line.slice(6)) as { data: unknown }).data);
+    expect(seen).toEqual(payloads);
+    abort.abort();
+    await reader.cancel();
   });
 });

@@ -5,6 +5,7 @@ import { describeIssues, HttpError, toHttpError } from './errors.js';
 import { parseQuery } from './params.js';
 import { type AnyEventLog, type CorsOptions, json, type Profile, type RequestContext, type Route, type RouteContext } from './profile.js';
 import { createRouter, type Method } from './router.js';
+import { createLimiter, type Limiter, type Release, type SheddingOptions, sheddingDefaults } from './shedding.js';
 
 /** A web-standard request handler. */
 export type Handler = (request: Request) => Promise<Response>;
@@ -23,6 +24,14 @@ export interface HandlerOptions {
   onError?: (error: unknown, request: Request) => void;
   /** Check that the log registers every dimension and metric the profiles' presets declare. @default true */
   checkPresets?: boolean;
+  /**
+   * Load shedding of routes with `cost: 'expensive'`: at most `maxConcurrent` run at once, up to
+   * `maxQueue` wait in line for at most `queueTimeoutMs`, and the rest are refused at once with
+   * 503 and `Retry-After` in the profile's own error envelope. Pass a {@link Limiter} to share one
+   * bound between handlers, or `false` to turn shedding off. Cheap routes are never limited.
+   * @default {@link sheddingDefaults} of the log's store engine
+   */
+  shedding?: SheddingOptions | Limiter | false;
 }
 
 interface Entry {
@@ -56,6 +65,12 @@ export function createHandler(options: HandlerOptions): Handler {
   if (!Array.isArray(profiles) || profiles.length === 0) throw new TypeError('createHandler needs at least one profile.');
   const basePath = normalizeBase(options.basePath ?? '');
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const limiter =
+    options.shedding === false
+      ? undefined
+      : isLimiter(options.shedding)
+        ? options.shedding
+        : createLimiter(options.shedding, sheddingDefaults(log.store.engine));
   if (options.checkPresets !== false) for (const profile of profiles) checkPreset(log, profile);
 
   const router = createRouter<Entry>();
@@ -91,7 +106,7 @@ export function createHandler(options: HandlerOptions): Handler {
       return json({ error: { code: 'BAD_REQUEST', message: 'The request URL is malformed.' } }, 400);
     }
     const path = stripBase(url.pathname, basePath);
-    const base: RequestContext = { request, url, path: path ?? url.pathname, log, signal: request.signal };
+    const base: RequestContext = { request, url, path: path ?? url.pathname, log, signal: request.signal, basePath };
     if (path === null) return fail(new HttpError('ROUTE_NOT_FOUND', `Nothing is served at ${url.pathname}.`), base, undefined);
 
     if (request.method === 'OPTIONS') {
@@ -127,6 +142,7 @@ export function createHandler(options: HandlerOptions): Handler {
 
     const { route, profile } = match.value;
     const cors = corsOf(route);
+    let release: Release | undefined;
     try {
       const auth = route.auth ? await route.auth(base) : undefined;
       const params = parseWith(route.params, match.params, 'path parameter');
@@ -138,9 +154,20 @@ export function createHandler(options: HandlerOptions): Handler {
         else if (raw !== undefined)
           throw new HttpError('UNSUPPORTED_MEDIA_TYPE', `${request.method} ${url.pathname} takes no request body.`);
       }
+      if (limiter && route.cost === 'expensive') {
+        // Queued only after auth and input checks: a bad or anonymous request never takes a place in line.
+        release = await limiter.acquire(request.signal);
+        if (request.signal.aborted) throw request.signal.reason;
+      }
       const context: RouteContext = { ...base, auth, params, query, body };
       const result = await route.run(context);
       let response = result instanceof Response ? result : profile.success ? profile.success(result, context) : json(result);
+      if (release) {
+        // Data is complete once run returns; a Response of its own (an export) may still be producing rows.
+        if (result instanceof Response) response = releaseAfterBody(response, release, request.signal);
+        else release();
+        release = undefined;
+      }
       if (request.method === 'HEAD') {
         await response.body?.cancel().catch(() => undefined);
         response = new Response(null, { status: response.status, headers: response.headers });
@@ -148,9 +175,81 @@ export function createHandler(options: HandlerOptions): Handler {
       if (cors) applyCors(response.headers, request, cors);
       return response;
     } catch (error) {
+      release?.();
+      if (request.signal.aborted) {
+        // The client went away: nobody reads the answer. Work stopped by its abort is no failure to
+        // report, but a genuine server error met on the way still reaches the host's onError.
+        if (!isAbort(error, request.signal) && toHttpError(error).isServerError) options.onError?.(error, request);
+        return clientClosed();
+      }
       return fail(error, base, profile, cors);
     }
   };
+}
+
+function isLimiter(value: SheddingOptions | Limiter | undefined): value is Limiter {
+  return typeof (value as Limiter | undefined)?.acquire === 'function';
+}
+
+function isAbort(error: unknown, signal: AbortSignal): boolean {
+  return error === signal.reason || (error instanceof Error && error.name === 'AbortError');
+}
+
+/** nginx's "client closed request": written to nobody, but visible to access logs and tests. */
+function clientClosed(): Response {
+  return new Response(null, { status: 499 });
+}
+
+/**
+ * Keeps an expensive request's slot until its body is fully sent, cancelled or failed (a streamed
+ * export works while the client reads), and cancels the body when the client goes away, which
+ * stops the export's iteration.
+ */
+function releaseAfterBody(response: Response, release: Release, signal: AbortSignal): Response {
+  const source = response.body;
+  if (!source) {
+    release();
+    return response;
+  }
+  const reader = source.getReader();
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    signal.removeEventListener('abort', onAbort);
+    release();
+  };
+  const stop = (reason: unknown) => {
+    // The slot is given back only once the source has stopped, so the bound counts work still running.
+    void reader
+      .cancel(reason)
+      .catch(() => undefined)
+      .finally(finish);
+  };
+  const onAbort = () => stop(signal.reason);
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const next = await reader.read();
+          if (next.done) {
+            finish();
+            controller.close();
+          } else controller.enqueue(next.value);
+        } catch (error) {
+          finish();
+          controller.error(error);
+        }
+      },
+      cancel(reason) {
+        stop(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) onAbort();
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
 function parseWith(schema: z.ZodType | undefined, value: unknown, where: string): unknown {

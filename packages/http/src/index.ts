@@ -45,7 +45,14 @@ export {
   staticTokenKeys,
   staticTokens,
 } from './new-api.js';
-export { createOpenApiDocument, type OpenApiDocument, type OpenApiOptions } from './openapi.js';
+export {
+  createOpenApiDocument,
+  mountOpenApiDocument,
+  type OpenApiDocument,
+  type OpenApiMount,
+  type OpenApiOptions,
+  type OpenApiServer,
+} from './openapi.js';
 export {
   parseQuery,
   type QueryIntOptions,
@@ -90,6 +97,16 @@ export {
   proxyUsers,
 } from './proxy-logs.js';
 export { compilePath, createRouter, METHODS, type Method, type PathPattern, type RouteMatch, type Router } from './router.js';
+export {
+  createLimiter,
+  DEFAULT_SHEDDING,
+  type Limiter,
+  type Release,
+  type ResolvedSheddingOptions,
+  type SheddingOptions,
+  sheddingDefaults,
+  withCost,
+} from './shedding.js';
 export { type CsvResponseOptions, csvResponse, type SseResponseOptions, sseResponse } from './stream.js';
 export {
   UNIFI_LOG_PERMISSION,

@@ -42,6 +42,29 @@ const profile = defineProfile({
     },
     {
       method: 'GET',
+      path: '/late-stream',
+      // Answers a stream only once its client has gone: nobody will read it, so it must be cancelled.
+      run: ({ signal }) =>
+        new Promise<Response>((resolve) => {
+          markStarted();
+          signal.addEventListener('abort', () =>
+            resolve(
+              new Response(
+                new ReadableStream<Uint8Array>({
+                  pull(controller) {
+                    controller.enqueue(new Uint8Array(16));
+                  },
+                  cancel() {
+                    markCancelled();
+                  },
+                }),
+              ),
+            ),
+          );
+        }),
+    },
+    {
+      method: 'GET',
       path: '/big',
       run: () => {
         pulled = 0;
@@ -111,6 +134,15 @@ describe('toNodeHandler', () => {
     await started;
     req.destroy();
     await aborted;
+  });
+
+  it('cancels an answer that is ready only after the client disconnected', async () => {
+    const req = httpRequest(`${base}/late-stream`);
+    req.on('error', () => undefined);
+    req.end();
+    await started;
+    req.destroy();
+    await cancelled;
   });
 
   it('answers HEAD without a body and cancels the GET body', async () => {

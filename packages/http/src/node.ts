@@ -80,6 +80,11 @@ function safeHost(host: string | undefined): string {
  * ```
  */
 export async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
+  if (res.destroyed) {
+    // The client left before the answer was ready: stop the body's producer (an export's query) now.
+    await response.body?.cancel().catch(() => undefined);
+    return;
+  }
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, name) => {
     if (name === 'set-cookie') return;
@@ -93,7 +98,7 @@ export async function writeResponse(response: Response, res: ServerResponse): Pr
     return;
   }
   const reader = response.body.getReader();
-  let gone = res.destroyed;
+  let gone = false;
   const onClose = () => {
     gone = true;
     void reader.cancel().catch(() => undefined);

@@ -19,6 +19,24 @@ export interface OpenApiOptions {
   errorSchema?: z.ZodType;
   /** Security schemes by name; each secured route requires all of them. @default {} */
   securitySchemes?: Record<string, Record<string, unknown>>;
+  /** The document's `servers` list. @default none (see {@link mountOpenApiDocument} to set it per request) */
+  servers?: readonly OpenApiServer[];
+}
+
+/** One entry of an OpenAPI `servers` list. */
+export interface OpenApiServer {
+  /** Base URL the paths are appended to. */
+  url: string;
+  /** What this server is. */
+  description?: string;
+}
+
+/** Where a handler is mounted, as {@link mountOpenApiDocument} needs it. */
+export interface OpenApiMount {
+  /** The mount path (a handler's `basePath`, an Express mount path), prepended to every path. @default '' */
+  basePath?: string;
+  /** The origin the document was requested from, e.g. `https://logs.example.com`, used as the server URL. @default none: the server URL is `/` */
+  origin?: string;
 }
 
 /**
@@ -65,9 +83,38 @@ export function createOpenApiDocument(routes: readonly Route[], options: OpenApi
       version: options.version ?? '1.0.0',
       ...(options.description ? { description: options.description } : {}),
     },
+    ...(options.servers?.length ? { servers: options.servers.map((server) => ({ ...server })) } : {}),
     paths,
     components,
   };
+}
+
+/**
+ * Returns a copy of a document (generated with paths relative to the handler) for a handler
+ * mounted at `basePath`: every path gets the mount path in front, and `servers` names the origin
+ * the document was read from, so a generated client configured with nothing but that document
+ * calls the URLs the handler serves. The input document is not changed, so one document can be
+ * generated once and mounted per request.
+ *
+ * @example
+ * ```ts
+ * import { createOpenApiDocument, mountOpenApiDocument } from '@eventlog/http';
+ * const doc = createOpenApiDocument([{ method: 'GET', path: '/count', run: () => ({ count: 0 }) }], { title: 'Counts' });
+ * const mounted = mountOpenApiDocument(doc, { basePath: '/logs', origin: 'https://example.com' });
+ * Object.keys(mounted.paths); // ['/logs/count']
+ * ```
+ */
+export function mountOpenApiDocument(document: OpenApiDocument, mount: OpenApiMount): OpenApiDocument {
+  const base = normalizeMount(mount.basePath ?? '');
+  const paths = base ? Object.fromEntries(Object.entries(document.paths).map(([path, item]) => [base + path, item])) : document.paths;
+  const description = base ? `This server, with the API mounted at ${base}.` : 'This server.';
+  return { ...document, servers: [{ url: mount.origin ?? '/', description }], paths };
+}
+
+function normalizeMount(basePath: string): string {
+  const trimmed = basePath.replace(/\/+$/, '');
+  if (trimmed === '') return '';
+  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
 }
 
 function buildOperation(route: Route, method: Method, rawPath: string, schemes: string[], usedIds: Set<string>): Record<string, unknown> {

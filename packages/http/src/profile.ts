@@ -22,6 +22,8 @@ export interface RequestContext {
   readonly log: AnyEventLog;
   /** Aborted when the client goes away; pass it on to long work. */
   readonly signal: AbortSignal;
+  /** Where the handler is mounted (its `basePath`, or an Express mount path), `''` at the root. */
+  readonly basePath: string;
 }
 
 /** The context a route's `run` receives: the request plus its validated inputs and its auth result. */

@@ -1,6 +1,5 @@
-import type { FilterInput } from '@eventlog/core';
+import type { EventLogView, ExportColumn, FilterInput } from '@eventlog/core';
 import { z } from 'zod';
-import type { EventLogView, ExportColumn } from '@eventlog/core';
 import { HttpError } from '../../errors.js';
 import { type AnyEventLog, createRouteGroup, type Route } from '../../profile.js';
 import { csvResponse } from '../../stream.js';

@@ -1,5 +1,5 @@
 import type { Principal } from '@eventlog/core';
-import { createOpenApiDocument, type OpenApiDocument } from '../../openapi.js';
+import { createOpenApiDocument, mountOpenApiDocument, type OpenApiDocument } from '../../openapi.js';
 import { createRouteGroup, json, type Profile, type Route } from '../../profile.js';
 import { type NativeAuthenticate, nativeAuthenticator } from './auth.js';
 import { addNativeRoutes } from './routes.js';
@@ -62,7 +62,7 @@ export function native(options: NativeOptions): Profile {
     method: 'GET',
     path: `${prefix}/openapi.json`,
     ...(options.publicDocs === false ? { auth: authenticate } : {}),
-    run: () => {
+    run: ({ basePath, url }) => {
       document ??= createOpenApiDocument(routes, {
         title: options.title ?? 'eventlog',
         version: options.version ?? '1.0.0',
@@ -70,7 +70,7 @@ export function native(options: NativeOptions): Profile {
         errorSchema,
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       });
-      return document;
+      return mountOpenApiDocument(document, { basePath, origin: url.origin });
     },
     docs: { summary: 'This document', secured: options.publicDocs === false },
   });

@@ -1,6 +1,6 @@
+import type { EventLogView } from '@eventlog/core';
 import { BUCKETS, type CursorResult, type EventInput, type Principal } from '@eventlog/core';
 import { z } from 'zod';
-import type { EventLogView } from '@eventlog/core';
 import { HttpError } from '../../errors.js';
 import { queryEnum, queryInt, queryList, queryString } from '../../params.js';
 import { type AnyEventLog, json, type RouteGroup } from '../../profile.js';

@@ -1,7 +1,6 @@
-import type { FilterInput, StoredEvent } from '@eventlog/core';
+import type { EventLogView, FilterInput, StoredEvent } from '@eventlog/core';
 import { z } from 'zod';
 import { bearerToken } from '../../auth.js';
-import type { EventLogView } from '@eventlog/core';
 import { HttpError } from '../../errors.js';
 import { queryInt, queryString } from '../../params.js';
 import { createRouteGroup, json, type Route, type RouteContext } from '../../profile.js';

@@ -1,6 +1,5 @@
-import type { FilterInput, TopEntry } from '@eventlog/core';
+import type { EventLogView, FilterInput, TopEntry } from '@eventlog/core';
 import { z } from 'zod';
-import type { EventLogView } from '@eventlog/core';
 import { queryInt } from '../../params.js';
 import type { AnyEventLog, RouteGroup } from '../../profile.js';
 import type { ProxyUser } from './auth.js';

@@ -1,5 +1,5 @@
-import { type FilterInput, isValidTimeZone } from '@eventlog/core';
 import type { EventLogView } from '@eventlog/core';
+import { type FilterInput, isValidTimeZone } from '@eventlog/core';
 import type { AnyEventLog } from '../../profile.js';
 import { formatSqlTime, startOfZonedHour } from '../zoned-time.js';
 import type { ProxyLogsOptions } from './options.js';

@@ -1,6 +1,6 @@
+import type { ExportColumn } from '@eventlog/core';
 import { type FilterInput, isValidTimeZone } from '@eventlog/core';
 import { z } from 'zod';
-import type { ExportColumn } from '@eventlog/core';
 import { HttpError } from '../../errors.js';
 import { queryInt } from '../../params.js';
 import { type AnyEventLog, createRouteGroup, type Route } from '../../profile.js';

@@ -1,5 +1,4 @@
-import type { FilterInput, StoredEvent } from '@eventlog/core';
-import type { EventLogView } from '@eventlog/core';
+import type { EventLogView, FilterInput, StoredEvent } from '@eventlog/core';
 import { HttpError } from '../../errors.js';
 import { XUI_ONE_TYPES } from './preset.js';
 
