@@ -57,11 +57,26 @@ async function generate(): Promise<void> {
 }
 
 let side = 0;
+const schemas: string[] = [];
 const freshDb = () => {
   side++;
   if (values.db === 'sqlite') return join(work, `side-${side}.db`);
-  return values.db.replace(/schema=(\w+)/, `schema=$1_${process.pid}_${side}`);
+  const schema = `${/schema=(\w+)/.exec(values.db)?.[1] ?? 'bench'}_${process.pid}_${side}`;
+  schemas.push(schema);
+  return /schema=\w+/.test(values.db)
+    ? values.db.replace(/schema=\w+/, `schema=${schema}`)
+    : `${values.db}${values.db.includes('?') ? '&' : '?'}schema=${schema}`;
 };
+
+/** Drops the schemas a PostgreSQL run created. */
+async function dropSchemas(): Promise<void> {
+  if (schemas.length === 0) return;
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: values.db.split('?')[0] });
+  await client.connect();
+  for (const schema of schemas) await client.query(`drop schema if exists ${schema} cascade`);
+  await client.end();
+}
 
 /** recordMany of already-parsed events: parsing happens outside the timed part, in slices. */
 async function baseline(): Promise<{ seconds: number; events: number }> {
@@ -133,5 +148,6 @@ console.log(
 );
 console.log(`recordMany (pre-parsed): ${base.seconds.toFixed(1)} s, ${Math.round(baseRate).toLocaleString('en-US')} events/s`);
 console.log(`ratio import / recordMany: ${(cliRate / baseRate).toFixed(2)}× (target ≥ 0.8×)`);
+await dropSchemas();
 if (!values.keep) rmSync(file, { force: true });
 rmSync(work, { recursive: true, force: true });

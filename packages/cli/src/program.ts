@@ -136,6 +136,8 @@ export function createProgram(io: ProgramIo): Command & { exitCode?: number } {
             stateDir: opts.stateDir,
             restart: opts.restart === true,
             db: redact(ctx.target.location),
+            // ClickHouse ids are unique but not ordered across processes.
+            increasingIds: ctx.store.capabilities.returnsIds && ctx.target.engine !== 'clickhouse',
             parser: {
               ...(opts.tenant ? { tenantId: opts.tenant } : {}),
               ...(opts.vhost ? { vhost: opts.vhost } : {}),

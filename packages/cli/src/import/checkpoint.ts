@@ -23,6 +23,14 @@ export interface Checkpoint {
   /** Totals over every run of this import. */
   stored: number;
   rejected: number;
+  /** Highest id the store returned for this import's events (absent when the store returns none). */
+  lastId?: number;
+  /**
+   * The batch being stored when this was written: a run that died before the next checkpoint
+   * checks whether it committed (its last event exists with an id above `lastId`) and, if so,
+   * continues after it instead of storing it again.
+   */
+  pending?: { offset: number; line: number; count: number; probe: { type: string; time: number } };
   /** ISO time of the last update. */
   updated: string;
 }

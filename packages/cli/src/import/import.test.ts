@@ -167,6 +167,35 @@ describe.each(engines)('eventlog import on $name', (engine) => {
     }
   });
 
+  it('settles a batch stored just before a hard kill, without storing it again', async () => {
+    const start = START + 5 * 86_400_000;
+    const lines = combinedLines(200, start, 11);
+    const file = join(dir, 'crash-access.log');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const stateDir = join(dir, 'state-crash');
+    const args = ['import', file, '--db', db, '--tenant', 'crash', '--batch', '100', '--state-dir', stateDir];
+    expect((await runCli(bin, args, { cwd: dir })).code).toBe(0);
+    // Rewind the checkpoint to what a SIGKILL after the second batch's commit leaves behind.
+    const statePath = join(stateDir, readdirSync(stateDir).find((f) => f.endsWith('.json'))!);
+    const done = JSON.parse(readFileSync(statePath, 'utf8')) as { offset: number; line: number; stored: number; lastId: number };
+    expect(done).toMatchObject({ line: 200, stored: 200 });
+    const firstHalf = Buffer.byteLength(`${lines.slice(0, 100).join('\n')}\n`);
+    const crashed = {
+      ...done,
+      offset: firstHalf,
+      line: 100,
+      stored: 100,
+      lastId: done.lastId - 100,
+      pending: { offset: done.offset, line: 200, count: 100, probe: { type: 'proxy.request', time: start + 199_000 } },
+    };
+    writeFileSync(statePath, JSON.stringify(crashed));
+    const resumed = await runCli(bin, args, { cwd: dir });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain('the batch up to line 200 was stored before the last run stopped');
+    expect(resumed.stdout).toContain('0 stored, 0 rejected');
+    expect(await count({ tenantId: 'crash' })).toBe(200);
+  });
+
   it('resumes an interrupted import without duplicates', async () => {
     const lines = combinedLines(30_000, START + 2 * 86_400_000, 7);
     const file = join(dir, 'big-access.log');

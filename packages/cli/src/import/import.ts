@@ -25,6 +25,8 @@ export interface ImportOptions {
   progress: ProgressMode;
   /** Stops the import between lines; what was parsed so far is stored first. */
   signal: AbortSignal;
+  /** The store assigns increasing ids and returns them, so an in-doubt batch can be settled on resume. @default false */
+  increasingIds?: boolean;
   /** Writes a message line for the user (stderr). */
   say: (line: string) => void;
 }
@@ -121,6 +123,13 @@ async function importOne(
   if (state && options.format && state.format !== options.format) {
     throw new UsageError(`${label} was imported as ${state.format} before; add --restart to import it again as ${options.format}.`);
   }
+  if (state?.pending && state.lastId !== undefined) state = await settlePending(log, state, label, options.say);
+  let initialLastId = state?.lastId;
+  if (initialLastId === undefined && options.increasingIds && statePath) {
+    // Ids above this one are this import's, so even the first batch can be settled after a crash.
+    // Asked before the input is opened: a flowing stream must not wait on a query.
+    initialLastId = (await log.query({ sort: { field: 'id', direction: 'desc' }, limit: 1 })).items[0]?.id ?? 0;
+  }
   const startOffset = state?.offset ?? 0;
   const startLine = state?.line ?? 0;
   if (state && startLine > 0) options.say(`${label}: resuming after line ${startLine} (byte ${startOffset}).`);
@@ -151,7 +160,8 @@ async function importOne(
   let failure: unknown = null;
   const totals = { stored: state?.stored ?? 0, rejected: state?.rejected ?? 0 };
 
-  const save = (offset: number, line: number) => {
+  let lastId = initialLastId;
+  const save = (offset: number, line: number, pending?: Checkpoint['pending']) => {
     if (!statePath || !summary.format) return;
     const checkpoint: Checkpoint = {
       version: 1,
@@ -164,14 +174,24 @@ async function importOne(
       ...(csvHeader !== undefined ? { header: csvHeader } : {}),
       stored: totals.stored,
       rejected: totals.rejected,
+      ...(lastId !== undefined ? { lastId } : {}),
+      ...(pending ? { pending } : {}),
       updated: new Date().toISOString(),
     };
     writeCheckpoint(statePath, checkpoint);
   };
 
+  const noteIds = (stored: { id: number }[]) => {
+    const id = stored[stored.length - 1]?.id ?? 0;
+    // Stores that return no ids (id 0) cannot settle an in-doubt batch; the checkpoint then has no lastId.
+    if (id > 0) lastId = Math.max(lastId ?? 0, id);
+  };
+  let savedOffset = startOffset;
+  let savedLine = startLine;
+
   const store = async (events: Pending[]) => {
     try {
-      await log.recordMany(events.map((p) => p.event));
+      noteIds(await log.recordMany(events.map((p) => p.event)));
       return events.length;
     } catch (error) {
       if (!isEventLogError(error, 'VALIDATION_FAILED')) throw error;
@@ -192,7 +212,7 @@ async function importOne(
         totals.rejected++;
       } else good.push(p.event);
     });
-    if (good.length > 0) await log.recordMany(good);
+    if (good.length > 0) noteIds(await log.recordMany(good));
     return good.length;
   };
 
@@ -203,12 +223,19 @@ async function importOne(
     await inflight;
     if (failure) throw failure;
     inflight = (async () => {
+      const last = events[events.length - 1]?.event;
+      const time = last?.time instanceof Date ? last.time.getTime() : last?.time;
+      if (last && typeof time === 'number' && lastId !== undefined) {
+        save(savedOffset, savedLine, { offset, line, count: events.length, probe: { type: last.type, time } });
+      }
       const n = events.length > 0 ? await store(events) : 0;
       summary.stored += n;
       totals.stored += n;
       summary.offset = offset;
       summary.lastLine = line;
       save(offset, line);
+      savedOffset = offset;
+      savedLine = line;
     })().catch((error) => {
       failure = error;
     });
@@ -279,4 +306,25 @@ async function importOne(
     progress.stop();
   }
   return summary;
+}
+
+/**
+ * Decides an in-doubt batch after a run died between storing a batch and checkpointing it: when
+ * the batch's last event is in the store with an id above every id stored before it, the batch
+ * committed (it is one transaction) and the import continues after it.
+ */
+async function settlePending(log: EventLog, state: Checkpoint, label: string, say: (line: string) => void): Promise<Checkpoint> {
+  const pending = state.pending!;
+  const { pending: _pending, ...rest } = state;
+  const newest = await log.query({
+    filter: { type: pending.probe.type, since: pending.probe.time, until: pending.probe.time + 1 },
+    sort: { field: 'id', direction: 'desc' },
+    limit: 1,
+  });
+  const id = newest.items[0]?.id ?? 0;
+  if (id > (state.lastId ?? 0)) {
+    say(`${label}: the batch up to line ${pending.line} was stored before the last run stopped; continuing after it.`);
+    return { ...rest, offset: pending.offset, line: pending.line, stored: state.stored + pending.count, lastId: id };
+  }
+  return rest;
 }
