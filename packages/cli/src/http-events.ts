@@ -1,3 +1,3 @@
-// The one place the CLI takes the HTTP-request event builder from: when it moves to
-// `@eventlog/core` as `httpRequestEvent`, only this line changes.
-export { PROXY_REQUEST_TYPE, type ProxyRequestInput as HttpRequestInput, proxyRequestEvent as httpRequestEvent } from '@eventlog/http';
+// The HTTP-request event that access-log imports become: the core's generic type, which the proxy
+// profile serves (its name, 'proxy.request', is historical).
+export { HTTP_REQUEST_TYPE as PROXY_REQUEST_TYPE, type HttpRequestInput, httpRequestEvent } from '@eventlog/core';
