@@ -140,7 +140,10 @@ export function closedError(cause?: unknown): EventLogError {
 
 /** A zod-like schema: anything with `safeParse`. */
 interface Parser<T> {
-  safeParse(input: unknown, options?: typeof PARSE_OPTIONS): { success: true; data: T } | { success: false; error: Parameters<typeof toIssues>[0] };
+  safeParse(
+    input: unknown,
+    options?: typeof PARSE_OPTIONS,
+  ): { success: true; data: T } | { success: false; error: Parameters<typeof toIssues>[0] };
 }
 
 /**

@@ -1,7 +1,15 @@
 const BRAND = Symbol.for('eventlog.error');
 
 /** Machine-readable error codes carried by every {@link EventLogError}. */
-export const ERROR_CODES = ['VALIDATION_FAILED', 'INVALID_CURSOR', 'NOT_FOUND', 'STORE_FAILED', 'CLOSED', 'UNSUPPORTED'] as const;
+export const ERROR_CODES = [
+  'VALIDATION_FAILED',
+  'FORBIDDEN',
+  'INVALID_CURSOR',
+  'NOT_FOUND',
+  'STORE_FAILED',
+  'CLOSED',
+  'UNSUPPORTED',
+] as const;
 
 /** One of {@link ERROR_CODES}. */
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -97,6 +105,24 @@ export class NotFoundError extends EventLogError {
   constructor(message: string, options: EventLogErrorOptions = {}) {
     super('NOT_FOUND', message, options);
     this.name = 'NotFoundError';
+  }
+}
+
+/**
+ * A principal asked for something outside its scope, e.g. a reseller recording an event into a
+ * tenant that is not its own. Nothing was stored.
+ *
+ * @example
+ * ```ts
+ * import { ForbiddenError } from '@eventlog/core';
+ * const error = new ForbiddenError('events[0].tenantId: must name one of your tenants');
+ * console.log(error.code); // 'FORBIDDEN'
+ * ```
+ */
+export class ForbiddenError extends EventLogError {
+  constructor(message: string, options: EventLogErrorOptions = {}) {
+    super('FORBIDDEN', message, options);
+    this.name = 'ForbiddenError';
   }
 }
 

@@ -4,6 +4,7 @@ export {
   type ErrorCode,
   EventLogError,
   type EventLogErrorOptions,
+  ForbiddenError,
   InvalidCursorError,
   isEventLogError,
   NotFoundError,

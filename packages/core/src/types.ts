@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { z } from 'zod';
-import type { ValidationIssue } from './errors.js';
+import type { ForbiddenError, ValidationIssue } from './errors.js';
 import type { EventLogEvents } from './events.js';
 import type { FilterInput, TimeInput } from './filter/filter.js';
 import type { EventLogLimits } from './options.js';
@@ -281,9 +281,16 @@ export interface EventLogView<T extends EventTypeMap = any> extends EventLogRead
    * unambiguous); anything else is a `ValidationError` on `tenantId`.
    */
   record<K extends TypeName<T>>(event: EventInput<K, DataInput<T, K>>): Promise<StoredEvent<K, DataOutput<T, K>>>;
-  /** Validates every event first (tenants included); stores all of them or none (on stores with `capabilities.atomicInsert`). */
+  /**
+   * Validates every event first; stores all of them or none (on stores with `capabilities.atomicInsert`).
+   * An event outside the view's tenants rejects the call with `FORBIDDEN` ({@link ForbiddenError}).
+   */
   recordMany(events: readonly EventInput<TypeName<T>>[]): Promise<StoredEvent[]>;
-  /** Checks events, tenants included, without storing them: one entry per invalid event, empty when all are valid. */
+  /**
+   * Checks events without storing them: one entry per invalid event, empty when all are valid. An
+   * event outside the view's tenants is a permission problem, not a malformed event: it throws
+   * `FORBIDDEN` ({@link ForbiddenError}).
+   */
   validate(events: readonly unknown[]): { index: number; issues: ValidationIssue[] }[];
 }
 

@@ -1,6 +1,6 @@
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import { describe, expect, it } from 'vitest';
-import { isEventLogError, type ValidationError } from './errors.js';
+import { isEventLogError } from './errors.js';
 import { createEventLog } from './event-log.js';
 import { csvLine } from './export/csv.js';
 import type { StoredEvent } from './schema/event.js';
@@ -44,8 +44,8 @@ describe('log.view: write scoping', () => {
     expect((await reseller.record({ type: 'a', tenantId: 't2' })).tenantId).toBe('t2');
 
     const missing = await reseller.record({ type: 'a' }).catch((e: unknown) => e);
-    expect(isEventLogError(missing, 'VALIDATION_FAILED')).toBe(true);
-    expect((missing as ValidationError).issues).toEqual([{ path: ['tenantId'], message: 'must name one of your tenants' }]);
+    expect(isEventLogError(missing, 'FORBIDDEN')).toBe(true);
+    expect((missing as Error).message).toBe('tenantId: must name one of your tenants');
 
     const foreign = await reseller
       .recordMany([
@@ -53,20 +53,26 @@ describe('log.view: write scoping', () => {
         { type: 'a', tenantId: 't3' },
       ])
       .catch((e: unknown) => e);
-    expect(isEventLogError(foreign, 'VALIDATION_FAILED')).toBe(true);
-    expect((foreign as ValidationError).eventIndex).toBe(1);
+    expect(isEventLogError(foreign, 'FORBIDDEN')).toBe(true);
     expect((foreign as Error).message).toBe('events[1].tenantId: must name one of your tenants');
     // All or nothing: the valid first event of the refused batch was not stored either.
     expect(await log.count()).toBe(2);
     await log.close();
   });
 
-  it('validate reports tenant violations beside schema problems, by index', async () => {
+  it('validate reports schema problems by index and refuses events outside the tenants as FORBIDDEN', async () => {
     const log = newLog();
     const reseller = log.view({ principal: { role: 'reseller', id: 'r', tenantIds: ['t1', 't2'] } });
-    const invalid = reseller.validate([{ type: 'a', tenantId: 't1' }, { type: 'a', tenantId: 'nope' }, { type: '' }]);
-    expect(invalid.map((i) => i.index)).toEqual([1, 2]);
-    expect(invalid[0]?.issues).toEqual([{ path: ['events', 1, 'tenantId'], message: 'must name one of your tenants' }]);
+    const invalid = reseller.validate([{ type: 'a', tenantId: 't1' }, { type: '', tenantId: 't2' }]);
+    expect(invalid.map((i) => i.index)).toEqual([1]);
+    let refused: unknown;
+    try {
+      reseller.validate([{ type: 'a', tenantId: 't1' }, { type: 'a', tenantId: 'nope' }, { type: '' }]);
+    } catch (error) {
+      refused = error;
+    }
+    expect(isEventLogError(refused, 'FORBIDDEN')).toBe(true);
+    expect((refused as Error).message).toBe('events[1].tenantId: must name one of your tenants');
     expect(log.view().validate([{ type: 'a', tenantId: 'nope' }])).toEqual([]);
     await log.close();
   });

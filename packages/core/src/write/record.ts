@@ -1,5 +1,5 @@
 import type { LogCore } from '../core.js';
-import { isEventLogError, ValidationError, type ValidationIssue } from '../errors.js';
+import { ForbiddenError, isEventLogError, ValidationError, type ValidationIssue } from '../errors.js';
 import { type EventInput, rowToEvent, type StoredEvent } from '../schema/event.js';
 import type { Principal } from '../scope/principal.js';
 import type { EventRow } from '../storage/contract.js';
@@ -13,21 +13,21 @@ export interface InvalidEvent {
 /**
  * Applies a principal's write rule to one event: admins write anywhere; a user's events always
  * carry the user's tenant; a reseller's must name one of its tenants, or get its only tenant when
- * they name none. Returns the event to store or the issue that refuses it. @internal
+ * they name none. Returns the event to store, or why it is refused (a `FORBIDDEN` error). @internal
  */
 export function scopeWrite(
   principal: Principal | undefined,
   event: unknown,
   index: number | undefined,
-): { event: unknown } | { issue: ValidationIssue } {
+): { event: unknown } | { forbidden: string } {
   if (!principal || principal.role === 'admin' || typeof event !== 'object' || event === null || Array.isArray(event)) return { event };
   const input = event as Record<string, unknown>;
   if (principal.role === 'user') return { event: { ...input, tenantId: principal.tenantId ?? principal.id } };
   const tenant = input.tenantId === undefined || input.tenantId === null ? undefined : String(input.tenantId);
   if (tenant === undefined && principal.tenantIds.length === 1) return { event: { ...input, tenantId: principal.tenantIds[0] } };
   if (tenant === undefined || !principal.tenantIds.map(String).includes(tenant)) {
-    const path = index === undefined ? ['tenantId'] : ['events', index, 'tenantId'];
-    return { issue: { path, message: 'must name one of your tenants' } };
+    const field = index === undefined ? 'tenantId' : `events[${index}].tenantId`;
+    return { forbidden: `${field}: must name one of your tenants` };
   }
   return { event };
 }
@@ -36,7 +36,8 @@ export function scopeWrite(
 export function createWrites(core: LogCore) {
   const normalizeScoped = (principal: Principal | undefined, event: unknown, index?: number) => {
     const scoped = scopeWrite(principal, event, index);
-    if ('issue' in scoped) throw new ValidationError([scoped.issue], { eventIndex: index });
+    // Writing outside one's tenants is a permission problem, not a malformed event: FORBIDDEN.
+    if ('forbidden' in scoped) throw new ForbiddenError(scoped.forbidden);
     return core.normalize(scoped.event, index);
   };
 

@@ -113,6 +113,22 @@ describe('native ingest', () => {
     expect((await r.json()).data.tenantId).toBe('alice');
     const reseller = await post('/eventlog/events', { type: 'app.note', tenantId: 'carol' }, 'reseller-token');
     expect(reseller.status).toBe(403);
+    // A reseller allowed to write still only writes into its own tenants: 403, and nothing stored.
+    const resellerWriter = createHandler({
+      log,
+      profiles: [native({ authenticate: () => ({ role: 'reseller', id: 'r', tenantIds: ['t1', 't2'] }), canWrite: () => true })],
+    });
+    const before = await log.count();
+    const foreign = await resellerWriter(
+      new Request('http://test/eventlog/events', {
+        method: 'POST',
+        body: '[{"type":"app.note","tenantId":"t1"},{"type":"app.note","tenantId":"carol"}]',
+        headers: { 'content-type': 'application/json' },
+      }),
+    );
+    expect(foreign.status).toBe(403);
+    expect((await foreign.json()).error).toMatchObject({ code: 'FORBIDDEN', message: 'events[1].tenantId: must name one of your tenants' });
+    expect(await log.count()).toBe(before);
   });
 });
 
