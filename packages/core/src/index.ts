@@ -25,6 +25,16 @@ export {
 export { DEFAULT_LIMITS, type EventLogLimits, type EventLogOptions, type LimitOptions, type RetentionOptions } from './options.js';
 export type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput, QueryLimits, SortInput } from './pagination/query.js';
 export { maskIp } from './privacy/mask-ip.js';
+export { DEFAULT_IP_MASK, type IpMaskOptions, maskIpPrefix } from './privacy/mask-prefix.js';
+export {
+  DEFAULT_REDACT_KEYS,
+  DEFAULT_REDACT_PATTERNS,
+  REDACT_PATTERN_FIELDS,
+  REDACTED,
+  type RedactOptions,
+  type RedactPatternField,
+} from './privacy/redact.js';
+export type { PrivacyOptions, PrivacyRules } from './privacy/write-privacy.js';
 export type { Actor, ActorInput, EventInput, StoredEvent, Target, TargetInput } from './schema/event.js';
 export { defineEventType, EVENT_TYPE_NAME, type EventType, type EventTypeOptions } from './schema/event-type.js';
 export {

@@ -1,5 +1,6 @@
 import type { BufferOptions } from './buffer/write-buffer.js';
 import type { QueryLimits } from './pagination/query.js';
+import type { PrivacyOptions } from './privacy/write-privacy.js';
 import type { EventType } from './schema/event-type.js';
 import type { DimensionSpec, MetricSpec, Preset } from './schema/preset.js';
 import type { EventStore } from './storage/contract.js';
@@ -65,6 +66,11 @@ export interface EventLogOptions<P extends readonly Preset[] = readonly Preset[]
   retention?: RetentionOptions;
   /** Mask IP addresses in everything read back (GDPR mode); a view may override it. @default false */
   maskIp?: boolean;
+  /**
+   * Privacy applied when events are written (IP masking, redaction), before anything is stored
+   * or delivered; unlike `maskIp`, the raw values never reach the store. @default no rules
+   */
+  privacy?: PrivacyOptions;
   /** Source of "now" in epoch ms; inject a fixed clock in tests. @default Date.now */
   clock?: () => number;
   /** Run `store.migrate()` before first use. @default true */
