@@ -88,6 +88,7 @@ export type {
   EventLog,
   EventLogReader,
   EventLogView,
+  ExpireDataInput,
   ExportColumn,
   ExportInput,
   LatestInput,

@@ -5,6 +5,7 @@ import { type CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
 import type { AnyKysely } from '../kysely/dialect.js';
 import { createKyselyStore, type KyselyStore } from '../kysely/kysely-store.js';
 import { sqliteDialect } from './sqlite-dialect.js';
+import { sqliteRedactData } from './sqlite-redact.js';
 
 /** Distinct read statements kept prepared (the queries differ by filter shape, not by values). */
 const MAX_CACHED_READERS = 200;
@@ -143,7 +144,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
       if (owned) await db.destroy();
     },
   });
-  return store;
+  return Object.assign(store, { redactData: sqliteRedactData(store) });
 }
 
 type RowBuilder = (values: readonly unknown[]) => Record<string, unknown>;
