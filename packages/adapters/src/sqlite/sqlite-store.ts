@@ -4,8 +4,8 @@ import Database from 'better-sqlite3';
 import { type CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
 import type { AnyKysely } from '../kysely/dialect.js';
 import { createKyselyStore, type KyselyStore } from '../kysely/kysely-store.js';
+import { kyselyRedactData } from '../kysely/redact-data.js';
 import { sqliteDialect } from './sqlite-dialect.js';
-import { sqliteRedactData } from './sqlite-redact.js';
 
 /** Distinct read statements kept prepared (the queries differ by filter shape, not by values). */
 const MAX_CACHED_READERS = 200;
@@ -144,7 +144,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
       if (owned) await db.destroy();
     },
   });
-  return Object.assign(store, { redactData: sqliteRedactData(store) });
+  return Object.assign(store, { redactData: kyselyRedactData(store, 'sqlite', sqliteDialect) });
 }
 
 type RowBuilder = (values: readonly unknown[]) => Record<string, unknown>;

@@ -1,10 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryStore } from '@eventlog/adapters/memory';
+import { createMysqlStore } from '@eventlog/adapters/mysql';
+import { createPostgresStore } from '@eventlog/adapters/postgres';
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import Database from 'better-sqlite3';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+// The repository's own server probe (not a public entry): PostgreSQL and MariaDB run on the project's machines.
+import { requireServer } from '../../../adapters/src/testing/servers.js';
 import { isEventLogError } from '../errors.js';
 import { createEventLog } from '../event-log.js';
 import type { EventStore } from '../storage/contract.js';
@@ -14,10 +21,53 @@ const NOW = Date.UTC(2026, 0, 31);
 const dir = mkdtempSync(join(tmpdir(), 'eventlog-expire-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const stores = [
+const pgUrl = await requireServer('postgres');
+const mysqlUrl = await requireServer('mysql');
+// One schema (PostgreSQL) or table prefix (MariaDB) per store: runs and parallel files never meet.
+const run = `elx${randomBytes(3).toString('hex')}`;
+const pgSchemas: string[] = [];
+const mysqlPrefixes: string[] = [];
+afterAll(async () => {
+  if (pgUrl && pgSchemas.length > 0) {
+    const client = new pg.Client({ connectionString: pgUrl });
+    await client.connect();
+    for (const schema of pgSchemas) await client.query(`drop schema if exists ${schema} cascade`);
+    await client.end();
+  }
+  if (mysqlUrl && mysqlPrefixes.length > 0) {
+    const connection = await mysql.createConnection({ uri: mysqlUrl });
+    for (const prefix of mysqlPrefixes) {
+      const tables = ['events', 'sessions', 'locks', 'migrations', 'batches'].map((t) => `\`${prefix}${t}\``).join(', ');
+      await connection.query(`drop table if exists ${tables}`);
+    }
+    await connection.end();
+  }
+});
+
+const stores: (readonly [string, (name: string) => EventStore])[] = [
   ['sqlite', (name: string) => createSqliteStore({ filename: join(dir, `${name}.db`) })],
   ['memory', () => createMemoryStore()],
-] as const;
+];
+if (pgUrl) {
+  stores.push([
+    'postgres',
+    () => {
+      const schema = `${run}_${pgSchemas.length}`;
+      pgSchemas.push(schema);
+      return createPostgresStore({ connectionString: pgUrl, schema, maxConnections: 2 });
+    },
+  ]);
+}
+if (mysqlUrl) {
+  stores.push([
+    'mysql',
+    () => {
+      const tablePrefix = `${run}_${mysqlPrefixes.length}_`;
+      mysqlPrefixes.push(tablePrefix);
+      return createMysqlStore({ uri: mysqlUrl, tablePrefix, connectionLimit: 2 });
+    },
+  ]);
+}
 
 /** Ten days of events, one a day, each carrying personal data, a metric and a dimension. */
 async function seed(store: EventStore) {
