@@ -5,6 +5,7 @@ import type { EventLogEvents } from './events.js';
 import type { FilterInput } from './filter/filter.js';
 import { checkRetention, type EventLogLimits, type EventLogOptions, type InternalOptions } from './options.js';
 import type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput } from './pagination/query.js';
+import { createExpireData } from './privacy/expire-data.js';
 import { createExport } from './read/export.js';
 import { createLatestRead } from './read/latest.js';
 import { createQueryReads } from './read/query.js';
@@ -26,6 +27,7 @@ import type {
   EventLog,
   EventLogReader,
   EventLogView,
+  ExpireDataInput,
   ExportInput,
   LatestInput,
   Maintenance,
@@ -86,6 +88,7 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
   readonly #ops: Operations;
   readonly #root: EventLogView<T>;
   readonly #prune: (input: PruneInput) => Promise<number>;
+  readonly #expireData: (input: ExpireDataInput) => Promise<number>;
   readonly #maintenance: ReturnType<typeof createMaintenanceScheduler>;
   readonly #warn: (error: unknown) => void;
   #closed: Promise<void> | null = null;
@@ -121,6 +124,7 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
       writes,
     };
     this.#prune = createPrune(core);
+    this.#expireData = createExpireData(core);
     this.#maintenance = createMaintenanceScheduler(core, this.#prune);
     this.#root = createView(core, this.#ops, {}) as EventLogView<T>;
     this.sessions = {
@@ -182,6 +186,10 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
 
   prune(input: PruneInput): Promise<number> {
     return this.#prune(input);
+  }
+
+  expireData(input: ExpireDataInput): Promise<number> {
+    return this.#expireData(input);
   }
 
   startMaintenance(options?: { intervalMs?: number; runOnStart?: boolean }): Maintenance {

@@ -33,6 +33,16 @@ export {
   httpRequestsPreset,
 } from './presets/http-requests.js';
 export { maskIp } from './privacy/mask-ip.js';
+export { DEFAULT_IP_MASK, type IpMaskOptions, maskIpPrefix } from './privacy/mask-prefix.js';
+export {
+  DEFAULT_REDACT_KEYS,
+  DEFAULT_REDACT_PATTERNS,
+  REDACT_PATTERN_FIELDS,
+  REDACTED,
+  type RedactOptions,
+  type RedactPatternField,
+} from './privacy/redact.js';
+export type { PrivacyOptions, PrivacyRules } from './privacy/write-privacy.js';
 export type { Actor, ActorInput, EventInput, PayloadLimitOptions, StoredEvent, Target, TargetInput } from './schema/event.js';
 export { defineEventType, EVENT_TYPE_NAME, type EventType, type EventTypeOptions } from './schema/event-type.js';
 export {
@@ -86,6 +96,7 @@ export type {
   EventLog,
   EventLogReader,
   EventLogView,
+  ExpireDataInput,
   ExportColumn,
   ExportInput,
   LatestInput,

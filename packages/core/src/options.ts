@@ -1,6 +1,7 @@
 import type { BufferOptions } from './buffer/write-buffer.js';
 import type { QueryLimits } from './pagination/query.js';
 import type { PayloadLimitOptions } from './schema/event.js';
+import type { PrivacyOptions } from './privacy/write-privacy.js';
 import type { EventType } from './schema/event-type.js';
 import { DEFAULT_MAX_DATA_BYTES, DEFAULT_MAX_DATA_DEPTH } from './schema/payload.js';
 import type { DimensionSpec, MetricSpec, Preset } from './schema/preset.js';
@@ -71,6 +72,11 @@ export interface EventLogOptions<P extends readonly Preset[] = readonly Preset[]
   retention?: RetentionOptions;
   /** Mask IP addresses in everything read back (GDPR mode); a view may override it. @default false */
   maskIp?: boolean;
+  /**
+   * Privacy applied when events are written (IP masking, redaction), before anything is stored
+   * or delivered; unlike `maskIp`, the raw values never reach the store. @default no rules
+   */
+  privacy?: PrivacyOptions;
   /** Source of "now" in epoch ms; inject a fixed clock in tests. @default Date.now */
   clock?: () => number;
   /** Run `store.migrate()` before first use. @default true */

@@ -105,6 +105,25 @@ export interface PruneInput {
   signal?: AbortSignal;
 }
 
+/** What `log.expireData()` removes, and from which events. */
+export interface ExpireDataInput {
+  /** Only events strictly older than this. */
+  before: TimeInput;
+  /** Only events that also match this filter. */
+  filter?: FilterInput;
+  /**
+   * Paths into `data` to remove, such as `data.user.email` or `data.headers`; without them the
+   * whole payload is removed (stored as no payload). @default the whole payload
+   */
+  fields?: readonly string[];
+  /** Rows per update batch. @default the store's `deleteBatchSize` */
+  batchSize?: number;
+  /** Pause between batches so writers get the database. @default 5 */
+  pauseMs?: number;
+  /** Stops between batches when aborted; the rows changed so far stay changed. */
+  signal?: AbortSignal;
+}
+
 /**
  * An export column that a product shapes itself: its header, and the cell of each event. The cell
  * goes through the same quoting and formula-injection guard as every other cell.
@@ -313,6 +332,12 @@ export interface EventLog<T extends EventTypeMap = any> extends EventLogView<T>,
   readonly pendingWrites: number;
   /** Deletes old events in bounded batches and returns how many. */
   prune(input: PruneInput): Promise<number>;
+  /**
+   * Drops the `data` payload, or listed paths of it, from events older than `before` while
+   * keeping the rows with their counts, metrics and dimensions (field time-to-live); returns how
+   * many events changed. Rejects with `UNSUPPORTED` when the store has no `redactData`.
+   */
+  expireData(input: ExpireDataInput): Promise<number>;
   /** Starts the retention task of `options.retention`. */
   startMaintenance(options?: { intervalMs?: number; runOnStart?: boolean }): Maintenance;
   /** A view bound to a principal and a masking choice. */

@@ -185,6 +185,31 @@ export function createMemoryStore(): MemoryStore {
       return result;
     },
 
+    /**
+     * Removes `data` (or the given paths of it) from at most `limit` matching rows that still hold
+     * any of it, oldest `(time, id)` first, and returns how many rows changed.
+     */
+    async redactData(query: { readonly where: readonly Condition[]; readonly limit: number }, fields: readonly string[] | null) {
+      open();
+      const paths = fields?.map((field) => field.split('.'));
+      const holds = (row: Row) =>
+        typeof row.data === 'string' && (!paths || paths.some((path) => removePath(JSON.parse(row.data as string), path, false)));
+      const chosen = rows
+        .filter((row) => matchesConditions(row, query.where) && holds(row))
+        .sort((a, b) => compareKeys(a.time ?? null, a.id as number, b.time ?? null, b.id as number, 'asc'))
+        .slice(0, query.limit);
+      for (const row of chosen) {
+        if (!paths) {
+          row.data = null;
+          continue;
+        }
+        const value: unknown = JSON.parse(row.data as string);
+        for (const path of paths) removePath(value, path, true);
+        row.data = JSON.stringify(value);
+      }
+      return chosen.length;
+    },
+
     /** Deletes at most `limit` matching rows, oldest `(time, id)` first, and returns the true count. */
     async delete(query: DeleteQuery) {
       open();
@@ -292,4 +317,18 @@ function sessionColumns(session: SessionRow) {
     target_id: session.targetId,
     started_at: session.startedAt,
   };
+}
+
+/** Whether `path` (object keys) exists in a parsed payload; deletes it when `remove`. */
+function removePath(value: unknown, path: readonly string[], remove: boolean): boolean {
+  let node = value;
+  for (let i = 0; i < path.length; i++) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node) || !Object.hasOwn(node, path[i] as string)) return false;
+    if (i === path.length - 1) {
+      if (remove) delete (node as Record<string, unknown>)[path[i] as string];
+      return true;
+    }
+    node = (node as Record<string, unknown>)[path[i] as string];
+  }
+  return false;
 }

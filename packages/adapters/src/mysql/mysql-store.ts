@@ -3,6 +3,7 @@ import mysql from 'mysql2';
 import type { AnyKysely } from '../kysely/dialect.js';
 import { createKyselyStore, type KyselyStore } from '../kysely/kysely-store.js';
 import { connectionSettings, type SqlStoreOptions } from '../kysely/options.js';
+import { kyselyRedactData } from '../kysely/redact-data.js';
 import { createMysqlDialect } from './mysql-dialect.js';
 
 /** A mysql2 pool: the callback `Pool`, or the `mysql2/promise` pool wrapping one. */
@@ -48,15 +49,17 @@ export function createMysqlStore(options: MysqlStoreOptions): KyselyStore {
     ? callbackPool(options.pool)
     : mysql.createPool({ uri: settings.connectionString, connectionLimit: settings.maxConnections });
   const db: AnyKysely = new Kysely({ dialect: new MysqlDialect({ pool }) });
-  return createKyselyStore({
+  const dialect = createMysqlDialect({ pool, maxStatementBytes: options.maxStatementBytes });
+  const store = createKyselyStore({
     db,
-    dialect: createMysqlDialect({ pool, maxStatementBytes: options.maxStatementBytes }),
+    dialect,
     tablePrefix: options.tablePrefix,
     destroy: async () => {
       // Kysely's destroy ends the pool: only when the store opened it.
       if (owned) await db.destroy();
     },
   });
+  return Object.assign(store, { redactData: kyselyRedactData(store, 'mysql', dialect) });
 }
 
 /** Kysely needs the callback pool; a `mysql2/promise` pool carries it as `.pool`. */

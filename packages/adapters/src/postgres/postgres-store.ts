@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { AnyKysely } from '../kysely/dialect.js';
 import { createKyselyStore, type KyselyStore } from '../kysely/kysely-store.js';
 import { connectionSettings, type SqlStoreOptions } from '../kysely/options.js';
+import { kyselyRedactData } from '../kysely/redact-data.js';
 import { createPostgresDialect, PostgresTextPlugin } from './postgres-dialect.js';
 
 /** Options of {@link createPostgresStore}: the shared SQL store options plus a pool and a schema. */
@@ -37,9 +38,10 @@ export function createPostgresStore(options: PostgresStoreOptions): KyselyStore 
   // does not listen; the next query simply opens a new connection.
   if (owned) pool.on('error', () => undefined);
   const db: AnyKysely = new Kysely({ dialect: new PostgresDialect({ pool }), plugins: [new PostgresTextPlugin()] });
-  return createKyselyStore({
+  const dialect = createPostgresDialect({ pool, schema: options.schema });
+  const store = createKyselyStore({
     db,
-    dialect: createPostgresDialect({ pool, schema: options.schema }),
+    dialect,
     tablePrefix: options.tablePrefix,
     schema: options.schema,
     destroy: async () => {
@@ -47,4 +49,5 @@ export function createPostgresStore(options: PostgresStoreOptions): KyselyStore 
       if (owned) await db.destroy();
     },
   });
+  return Object.assign(store, { redactData: kyselyRedactData(store, 'postgres', dialect) });
 }

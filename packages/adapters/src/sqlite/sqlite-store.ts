@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { type CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
 import type { AnyKysely } from '../kysely/dialect.js';
 import { createKyselyStore, type KyselyStore, sessionRow } from '../kysely/kysely-store.js';
+import { kyselyRedactData } from '../kysely/redact-data.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 
 /** Distinct read statements kept prepared (the queries differ by filter shape, not by values). */
@@ -155,7 +156,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
     if (!row) return null;
     return sessionRow(row);
   };
-  return store;
+  return Object.assign(store, { redactData: kyselyRedactData(store, 'sqlite', sqliteDialect) });
 }
 
 type RowBuilder = (values: readonly unknown[]) => Record<string, unknown>;

@@ -222,6 +222,15 @@ export interface EventStore {
    * MUST NOT throw. MAY be absent: the core then treats every error as permanent.
    */
   isTransientError?(error: unknown): boolean;
+  /**
+   * Removes the `data` payload (`fields` null: `data` becomes NULL) or the listed paths of it
+   * (`fields`: dot-separated keys such as `user.email`, each segment letters, digits, `_` or `-`)
+   * from up to `limit` rows matching `where`, oldest `(time, id)` first, and returns how many rows
+   * it changed. MUST only pick rows that still hold something to remove, so that repeated calls
+   * end; MUST NOT change any other column. MAY be absent: `log.expireData()` then rejects with
+   * `UNSUPPORTED`.
+   */
+  redactData?(query: { readonly where: readonly Condition[]; readonly limit: number }, fields: readonly string[] | null): Promise<number>;
   /** Releases what the store created; MUST NOT close a client the host passed in. */
   close(): Promise<void>;
 }

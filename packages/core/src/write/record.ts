@@ -1,5 +1,6 @@
 import type { LogCore } from '../core.js';
 import { ForbiddenError, isEventLogError, ValidationError, type ValidationIssue } from '../errors.js';
+import { createWritePrivacy } from '../privacy/write-privacy.js';
 import { type EventInput, rowToEvent, type StoredEvent } from '../schema/event.js';
 import type { Principal } from '../scope/principal.js';
 import type { EventRow } from '../storage/contract.js';
@@ -34,11 +35,15 @@ export function scopeWrite(
 
 /** Validation and storage of events, for one principal (or none); results are unmasked (the view masks). @internal */
 export function createWrites(core: LogCore) {
+  // Validate first so the type's schema sees the real values, then apply the log's privacy rules,
+  // so that the store, the buffer, subscribers and `record()`'s result only ever see the protected row.
+  const protect = createWritePrivacy(core.options.privacy, core.registry);
   const normalizeScoped = (principal: Principal | undefined, event: unknown, index?: number) => {
     const scoped = scopeWrite(principal, event, index);
     // Writing outside one's tenants is a permission problem, not a malformed event: FORBIDDEN.
     if ('forbidden' in scoped) throw new ForbiddenError(scoped.forbidden);
-    return core.normalize(scoped.event, index);
+    const normalized = core.normalize(scoped.event, index);
+    return protect ? protect(normalized) : normalized;
   };
 
   async function record(principal: Principal | undefined, event: EventInput): Promise<StoredEvent> {
