@@ -85,6 +85,7 @@ export type {
   ExportColumn,
   ExportColumnName,
   ExportInput,
+  JsonOf,
   LatestInput,
   Maintenance,
   OffsetResult,
