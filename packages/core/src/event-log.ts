@@ -15,7 +15,7 @@ import { createTopRead } from './read/top.js';
 import { createMaintenanceScheduler } from './retention/maintenance.js';
 import { createPrune } from './retention/prune.js';
 import type { EventInput, StoredEvent } from './schema/event.js';
-import type { EventTypeMap, Preset } from './schema/preset.js';
+import type { DimensionSpec, EventTypeMap, MetricSpec, Preset } from './schema/preset.js';
 import type { Registry } from './schema/registry.js';
 import type { Principal } from './scope/principal.js';
 import { createSessions } from './sessions/sessions.js';
@@ -33,6 +33,8 @@ import type {
   Maintenance,
   OffsetResult,
   PageResult,
+  PresetDimensions,
+  PresetMetrics,
   PresetTypes,
   PruneInput,
   SessionsApi,
@@ -71,22 +73,27 @@ export type * from './types.js';
  * await log.close();
  * ```
  */
-export function createEventLog<const P extends readonly Preset[] = []>(options: EventLogOptions<P>): EventLog<PresetTypes<P>> {
-  return new EventLogImpl<PresetTypes<P>>(options);
+export function createEventLog<
+  const P extends readonly Preset[] = [],
+  const D extends readonly DimensionSpec[] = [],
+  const M extends readonly MetricSpec[] = [],
+>(options: EventLogOptions<P> & { dimensions?: D; metrics?: M }): EventLog<PresetTypes<P>, PresetDimensions<P, D>, PresetMetrics<P, M>> {
+  // The class implements the untyped reads once; the typed signatures only narrow what they return.
+  return new EventLogImpl<PresetTypes<P>>(options) as unknown as EventLog<PresetTypes<P>, PresetDimensions<P, D>, PresetMetrics<P, M>>;
 }
 
 /**
  * The log: owns the emitter, the lifecycle and the root view (unrestricted, masking as the log's
  * options say); every operation lives in its own module and every read goes through a view.
  */
-class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> implements EventLog<T> {
+class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> implements EventLog {
   readonly registry: Registry;
   readonly store: EventStore;
   readonly limits: EventLogLimits;
   readonly sessions: SessionsApi;
   readonly #core: LogCore;
   readonly #ops: Operations;
-  readonly #root: EventLogView<T>;
+  readonly #root: EventLogView;
   readonly #prune: (input: PruneInput) => Promise<number>;
   readonly #expireData: (input: ExpireDataInput) => Promise<number>;
   readonly #maintenance: ReturnType<typeof createMaintenanceScheduler>;
@@ -126,7 +133,7 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
     this.#prune = createPrune(core);
     this.#expireData = createExpireData(core);
     this.#maintenance = createMaintenanceScheduler(core, this.#prune);
-    this.#root = createView(core, this.#ops, {}) as EventLogView<T>;
+    this.#root = createView(core, this.#ops, {});
     this.sessions = {
       list: this.#root.sessions.list,
       open: async (event) => rootMask.session(await sessions.open(event)),

@@ -2,15 +2,106 @@ import type { EventEmitter } from 'eventemitter3';
 import type { z } from 'zod';
 import type { ForbiddenError, ValidationIssue } from './errors.js';
 import type { EventLogEvents } from './events.js';
-import type { FilterInput, TimeInput } from './filter/filter.js';
+import type { DEFAULT_CSV_FIELDS } from './export/csv.js';
+import type { FilterInput, OneOrMany, TimeInput } from './filter/filter.js';
 import type { EventLogLimits } from './options.js';
 import type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput } from './pagination/query.js';
 import type { EventInput, StoredEvent } from './schema/event.js';
-import type { EventTypeMap, Preset } from './schema/preset.js';
+import type { StringField } from './schema/fields.js';
+import type { DimensionSpec, EventTypeMap, MetricSpec, Preset, SpecNames } from './schema/preset.js';
 import type { Registry } from './schema/registry.js';
 import type { Principal } from './scope/principal.js';
 import type { Bucket, TimelinePoint } from './stats/timeline.js';
-import type { EventStore } from './storage/contract.js';
+import type { EventStore, SortDirection } from './storage/contract.js';
+
+declare const dynamicNameBrand: unique symbol;
+
+/**
+ * A field, dimension or metric name known only at run time, accepted wherever a typed log checks
+ * names at compile time. Make one with `dynamic(name)`; the log still checks it at run time and
+ * rejects an unknown name with a `ValidationError`.
+ *
+ * @example
+ * ```ts
+ * import { dynamic, type DynamicName } from '@eventlog/core';
+ * const column: DynamicName = dynamic(process.env.GROUP_BY ?? 'model_name');
+ * console.log(column);
+ * ```
+ */
+export type DynamicName = string & { readonly [dynamicNameBrand]: true };
+
+/** True for `any`, which a plain `EventLog` (and the http package's `AnyEventLog`) carries. */
+type IsAny<T> = 0 extends 1 & T ? true : false;
+
+/** Canonical fields `query()` may sort on. */
+export type SortableField = 'id' | 'time' | Exclude<StringField, 'userAgent'> | 'durationMs';
+
+/** A sort field a log accepts: a sortable canonical field, a declared dimension or metric, or a {@link DynamicName}. */
+export type SortField<D extends string = string, M extends string = string> = SortableField | D | M | DynamicName;
+
+/** A field `top({ by })` groups on: a canonical string field, a declared dimension, or a {@link DynamicName}. */
+export type TopField<D extends string = string> = StringField | D | DynamicName;
+
+/** An export column by name: a canonical field, `data`, a declared dimension or metric, or a {@link DynamicName}. */
+export type ExportColumnName<D extends string = string, M extends string = string> =
+  | (typeof DEFAULT_CSV_FIELDS)[number]
+  | 'data'
+  | D
+  | M
+  | DynamicName;
+
+/** A sort order whose field the compiler checks against a log's names. */
+export interface TypedSortInput<D extends string = string, M extends string = string> {
+  field: SortField<D, M>;
+  /** @default 'desc' */
+  direction?: SortDirection;
+}
+
+/** Event type names a read on a typed log may select: the registered names, or a {@link DynamicName}. */
+export type TypeSelector<T extends EventTypeMap> = TypeName<T> | DynamicName;
+
+/**
+ * What a value becomes after a JSON round trip, as reads return `data` (stores keep it as JSON
+ * text): a `Date` or anything with `toJSON` becomes what that returns, functions and symbols in
+ * objects are dropped. For a JSON-safe schema this is exactly its output type.
+ */
+export type JsonOf<T> = unknown extends T
+  ? T
+  : T extends string | number | boolean | null | undefined
+    ? T
+    : T extends { toJSON(...args: never[]): infer J }
+      ? JsonOf<J>
+      : T extends readonly unknown[]
+        ? { [I in keyof T]: JsonOf<T[I]> }
+        : T extends Dropped
+          ? never
+          : { [P in keyof T as T[P] extends Dropped ? never : P]: JsonOf<T[P]> };
+
+/** Values `JSON.stringify` leaves out of an object. */
+type Dropped = ((...args: never[]) => unknown) | symbol;
+
+/**
+ * The event a read returns when it selects the type names `K`: one member per registered type,
+ * with `data` typed by that type's schema (the JSON form of its output, see {@link JsonOf}). Selecting nothing, or a
+ * {@link DynamicName}, gives the union of every registered type; a log without registered types
+ * gives `StoredEvent` with `data: unknown`.
+ */
+export type EventOf<T extends EventTypeMap, K extends string = TypeName<T>> =
+  IsAny<T> extends true
+    ? StoredEvent
+    : string extends TypeName<T>
+      ? StoredEvent
+      : K extends DynamicName
+        ? EventOf<T>
+        : K extends keyof T
+          ? StoredEvent<K, JsonOf<z.output<T[K]>>>
+          : StoredEvent<K, unknown>;
+
+/** A query input with its filter and sort checked against a log's types and names. */
+export type TypedQuery<Q, K extends string, D extends string, M extends string> = Omit<Q, 'filter' | 'sort'> & {
+  filter?: FilterInput<K, D, M>;
+  sort?: TypedSortInput<D, M>;
+};
 
 /** A numbered page. */
 export interface PageResult<E = StoredEvent> {
@@ -48,15 +139,15 @@ export interface Stats {
   tpm: number;
 }
 
-/** Input of {@link EventLogReader.timeline}. */
-export interface TimelineInput {
-  filter?: FilterInput;
+/** Input of {@link EventLogReader.timeline}; the parameters are the names a typed log accepts. */
+export interface TimelineInput<Type extends string = string, D extends string = string, M extends string = string> {
+  filter?: FilterInput<Type, D, M>;
   /** @default 'hour' */
   bucket?: Bucket;
   /** IANA zone the buckets follow (DST-correct). @default 'UTC' */
   timeZone?: string;
   /** Metrics to sum per bucket. @default [] */
-  metrics?: readonly string[];
+  metrics?: readonly (M | DynamicName)[];
 }
 
 /** Result of {@link EventLogReader.timeline}. */
@@ -66,15 +157,15 @@ export interface Timeline {
   points: TimelinePoint[];
 }
 
-/** Input of {@link EventLogReader.top}. */
-export interface TopInput {
+/** Input of {@link EventLogReader.top}; the parameters are the names a typed log accepts. */
+export interface TopInput<Type extends string = string, D extends string = string, M extends string = string> {
   /** A canonical string field (e.g. `ip`, `actorId`) or a dimension. */
-  by: string;
-  filter?: FilterInput;
+  by: TopField<D>;
+  filter?: FilterInput<Type, D, M>;
   /** @default 10 */
   limit?: number;
   /** Rank by count or by the sum of a metric. @default 'count' */
-  orderBy?: string;
+  orderBy?: 'count' | M | DynamicName;
 }
 
 /** One row of {@link EventLogReader.top}. */
@@ -84,11 +175,11 @@ export interface TopEntry {
   sums: Record<string, number>;
 }
 
-/** Input of {@link EventLogReader.latest}. */
-export interface LatestInput {
-  type?: string | readonly string[];
+/** Input of {@link EventLogReader.latest}; the parameters are the names a typed log accepts. */
+export interface LatestInput<Type extends string = string, D extends string = string, M extends string = string> {
+  type?: OneOrMany<Type>;
   target?: { type?: string; id: string | number };
-  filter?: FilterInput;
+  filter?: FilterInput<Type, D, M>;
 }
 
 /** Input of {@link EventLog.prune}. */
@@ -141,14 +232,14 @@ export interface ExportColumn {
   value: (event: StoredEvent) => string | number | boolean | null | undefined;
 }
 
-/** Input of {@link EventLogReader.exportCsv}. */
-export interface ExportInput {
-  filter?: FilterInput;
+/** Input of {@link EventLogReader.exportCsv}; the parameters are the names a typed log accepts. */
+export interface ExportInput<Type extends string = string, D extends string = string, M extends string = string> {
+  filter?: FilterInput<Type, D, M>;
   /**
    * Canonical fields, dimensions, metrics or `data` by name, or {@link ExportColumn} mappings.
    * @default canonical fields, then dimensions, then metrics
    */
-  columns?: readonly (string | ExportColumn)[];
+  columns?: readonly (ExportColumnName<D, M> | ExportColumn)[];
   /** Zone for the `time` column. @default 'UTC' */
   timeZone?: string;
   /** date-fns pattern for `time`. @default "yyyy-MM-dd'T'HH:mm:ss.SSSXXX" */
@@ -228,32 +319,43 @@ export interface Maintenance {
   stop(): Promise<void>;
 }
 
-/** Everything that reads; what a view offers besides its writes. */
-export interface EventLogReader {
+/**
+ * Everything that reads; what a view offers besides its writes. On a log built from presets
+ * (`T` their payload schemas, `D` and `M` their dimension and metric names) a filter on `type`
+ * narrows the events' `data`, and field, dimension and metric names are checked at compile time;
+ * with the defaults every name is accepted and `data` is `unknown`.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: so that a plain reader accepts one typed by any presets.
+export interface EventLogReader<T extends EventTypeMap = any, D extends string = string, M extends string = string> {
   /** Numbered pages with a total. */
-  query(input?: PageQueryInput): Promise<PageResult>;
+  query<K extends TypeSelector<T> = TypeName<T>>(input?: TypedQuery<PageQueryInput, K, D, M>): Promise<PageResult<EventOf<T, K>>>;
   /** Keyset pages. */
-  query(input: CursorQueryInput): Promise<CursorResult>;
+  query<K extends TypeSelector<T> = TypeName<T>>(input: TypedQuery<CursorQueryInput, K, D, M>): Promise<CursorResult<EventOf<T, K>>>;
   /** A window by offset, with a total. */
-  query(input: OffsetQueryInput): Promise<OffsetResult>;
+  query<K extends TypeSelector<T> = TypeName<T>>(input: TypedQuery<OffsetQueryInput, K, D, M>): Promise<OffsetResult<EventOf<T, K>>>;
   /** Any kind of page, chosen by the input's fields. */
-  query(input?: QueryInput): Promise<PageResult | CursorResult | OffsetResult>;
+  query<K extends TypeSelector<T> = TypeName<T>>(
+    input?: TypedQuery<QueryInput, K, D, M>,
+  ): Promise<PageResult<EventOf<T, K>> | CursorResult<EventOf<T, K>> | OffsetResult<EventOf<T, K>>>;
   /** Number of events matching the filter. */
-  count(filter?: FilterInput): Promise<number>;
+  count(filter?: FilterInput<TypeSelector<T>, D, M>): Promise<number>;
   /** One event by id, or null. */
-  get(id: number): Promise<StoredEvent | null>;
+  get(id: number): Promise<EventOf<T> | null>;
   /** Count, metric sums, RPM and TPM over a filter. */
-  stats(filter?: FilterInput): Promise<Stats>;
+  stats(filter?: FilterInput<TypeSelector<T>, D, M>): Promise<Stats>;
   /** Counts and sums per minute, hour or day in a time zone. */
-  timeline(input?: TimelineInput): Promise<Timeline>;
+  timeline(input?: TimelineInput<TypeSelector<T>, D, M>): Promise<Timeline>;
   /** The most frequent values of a field or dimension. */
-  top(input: TopInput): Promise<TopEntry[]>;
+  top(input: TopInput<TypeSelector<T>, D, M>): Promise<TopEntry[]>;
   /** The newest event of a target (e.g. a stream's last state), or null. */
-  latest(input: LatestInput): Promise<StoredEvent | null>;
+  latest<K extends TypeSelector<T> = TypeName<T>>(input: LatestInput<K, D, M>): Promise<EventOf<T, K> | null>;
   /** Streams matching events as CSV chunks with constant memory. */
-  exportCsv(input?: ExportInput): AsyncIterable<string>;
+  exportCsv(input?: ExportInput<TypeSelector<T>, D, M>): AsyncIterable<string>;
   /** Delivers each matching event after it is stored; returns the unsubscribe function. */
-  subscribe(filter: FilterInput | undefined, listener: (event: StoredEvent) => void): () => void;
+  subscribe<K extends TypeSelector<T> = TypeName<T>>(
+    filter: FilterInput<K, D, M> | undefined,
+    listener: (event: EventOf<T, K>) => void,
+  ): () => void;
   /** Open sessions. */
   readonly sessions: SessionsReader;
 }
@@ -293,7 +395,8 @@ export type DataOutput<T extends EventTypeMap, K extends string> = K extends key
  * ```
  */
 // biome-ignore lint/suspicious/noExplicitAny: so that a plain view accepts one typed by any presets.
-export interface EventLogView<T extends EventTypeMap = any> extends EventLogReader {
+export interface EventLogView<T extends EventTypeMap = any, D extends string = string, M extends string = string>
+  extends EventLogReader<T, D, M> {
   /**
    * Validates and stores one event; resolves when it is stored. Users and resellers only write
    * into their own tenants (an event without `tenantId` gets the principal's tenant when that is
@@ -315,7 +418,9 @@ export interface EventLogView<T extends EventTypeMap = any> extends EventLogRead
 
 /** The full event log: writes, reads, retention, sessions and live consumers. */
 // biome-ignore lint/suspicious/noExplicitAny: so that a plain `EventLog` accepts a log typed by any presets.
-export interface EventLog<T extends EventTypeMap = any> extends EventLogView<T>, EventEmitter<EventLogEvents> {
+export interface EventLog<T extends EventTypeMap = any, D extends string = string, M extends string = string>
+  extends EventLogView<T, D, M>,
+    EventEmitter<EventLogEvents> {
   /** Event types, dimensions and metrics in force. */
   readonly registry: Registry;
   /** The store the log writes to. */
@@ -341,7 +446,7 @@ export interface EventLog<T extends EventTypeMap = any> extends EventLogView<T>,
   /** Starts the retention task of `options.retention`. */
   startMaintenance(options?: { intervalMs?: number; runOnStart?: boolean }): Maintenance;
   /** A view bound to a principal and a masking choice. */
-  view(options?: ViewOptions): EventLogView<T>;
+  view(options?: ViewOptions): EventLogView<T, D, M>;
   /**
    * A read-only view limited to a principal's tenants.
    * @deprecated Use `log.view({ principal })`, which also scopes writes.
@@ -360,5 +465,21 @@ export type PresetTypes<P extends readonly Preset[]> =
       ? R
       : EventTypeMap
     : EventTypeMap;
+
+/**
+ * Dimension names of presets plus extra specs: `string` (any name) when no preset is given or a
+ * preset's names are not literals.
+ */
+export type PresetDimensions<P extends readonly Preset[], Extra extends readonly DimensionSpec[] = []> = P extends readonly []
+  ? string
+  : (P[number] extends infer U ? (U extends Preset<infer _T, infer N, infer _M> ? N : never) : never) | SpecNames<Extra>;
+
+/**
+ * Metric names of presets plus extra specs: `string` (any name) when no preset is given or a
+ * preset's names are not literals.
+ */
+export type PresetMetrics<P extends readonly Preset[], Extra extends readonly MetricSpec[] = []> = P extends readonly []
+  ? string
+  : (P[number] extends infer U ? (U extends Preset<infer _T, infer _D, infer N> ? N : never) : never) | SpecNames<Extra>;
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

@@ -119,7 +119,7 @@ if (!why) {
         {},
         { tenantId: 'tenant-3' },
         { tenantId: ['tenant-1', 'tenant-7', 'tenant-11'] },
-        { type: 'auth.login', since: NOW - DAY },
+        { type: 'auth.login' as const, since: NOW - DAY },
         { search: 'error' },
         { dimensions: { model_name: 'model-2' }, metrics: { quota: { gte: 500 } } },
       ];

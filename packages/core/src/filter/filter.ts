@@ -21,10 +21,23 @@ export type TimeInput = number | Date | string;
 
 /**
  * What to select. Every given field must match (AND); a list matches any of its values (OR).
+ *
+ * The parameters narrow it for a log whose presets the compiler knows: `Type` the event type names
+ * `type` accepts, `Dimension` and `Metric` the names `dimensions` and `metrics` accept. Each
+ * defaults to `string`, which accepts any name (and, for `type`, numbers too, as always).
+ *
+ * @example
+ * ```ts
+ * import type { FilterInput } from '@eventlog/core';
+ * const open: FilterInput = { type: 'door.unlock', dimensions: { door: 'front' }, since: '2024-01-01' };
+ * const typed: FilterInput<'door.unlock', 'door', never> = { type: 'door.unlock', dimensions: { door: 'front' } };
+ * console.log(open, typed);
+ * ```
  */
-export type FilterInput = {
-  [K in StringField]?: OneOrMany<string | number>;
+export type FilterInput<Type extends string = string, Dimension extends string = string, Metric extends string = string> = {
+  [K in Exclude<StringField, 'type'>]?: OneOrMany<string | number>;
 } & {
+  type?: OneOrMany<Type> | (string extends Type ? OneOrMany<string | number> : never);
   id?: OneOrMany<number>;
   /** Inclusive lower bound of `time`. */
   since?: TimeInput;
@@ -34,9 +47,9 @@ export type FilterInput = {
   search?: string;
   durationMs?: RangeInput;
   /** Equality on declared dimensions. */
-  dimensions?: Record<string, OneOrMany<string | number>>;
+  dimensions?: string extends Dimension ? Record<string, OneOrMany<string | number>> : { [N in Dimension]?: OneOrMany<string | number> };
   /** Ranges on declared metrics. */
-  metrics?: Record<string, RangeInput>;
+  metrics?: string extends Metric ? Record<string, RangeInput> : { [N in Metric]?: RangeInput };
 };
 
 /** Largest number of values in one list filter. */

@@ -30,14 +30,22 @@ export interface MetricSpec {
 /** Maps event type names to their payload schemas. */
 export type EventTypeMap = Record<string, z.ZodType>;
 
-/** A bundle of event types, dimensions and metrics that one product needs. */
-export interface Preset<Types extends EventTypeMap = EventTypeMap> {
+/**
+ * A bundle of event types, dimensions and metrics that one product needs. The type parameters
+ * carry the payload schemas and the declared names so that a log built from presets types its
+ * reads; `string` means "names not known to the compiler", which accepts any name.
+ */
+export interface Preset<Types extends EventTypeMap = EventTypeMap, Dimensions extends string = string, Metrics extends string = string> {
   readonly name: string;
   readonly types: readonly EventType[];
   readonly dimensions: readonly DimensionSpec[];
   readonly metrics: readonly MetricSpec[];
   /** @internal phantom field carrying the type map */
   readonly __types?: Types;
+  /** @internal phantom field carrying the declared dimension names */
+  readonly __dimensions?: Dimensions;
+  /** @internal phantom field carrying the declared metric names */
+  readonly __metrics?: Metrics;
 }
 
 /** Turns a tuple of event types into a name → schema map. */
@@ -45,16 +53,24 @@ export type TypeMapOf<T extends readonly EventType[]> = {
   [E in T[number] as E['name']]: E['schema'];
 };
 
+/** The `name`s of a list of dimension or metric specs, or `string` when the list is not a literal. */
+export type SpecNames<S extends readonly { name: string }[]> = S[number]['name'];
+
 /** Options of {@link definePreset}. */
-export interface PresetOptions<T extends readonly EventType[]> {
+export interface PresetOptions<
+  T extends readonly EventType[],
+  D extends readonly DimensionSpec[] = readonly DimensionSpec[],
+  M extends readonly MetricSpec[] = readonly MetricSpec[],
+> {
   name: string;
   types: T;
-  dimensions?: readonly DimensionSpec[];
-  metrics?: readonly MetricSpec[];
+  dimensions?: D;
+  metrics?: M;
 }
 
 /**
- * Bundles event types, dimensions and metrics under one name.
+ * Bundles event types, dimensions and metrics under one name. Written inline, the dimension and
+ * metric names keep their literal types, so a log built from the preset checks them at compile time.
  *
  * @example
  * ```ts
@@ -68,7 +84,11 @@ export interface PresetOptions<T extends readonly EventType[]> {
  * });
  * ```
  */
-export function definePreset<const T extends readonly EventType[]>(options: PresetOptions<T>): Preset<TypeMapOf<T>> {
+export function definePreset<
+  const T extends readonly EventType[],
+  const D extends readonly DimensionSpec[] = [],
+  const M extends readonly MetricSpec[] = [],
+>(options: PresetOptions<T, D, M>): Preset<TypeMapOf<T>, SpecNames<D>, SpecNames<M>> {
   return Object.freeze({
     name: options.name,
     types: options.types,
