@@ -60,7 +60,7 @@ export interface BufferStats {
 /** Smallest batch the blocking budget may shrink a batch to; below it, per-insert overhead dominates. */
 const MIN_ADAPTIVE_BATCH = 32;
 /** Batch size before the first insert has shown whether the store blocks the event loop. */
-const FIRST_BATCH_LIMIT = 200;
+const FIRST_BATCH_LIMIT = 500;
 
 const closedError = () => new EventLogError('CLOSED', 'The event log is closed; no more events can be recorded.');
 
