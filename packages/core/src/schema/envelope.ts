@@ -52,6 +52,7 @@ function object(shape: Record<string, Check>, nullable: boolean): Check {
       if (check === undefined) return UNSURE;
       const value = check(v[key]);
       if (value === UNSURE) return UNSURE;
+      // Only names found in `fields` get here, never `__proto__`, so assigning cannot set a prototype.
       out[key] = value;
     }
     return out;

@@ -119,7 +119,7 @@ export function writesSuite(ctx: SuiteContext): void {
       const error = await log.recordMany(events).catch((e: unknown) => e);
       expect(isEventLogError(error, 'VALIDATION_FAILED')).toBe(true);
       expect((error as { eventIndex: number }).eventIndex).toBe(2);
-      expect((error as Error).message).toContain('events.2.metrics.quota');
+      expect((error as Error).message).toBe('events[2].metrics.quota: expected a number, received string');
       expect(await log.count()).toBe(0);
     });
 
