@@ -44,11 +44,20 @@ export function copyField(value: unknown, json: boolean): string {
 type CopyFrom = typeof import('pg-copy-streams').from;
 let copyFromModule: Promise<CopyFrom | null> | undefined;
 
-/** pg-copy-streams is an optional peer: without it the store falls back to `unnest` inserts. */
+/**
+ * pg-copy-streams is an optional peer: without it the store falls back to `unnest` inserts, which
+ * are slower for large batches; the process says so once on stderr, so the slower path is never silent.
+ */
 function loadCopyFrom(): Promise<CopyFrom | null> {
   copyFromModule ??= import('pg-copy-streams').then(
     (m) => (m.from ?? (m as unknown as { default: { from: CopyFrom } }).default.from) as CopyFrom,
-    () => null,
+    () => {
+      process.emitWarning(
+        'pg-copy-streams is not installed: the PostgreSQL store ingests large batches with unnest inserts instead of COPY, which is slower. Install it with `npm i pg-copy-streams`.',
+        { code: 'EVENTLOG_NO_COPY' },
+      );
+      return null;
+    },
   );
   return copyFromModule;
 }
