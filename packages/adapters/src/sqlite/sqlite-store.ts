@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { type CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
 import type { AnyKysely } from '../kysely/dialect.js';
 import { createKyselyStore, type KyselyStore } from '../kysely/kysely-store.js';
-import { sqliteDialect } from './sqlite-dialect.js';
+import { sqliteDialect, sqliteStoreParts } from './sqlite-dialect.js';
 
 /** Distinct read statements kept prepared (the queries differ by filter shape, not by values). */
 const MAX_CACHED_READERS = 200;
@@ -134,7 +134,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
 
   store = createKyselyStore({
     db,
-    dialect: { ...sqliteDialect, insert, select, locks: { ...sqliteDialect.locks, withMigrationLock } },
+    dialect: { ...sqliteDialect, ...sqliteStoreParts(), insert, select, locks: { ...sqliteDialect.locks, withMigrationLock } },
     tablePrefix: options.tablePrefix,
     destroy: async () => {
       statements.clear();

@@ -10,6 +10,7 @@ import {
 } from '@eventlog/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { conformancePreset, DAY, HOUR, MINUTE, NOW } from './fixtures.js';
+import { runSearchConformance } from './search-suite.js';
 
 /** Options of {@link runStoreConformance}. */
 export interface ConformanceOptions {
@@ -78,6 +79,7 @@ export function runStoreConformance(options: ConformanceOptions): void {
   };
 
   describe(`${options.name} store conformance`, () => {
+    runSearchConformance(options);
     describe('migrations', () => {
       test('migrate is idempotent', async () => {
         const { log, store } = await setup();
