@@ -45,14 +45,16 @@ export function runSearchConformance(options: ConformanceOptions): void {
     await Promise.all(open.splice(0).map((log) => log.close().catch(() => undefined)));
   });
 
-  const event = (i: number, message: string, extra: Partial<EventInput> = {}): EventInput => ({
-    type: 'auth.login',
-    time: NOW - i * MINUTE,
-    tenantId: `tenant-${i % 2}`,
-    action: 'sign-in',
-    message,
-    ...extra,
-  });
+  type Input = Parameters<Awaited<ReturnType<typeof setup>>['record']>[0];
+  const event = (i: number, message: string, extra: Partial<EventInput> = {}): Input =>
+    ({
+      type: 'auth.login',
+      time: NOW - i * MINUTE,
+      tenantId: `tenant-${i % 2}`,
+      action: 'sign-in',
+      message,
+      ...extra,
+    }) as Input;
 
   describe('keyword search', () => {
     test('search: case-insensitive substrings, inside words and across them', async () => {
@@ -209,9 +211,9 @@ export function runSearchConformance(options: ConformanceOptions): void {
       const rows = Array.from({ length: 60 }, (_, i) => {
         const n = 1 + Math.floor(random() * 4);
         const message = Array.from({ length: n }, () => words[Math.floor(random() * words.length)]).join(random() < 0.5 ? ' ' : '');
-        return { ...event(i, message), type: 'auth.login', action: 'sign-in', message };
+        return { type: 'auth.login', action: 'sign-in', message };
       });
-      await log.recordMany(rows);
+      await log.recordMany(rows.map((r, i) => event(i, r.message)));
       const terms = new Set<string>();
       while (terms.size < 40) {
         const source = rows[Math.floor(random() * rows.length)]!.message;
