@@ -208,7 +208,7 @@ export function runSearchConformance(options: ConformanceOptions): void {
       const log = await setup();
       const random = seeded(14);
       const words = ['Error', 'warn', 'GET', '/api/v1', 'user_id', '50%', 'timeout', 'token', 'Retry', 'a-b', 'x.y', "o'k"];
-      const rows = Array.from({ length: 60 }, (_, i) => {
+      const rows = Array.from({ length: 60 }, () => {
         const n = 1 + Math.floor(random() * 4);
         const message = Array.from({ length: n }, () => words[Math.floor(random() * words.length)]).join(random() < 0.5 ? ' ' : '');
         return { type: 'auth.login', action: 'sign-in', message };
