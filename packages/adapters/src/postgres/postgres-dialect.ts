@@ -121,6 +121,12 @@ export interface PostgresDialectOptions {
    * nothing can ask for them too early.
    */
   tables?: () => TableNames;
+  /**
+   * Keep a `pg_trgm` GIN index for keyword search (`kysely/search/postgres-trigram.ts`). It makes a
+   * search read the matching rows instead of the table, and costs every insert the index update.
+   * @default true
+   */
+  keywordIndex?: boolean;
   /** When the store runs `ANALYZE` on its events table by itself (see {@link PlannerStatisticsOptions}). */
   statistics?: PlannerStatisticsOptions;
 }
@@ -248,7 +254,7 @@ export function createPostgresDialect(options: PostgresDialectOptions): SqlDiale
     locks: postgresLocks(pool, options.schema),
     insert: insert.insert,
     isTransientError: isPostgresTransientError,
-    keywordSearch: postgresTrigramSearch(),
+    keywordSearch: postgresTrigramSearch({ enabled: options.keywordIndex }),
     async afterMigrate(_db, tables) {
       await insert.refresh(tables);
       await statistics.afterMigrate(tables);

@@ -14,6 +14,8 @@ export interface PostgresStoreOptions extends SqlStoreOptions {
   pool?: pg.Pool;
   /** Schema holding the tables, created when missing. @default the connection's current schema */
   schema?: string;
+  /** Keep the `pg_trgm` index that keyword search reads (docs/storage.md, Keyword search). @default true */
+  keywordIndex?: boolean;
 }
 
 /**
@@ -39,7 +41,7 @@ export function createPostgresStore(options: PostgresStoreOptions): KyselyStore 
   const db: AnyKysely = new Kysely({ dialect: new PostgresDialect({ pool }), plugins: [new PostgresTextPlugin()] });
   return createKyselyStore({
     db,
-    dialect: createPostgresDialect({ pool, schema: options.schema }),
+    dialect: createPostgresDialect({ pool, schema: options.schema, keywordIndex: options.keywordIndex }),
     tablePrefix: options.tablePrefix,
     schema: options.schema,
     destroy: async () => {

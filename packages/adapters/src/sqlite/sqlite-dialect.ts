@@ -62,12 +62,17 @@ export const SQLITE_OPTIMIZE_EVERY_ROWS = 50_000;
  * const store = createSqliteStore({ filename: ':memory:' });
  * ```
  */
-export function sqliteStoreParts(): Pick<SqlDialect, 'keywordSearch' | 'onWrite' | 'afterMigrate'> {
+export function sqliteStoreParts(
+  options: {
+    /** Keep the FTS5 trigram index for keyword search (it costs every insert the index update). @default true */
+    keywordIndex?: boolean;
+  } = {},
+): Pick<SqlDialect, 'keywordSearch' | 'onWrite' | 'afterMigrate'> {
   let written = 0;
   let scheduled = false;
   const optimize = (db: AnyKysely) => sql`pragma optimize=0x10002`.execute(db);
   return {
-    keywordSearch: sqliteTrigramSearch(),
+    keywordSearch: sqliteTrigramSearch({ enabled: options.keywordIndex }),
     async afterMigrate(db) {
       await optimize(db);
     },

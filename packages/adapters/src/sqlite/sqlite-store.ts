@@ -27,6 +27,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Set journal_mode=WAL and synchronous=NORMAL on file databases. @default true */
   wal?: boolean;
+  /** Keep the FTS5 trigram index that keyword search reads (docs/storage.md, Keyword search). @default true */
+  keywordIndex?: boolean;
 }
 
 /**
@@ -134,7 +136,13 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
 
   store = createKyselyStore({
     db,
-    dialect: { ...sqliteDialect, ...sqliteStoreParts(), insert, select, locks: { ...sqliteDialect.locks, withMigrationLock } },
+    dialect: {
+      ...sqliteDialect,
+      ...sqliteStoreParts({ keywordIndex: options.keywordIndex }),
+      insert,
+      select,
+      locks: { ...sqliteDialect.locks, withMigrationLock },
+    },
     tablePrefix: options.tablePrefix,
     destroy: async () => {
       statements.clear();

@@ -37,12 +37,19 @@ function escapeDefault(term: string): string {
  * case itself) and PostgreSQL rechecks on each row, so the semantics are exactly the ILIKE's.
  *
  * The migration creates the extension (`create extension if not exists pg_trgm`); when the role
- * may not, it fails with a {@link StoreError} that says what a DBA must run.
+ * may not, it fails with a {@link StoreError} that says what a DBA must run. With `enabled: false`
+ * the migration drops the index and every search is the plain ILIKE scan.
  */
-export function postgresTrigramSearch(): KeywordSearch {
+export function postgresTrigramSearch(options: { enabled?: boolean } = {}): KeywordSearch {
   let ready = false;
   return {
     async ensure(db, tables) {
+      if (options.enabled === false) {
+        // Turned off: GIN maintenance would keep costing every insert for an index nothing reads.
+        const name = postgresSearchIndex(tables);
+        await sql`drop index if exists ${sql.table(tables.schema ? `${tables.schema}.${name}` : name)}`.execute(db);
+        return;
+      }
       const schemaOfTrgm = await ensureExtension(db);
       const name = postgresSearchIndex(tables);
       const found = await sql<{ valid: boolean; def: string }>`

@@ -71,6 +71,23 @@ describe('sqlite trigram index', () => {
     check.close();
   });
 
+  it('keywordIndex: false drops the index and its triggers; search answers the same without it', async () => {
+    const filename = join(dir, 'off.db');
+    const first = open(createSqliteStore({ filename }));
+    await first.recordMany(rows(2000));
+    expect(await first.count({ search: 'needle' })).toBe(2);
+    await first.close();
+    const log = open(createSqliteStore({ filename, keywordIndex: false }));
+    await log.record({ type: 'auth.login', message: 'one more NEEDLE' });
+    expect(await log.count({ search: 'needle' })).toBe(3);
+    expect(await log.count({ search: 'needle 1007' })).toBe(1);
+    await log.close();
+    const check = new Database(filename, { readonly: true });
+    const left = check.prepare(`select name from sqlite_master where name like '%fts%'`).all();
+    check.close();
+    expect(left).toEqual([]);
+  });
+
   it('a long term uses a bounded trigram query; quotes stay literal', () => {
     expect(trigramQuery('abc')).toBe('"abc"');
     expect(trigramQuery('a"bc')).toBe('"a""b" AND """bc"');

@@ -27,13 +27,20 @@ const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
  * characters have no trigram and fall back to the LIKE alone, a scan bounded by the other filters.
  *
  * Made once per store: it learns the FTS table's name when the migration has verified the table,
- * and until then answers with the plain LIKE.
+ * and until then answers with the plain LIKE. With `enabled: false` the migration drops the table
+ * and its triggers, and every search is the plain LIKE.
  */
-export function sqliteTrigramSearch(): KeywordSearch {
+export function sqliteTrigramSearch(options: { enabled?: boolean } = {}): KeywordSearch {
   let fts: string | undefined;
   return {
     async ensure(db, tables) {
       const names = sqliteSearchNames(tables);
+      if (options.enabled === false) {
+        // Turned off: the triggers would keep paying for an index nothing reads.
+        for (const trigger of [names.insert, names.delete, names.update]) await sql.raw(`drop trigger if exists ${q(trigger)}`).execute(db);
+        await sql.raw(`drop table if exists ${q(names.fts)}`).execute(db);
+        return;
+      }
       const found = await sql<{ name: string }>`
         select name from sqlite_master where name in (${names.fts}, ${names.insert}, ${names.delete}, ${names.update})`.execute(db);
       const present = new Set(found.rows.map((r) => r.name));
