@@ -224,7 +224,8 @@ describe.skipIf(!url)('postgres store on a real server', () => {
       [schema, 'eventlog_events'],
     );
     expect(indexes.rows.map((r) => r.indexname)).toEqual(
-      ['eventlog_events_pkey', ...spec.indexes.map((i) => `eventlog_ix_${i.name}`)].sort(),
+      // …and the keyword-search trigram index (kysely/search/postgres-trigram.ts).
+      ['eventlog_events_pkey', 'eventlog_ix_search', ...spec.indexes.map((i) => `eventlog_ix_${i.name}`)].sort(),
     );
     const versions = await admin().query(`select version from ${schema}.eventlog_migrations`);
     expect(versions.rowCount).toBe(1);
