@@ -2,6 +2,7 @@ import type { EventRow, ReleaseLock, StoreCapabilities, StoreColumn } from '@eve
 import type { CompiledQuery, Expression, Kysely, RawBuilder, SqlBool } from 'kysely';
 import type { BatchToken } from './insert/idempotent.js';
 import type { TableNames } from './migrations.js';
+import type { KeywordSearch } from './search/keyword-search.js';
 
 export { NETWORK_ERROR_CODES, someCause } from './transient.js';
 
@@ -155,6 +156,13 @@ export interface SqlDialect extends SqlFragments {
   isTransientError(error: unknown): boolean;
   /** Runs once after each migration, with the tables it migrated (e.g. reading server settings, catalog facts). */
   afterMigrate?(db: AnyKysely, tables: TableNames): Promise<void>;
+  /** An index-backed keyword search (`kysely/search/`); the plain {@link SqlFragments.containsInsensitive} scan when absent. */
+  readonly keywordSearch?: KeywordSearch;
+  /**
+   * Told after each successful insert or delete of events, with the number of rows (planner
+   * statistics upkeep). MUST return at once and MUST NOT throw: whatever it starts runs in the background.
+   */
+  onWrite?(db: AnyKysely, tables: TableNames, kind: 'insert' | 'delete', rows: number): void;
 }
 
 /** A dialect with every default filled in, as the shared store and the migration read it. */

@@ -134,7 +134,9 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
 
     async insert(rows: readonly EventRow[]) {
       if (rows.length === 0) return [];
-      return insert(rows, columns, insertContext());
+      const ids = await insert(rows, columns, insertContext());
+      dialect.onWrite?.(db, tables, 'insert', rows.length);
+      return ids;
     },
 
     async find(query: FindQuery) {
@@ -223,6 +225,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
           .orderBy('id')
           .limit(query.limit)
           .executeTakeFirst();
+        dialect.onWrite?.(db, tables, 'delete', Number(result.numDeletedRows));
         return Number(result.numDeletedRows);
       }
       const result = await db
@@ -237,6 +240,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
             .limit(query.limit),
         )
         .executeTakeFirst();
+      dialect.onWrite?.(db, tables, 'delete', Number(result.numDeletedRows));
       return Number(result.numDeletedRows);
     },
 

@@ -152,6 +152,8 @@ export async function migrateSchema(db: AnyKysely, schema: StoreSchema, dialect:
       .columns([...spec.columns])
       .execute();
   }
+  // Verified on every migration like the indexes above (a dropped one comes back), and backfilled when built.
+  await dialect.keywordSearch?.ensure(db, tables);
 }
 
 async function listColumns(db: AnyKysely, tables: TableNames): Promise<string[]> {

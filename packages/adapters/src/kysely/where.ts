@@ -1,12 +1,20 @@
 import type { Condition } from '@eventlog/core';
 import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
-import { type DialectFlags, escapeLike, type SqlFragments } from './dialect.js';
+import { type DialectFlags, escapeLike, type SqlDialect } from './dialect.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: run-time table layout.
 type Eb = ExpressionBuilder<any, any>;
 
-/** Turns normalised conditions into one Kysely boolean expression (AND of all). */
-export function whereOf(eb: Eb, conditions: readonly Condition[], dialect: Pick<SqlFragments, 'containsInsensitive'>): Expression<SqlBool> {
+/**
+ * Turns normalised conditions into one Kysely boolean expression (AND of all). A keyword search
+ * goes through the dialect's index (`keywordSearch`) when it can answer it, else through the plain
+ * `containsInsensitive` LIKE.
+ */
+export function whereOf(
+  eb: Eb,
+  conditions: readonly Condition[],
+  dialect: Pick<SqlDialect, 'containsInsensitive' | 'keywordSearch'>,
+): Expression<SqlBool> {
   const parts: Expression<SqlBool>[] = [];
   for (const c of conditions) {
     switch (c.op) {
@@ -25,6 +33,11 @@ export function whereOf(eb: Eb, conditions: readonly Condition[], dialect: Pick<
         if (c.lt !== undefined) parts.push(eb(eb.ref(c.column), '<', c.lt));
         break;
       case 'search': {
+        const indexed = dialect.keywordSearch?.condition(eb, c.columns, c.term);
+        if (indexed) {
+          parts.push(indexed);
+          break;
+        }
         const pattern = `%${escapeLike(c.term)}%`;
         parts.push(eb.or(c.columns.map((column) => dialect.containsInsensitive(column, pattern))));
         break;

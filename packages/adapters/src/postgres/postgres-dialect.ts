@@ -17,6 +17,7 @@ import { postgresInsert } from '../kysely/insert/postgres.js';
 import { indexColumns } from '../kysely/introspection.js';
 import { heldLock } from '../kysely/locks.js';
 import type { TableNames } from '../kysely/migrations.js';
+import { postgresTrigramSearch } from '../kysely/search/postgres-trigram.js';
 import { transientClassifier } from '../kysely/transient.js';
 
 export { copyField, pgJson, pgText } from '../kysely/insert/postgres.js';
@@ -120,6 +121,26 @@ export interface PostgresDialectOptions {
    * nothing can ask for them too early.
    */
   tables?: () => TableNames;
+  /**
+   * Keep a `pg_trgm` GIN index for keyword search (`kysely/search/postgres-trigram.ts`). It makes a
+   * search read the matching rows instead of the table, and costs every insert the index update.
+   * @default false
+   */
+  keywordIndex?: boolean;
+  /** When the store runs `ANALYZE` on its events table by itself (see {@link PlannerStatisticsOptions}). */
+  statistics?: PlannerStatisticsOptions;
+}
+
+/** When a PostgreSQL store refreshes the planner's statistics of its events table. */
+export interface PlannerStatisticsOptions {
+  /** Run ANALYZE at all. @default true */
+  enabled?: boolean;
+  /** Rows inserted or deleted since the last ANALYZE that always warrant one. @default 1000 */
+  minRows?: number;
+  /** Further rows warranting one, as a fraction of the table's rows at the last ANALYZE (autovacuum's default). @default 0.1 */
+  fraction?: number;
+  /** Quiet time after the last write before the ANALYZE starts, so a bulk load is analyzed once. @default 1000 */
+  debounceMs?: number;
 }
 
 const introspection: Introspection = {
@@ -212,6 +233,7 @@ export function createPostgresDialect(options: PostgresDialectOptions): SqlDiale
   const { pool } = options;
   guardPool(pool);
   const insert = postgresInsert({ pool, method: options.insertMethod });
+  const statistics = plannerStatistics(pool, options.statistics);
   return {
     engine: 'postgres',
     capabilities: {
@@ -232,11 +254,115 @@ export function createPostgresDialect(options: PostgresDialectOptions): SqlDiale
     locks: postgresLocks(pool, options.schema),
     insert: insert.insert,
     isTransientError: isPostgresTransientError,
-    afterMigrate: (_db, tables) => insert.refresh(tables),
+    keywordSearch: postgresTrigramSearch({ enabled: options.keywordIndex }),
+    async afterMigrate(_db, tables) {
+      await insert.refresh(tables);
+      await statistics.afterMigrate(tables);
+    },
+    onWrite: (_db, tables, _kind, rows) => statistics.written(tables, rows),
   };
 }
 
 /** A 64-bit advisory lock key derived from a name (stable across processes and versions). */
 function lockKey(name: string): string {
   return createHash('sha256').update(name).digest().readBigInt64BE(0).toString();
+}
+
+// ---- planner statistics --------------------------------------------------------------------------
+
+/** A table's statistics as the catalog reports them. */
+interface TableStatistics {
+  /** Rows at the last ANALYZE (-1: never analyzed, PostgreSQL 14+). */
+  rows: number;
+  /** Rows changed since the last ANALYZE, by anyone. */
+  modified: number;
+  /** Whether ANALYZE (manual or automatic) ever ran on it. */
+  analyzed: boolean;
+}
+
+/**
+ * Keeps the planner's statistics of the events table fresh without a DBA: autovacuum may be off
+ * (it is on some managed and test servers) or minutes late after a bulk load, and a planner
+ * without statistics guesses every selectivity (a 720 h timeline took seconds on a status-code
+ * index). After enough rows were written through the store (autovacuum's rule: `minRows` plus
+ * `fraction` of the table), an ANALYZE runs once the writes pause for `debounceMs`, on a pooled
+ * connection, never inside or ahead of a write; at most one runs at a time. A migration finding a
+ * table that holds rows but whose statistics are missing or stale (an import, a restore, a
+ * backfill by another tool) analyzes it before `migrate()` returns.
+ */
+function plannerStatistics(pool: Pool, options: PlannerStatisticsOptions = {}) {
+  const enabled = options.enabled !== false;
+  const minRows = options.minRows ?? 1000;
+  const fraction = options.fraction ?? 0.1;
+  const debounceMs = options.debounceMs ?? 1000;
+  let baseline = 0;
+  let pending = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  const due = (changed: number) => changed >= minRows + fraction * Math.max(0, baseline);
+
+  const read = async (tables: TableNames): Promise<TableStatistics | undefined> => {
+    const result = await pool.query<{ rows: number; modified: string | null; analyzed: boolean }>(
+      `select c.reltuples::float8 as rows, s.n_mod_since_analyze as modified,
+              (s.last_analyze is not null or s.last_autoanalyze is not null) as analyzed
+         from pg_class c
+         join pg_namespace n on n.oid = c.relnamespace
+         left join pg_stat_user_tables s on s.relid = c.oid
+        where c.relname = $1 and n.nspname = coalesce($2::text, current_schema())`,
+      [tables.eventsTable, tables.schema ?? null],
+    );
+    const row = result.rows[0];
+    if (!row) return undefined;
+    return { rows: Number(row.rows), modified: Number(row.modified ?? 0), analyzed: row.analyzed };
+  };
+
+  const analyze = async (tables: TableNames) => {
+    await pool.query(`analyze ${qualified(tables)}`);
+    baseline = (await read(tables))?.rows ?? baseline;
+  };
+
+  const run = (tables: TableNames) => {
+    timer = undefined;
+    // An ended pool means the store (or its host) closed: nothing left to plan for.
+    if (running || (pool as Pool & { ending?: boolean }).ending) return;
+    pending = 0;
+    running = analyze(tables)
+      .catch(() => undefined)
+      .finally(() => {
+        running = undefined;
+        if (due(pending)) schedule(tables);
+      });
+  };
+
+  const schedule = (tables: TableNames) => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => run(tables), debounceMs);
+    timer.unref();
+  };
+
+  return {
+    /** Counts rows the store wrote; schedules an ANALYZE once enough were. */
+    written(tables: TableNames, rows: number) {
+      if (!enabled) return;
+      pending += rows;
+      if (due(pending)) schedule(tables);
+    },
+    /** Analyzes a table whose statistics are missing or stale, and learns its size. */
+    async afterMigrate(tables: TableNames) {
+      if (!enabled) return;
+      const stats = await read(tables);
+      if (!stats) return;
+      baseline = stats.rows;
+      // The activity counters reach the catalog up to a second late: whether rows exist is asked of the table itself.
+      const holdsRows = async () => (await pool.query(`select exists (select 1 from ${qualified(tables)}) as some`)).rows[0]?.some === true;
+      const stale = due(stats.modified) || (!stats.analyzed && (await holdsRows()));
+      if (stale) await analyze(tables);
+    },
+  };
+}
+
+/** `"schema"."table"` or `"table"`. */
+function qualified(tables: TableNames): string {
+  const id = (name: string) => `"${name.replace(/"/g, '""')}"`;
+  return tables.schema ? `${id(tables.schema)}.${id(tables.eventsTable)}` : id(tables.eventsTable);
 }

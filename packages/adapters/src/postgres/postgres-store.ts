@@ -15,6 +15,12 @@ export interface PostgresStoreOptions extends SqlStoreOptions {
   pool?: pg.Pool;
   /** Schema holding the tables, created when missing. @default the connection's current schema */
   schema?: string;
+  /**
+   * Keep a `pg_trgm` GIN index so keyword searches read the matching rows instead of the table
+   * (docs/storage.md, Keyword search). Off by default: it slows bulk ingest markedly; turning it
+   * off again drops the index at the next migration. @default false
+   */
+  keywordIndex?: boolean;
 }
 
 /**
@@ -38,7 +44,7 @@ export function createPostgresStore(options: PostgresStoreOptions): KyselyStore 
   // does not listen; the next query simply opens a new connection.
   if (owned) pool.on('error', () => undefined);
   const db: AnyKysely = new Kysely({ dialect: new PostgresDialect({ pool }), plugins: [new PostgresTextPlugin()] });
-  const dialect = createPostgresDialect({ pool, schema: options.schema });
+  const dialect = createPostgresDialect({ pool, schema: options.schema, keywordIndex: options.keywordIndex });
   const store = createKyselyStore({
     db,
     dialect,

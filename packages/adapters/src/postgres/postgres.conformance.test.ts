@@ -20,7 +20,8 @@ if (url) {
   const open = (schema: string) => {
     const connectionString = new URL(url);
     connectionString.searchParams.set('application_name', schema);
-    return createPostgresStore({ connectionString: connectionString.toString(), schema, maxConnections: 4 });
+    // The suite runs with the keyword index on (the search section then goes through pg_trgm).
+    return createPostgresStore({ connectionString: connectionString.toString(), schema, maxConnections: 4, keywordIndex: true });
   };
   const indexName = (store: StorageAdapter, name: string) => `${(store as KyselyStore).tables.indexPrefix}${name}`;
 

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
-import { columnTypes, type SqlDialect } from '../kysely/dialect.js';
+import { type AnyKysely, columnTypes, type SqlDialect } from '../kysely/dialect.js';
 import { indexColumns } from '../kysely/introspection.js';
+import { sqliteTrigramSearch } from '../kysely/search/sqlite-trigram.js';
 import { transientClassifier } from '../kysely/transient.js';
 
 const TRANSIENT = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_RECOVERY', 'SQLITE_LOCKED', 'SQLITE_LOCKED_SHAREDCACHE']);
@@ -43,3 +44,49 @@ export const sqliteDialect: SqlDialect = {
     },
   }),
 };
+
+/** Rows written by a store between two runs of `PRAGMA optimize`. */
+export const SQLITE_OPTIMIZE_EVERY_ROWS = 50_000;
+
+/**
+ * The per-store parts of the SQLite dialect: the trigram keyword index (`kysely/search/`), which
+ * learns its table names when migrated, and planner statistics upkeep. `PRAGMA optimize=0x10002`
+ * runs after each migration and, in the background, after every {@link SQLITE_OPTIMIZE_EVERY_ROWS}
+ * rows inserted or deleted: it runs ANALYZE only on the tables whose size changed enough, and
+ * SQLite (3.46+) bounds that ANALYZE to a sample, so it is short even on a large table.
+ *
+ * @example
+ * ```ts
+ * import { createSqliteStore } from '@eventlog/adapters/sqlite';
+ * // Every SQLite store is built with these parts; its migrate() creates the trigram index.
+ * const store = createSqliteStore({ filename: ':memory:' });
+ * ```
+ */
+export function sqliteStoreParts(
+  options: {
+    /** Keep the FTS5 trigram index for keyword search (it costs every insert the index update). @default false */
+    keywordIndex?: boolean;
+  } = {},
+): Pick<SqlDialect, 'keywordSearch' | 'onWrite' | 'afterMigrate'> {
+  let written = 0;
+  let scheduled = false;
+  const optimize = (db: AnyKysely) => sql`pragma optimize=0x10002`.execute(db);
+  return {
+    keywordSearch: sqliteTrigramSearch({ enabled: options.keywordIndex }),
+    async afterMigrate(db) {
+      await optimize(db);
+    },
+    onWrite(db, _tables, _kind, rows) {
+      written += rows;
+      if (written < SQLITE_OPTIMIZE_EVERY_ROWS || scheduled) return;
+      scheduled = true;
+      // Next turn of the event loop: the write that crossed the line has already been acknowledged.
+      setTimeout(() => {
+        scheduled = false;
+        written = 0;
+        // A closed database (the store or its host closed it meanwhile) simply skips this round.
+        optimize(db).catch(() => undefined);
+      }, 0).unref();
+    },
+  };
+}

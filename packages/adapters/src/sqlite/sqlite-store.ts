@@ -5,7 +5,7 @@ import { type CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
 import type { AnyKysely } from '../kysely/dialect.js';
 import { createKyselyStore, type KyselyStore, sessionRow } from '../kysely/kysely-store.js';
 import { kyselyRedactData } from '../kysely/redact-data.js';
-import { sqliteDialect } from './sqlite-dialect.js';
+import { sqliteDialect, sqliteStoreParts } from './sqlite-dialect.js';
 
 /** Distinct read statements kept prepared (the queries differ by filter shape, not by values). */
 const MAX_CACHED_READERS = 200;
@@ -28,6 +28,12 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Set journal_mode=WAL and synchronous=NORMAL on file databases. @default true */
   wal?: boolean;
+  /**
+   * Keep an FTS5 trigram index so keyword searches read the matching rows instead of the table
+   * (docs/storage.md, Keyword search). Off by default: it makes bulk ingest several times slower;
+   * turning it off again drops the index at the next migration. @default false
+   */
+  keywordIndex?: boolean;
 }
 
 /**
@@ -135,7 +141,13 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
 
   store = createKyselyStore({
     db,
-    dialect: { ...sqliteDialect, insert, select, locks: { ...sqliteDialect.locks, withMigrationLock } },
+    dialect: {
+      ...sqliteDialect,
+      ...sqliteStoreParts({ keywordIndex: options.keywordIndex }),
+      insert,
+      select,
+      locks: { ...sqliteDialect.locks, withMigrationLock },
+    },
     tablePrefix: options.tablePrefix,
     destroy: async () => {
       statements.clear();

@@ -58,10 +58,10 @@ runStoreConformance({
 
 const files = new WeakMap<StorageAdapter, string>();
 runStoreConformance({
-  name: 'sqlite (file, WAL)',
+  name: 'sqlite (file, WAL, keyword index)',
   createStore: () => {
     const filename = join(dir, `events-${n++}.db`);
-    const store = createSqliteStore({ filename });
+    const store = createSqliteStore({ filename, keywordIndex: true });
     files.set(store, filename);
     return store;
   },
@@ -71,7 +71,7 @@ runStoreConformance({
     openSecondStore: (store) => {
       const filename = files.get(store);
       if (!filename) throw new Error('openSecondStore got a store this file did not create.');
-      return createSqliteStore({ filename });
+      return createSqliteStore({ filename, keywordIndex: true });
     },
   },
   hookGaps: { killConnections: 'SQLite is embedded: there is no server connection to kill' },

@@ -52,6 +52,8 @@ export interface ConformanceHooks {
   killConnections?(store: StorageAdapter): Promise<number>;
 }
 
+import { runSearchConformance } from './search-suite.js';
+
 /** Options of {@link runStoreConformance}. */
 export interface ConformanceOptions {
   /** Shown in test names, e.g. `postgres`. */
@@ -137,6 +139,7 @@ export function runStoreConformance(options: ConformanceOptions): void {
   const ctx: SuiteContext = { test, setup, freshStore, usage, fill, track: (closer) => open.push(closer) };
 
   describe(`${options.name} store conformance`, () => {
+    runSearchConformance(options);
     it('provides every hook or names why it cannot', () => {
       const unexplained = HOOKS.filter((hook) => !options.hooks?.[hook] && !options.hookGaps?.[hook]);
       const stale = HOOKS.filter((hook) => options.hooks?.[hook] && options.hookGaps?.[hook]);

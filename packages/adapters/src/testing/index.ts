@@ -7,4 +7,5 @@ export {
 } from './conformance.js';
 export { type KillReport, recordWhileKilling } from './faults.js';
 export { conformancePreset, DAY, HOUR, MINUTE, NOW, seeded } from './fixtures.js';
+export { runSearchConformance } from './search-suite.js';
 export { requireServer, type ServerKind } from './servers.js';
