@@ -1,7 +1,7 @@
 import type { BufferOptions } from './buffer/write-buffer.js';
 import type { QueryLimits } from './pagination/query.js';
-import type { PayloadLimitOptions } from './schema/event.js';
 import type { PrivacyOptions } from './privacy/write-privacy.js';
+import type { PayloadLimitOptions } from './schema/event.js';
 import type { EventType } from './schema/event-type.js';
 import { DEFAULT_MAX_DATA_BYTES, DEFAULT_MAX_DATA_DEPTH } from './schema/payload.js';
 import type { DimensionSpec, MetricSpec, Preset } from './schema/preset.js';

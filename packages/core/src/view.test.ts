@@ -63,7 +63,10 @@ describe('log.view: write scoping', () => {
   it('validate reports schema problems by index and refuses events outside the tenants as FORBIDDEN', async () => {
     const log = newLog();
     const reseller = log.view({ principal: { role: 'reseller', id: 'r', tenantIds: ['t1', 't2'] } });
-    const invalid = reseller.validate([{ type: 'a', tenantId: 't1' }, { type: '', tenantId: 't2' }]);
+    const invalid = reseller.validate([
+      { type: 'a', tenantId: 't1' },
+      { type: '', tenantId: 't2' },
+    ]);
     expect(invalid.map((i) => i.index)).toEqual([1]);
     let refused: unknown;
     try {
