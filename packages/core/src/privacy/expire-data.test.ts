@@ -140,11 +140,11 @@ describe('expireData input', () => {
   it('refuses malformed input and stores without redactData', async () => {
     const log = createEventLog({ store: createMemoryStore() });
     for (const [input, message] of [
-      [{}, /before must be a time/],
+      [{}, /^before: must be a time/],
       [{ before: 0, fields: ['user.email'] }, /must be a path into data/],
       [{ before: 0, fields: ['data.a"b'] }, /must be a path into data/],
       [{ before: 0, fields: [] }, /must name at least one path/],
-      [{ before: 0, batchSize: 0 }, /batchSize must be a whole number/],
+      [{ before: 0, batchSize: 0 }, /^batchSize: must be a whole number/],
     ] as const) {
       const error = await log.expireData(input as never).catch((e: unknown) => e);
       expect(isEventLogError(error, 'VALIDATION_FAILED'), String(error)).toBe(true);
