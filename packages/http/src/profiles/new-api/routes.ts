@@ -159,7 +159,6 @@ export function newApiRoutes(options: NewApiOptions): Route[] {
   const token: Route = {
     method: 'GET',
     path: '/api/log/token',
-    cost: 'expensive',
     cors: { allowHeaders: ['Authorization', 'Content-Type'] },
     query: z.object({ key: queryString({ max: 512 }) }),
     run: async (context: RouteContext<{ key?: string | undefined }>) => {
@@ -195,7 +194,6 @@ export function newApiRoutes(options: NewApiOptions): Route[] {
   self.route({
     method: 'GET',
     path: ['/api/log/self', '/api/log/self/'],
-    cost: 'expensive',
     query: listQuery,
     run: (context) => page(context, context.query, selfView(context, context.auth), false),
   });
@@ -218,7 +216,6 @@ export function newApiRoutes(options: NewApiOptions): Route[] {
   admin.route({
     method: 'GET',
     path: ['/api/log/', '/api/log'],
-    cost: 'expensive',
     query: listQuery,
     run: (context) => page(context, context.query, adminView(context), true),
   });

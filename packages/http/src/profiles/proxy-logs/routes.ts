@@ -70,7 +70,6 @@ export function addLogRoutes(context: ProxyContext, group: RouteGroup<ProxyUser>
   group.route({
     method: 'GET',
     path: ['/api/logs', '/api/logs/'],
-    cost: 'expensive',
     query: z.object({
       limit: queryInt({ min: 1, max: maxLimit, default: 100 }),
       // The deepest offset is the log's `limits.maxOffset`, enforced by the core's offset query.
@@ -176,7 +175,6 @@ export function addLogRoutes(context: ProxyContext, group: RouteGroup<ProxyUser>
   group.route({
     method: 'GET',
     path: ['/api/audit-log', '/api/audit-log/'],
-    cost: 'expensive',
     query: z.object({ limit: queryInt({ min: 1, max: maxLimit, default: 100 }), offset: queryInt({ min: 0, default: 0 }) }),
     run: async ({ log, auth: user, query }) => {
       adminOnly(user);
