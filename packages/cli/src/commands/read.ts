@@ -172,7 +172,7 @@ const ID_WINDOW = 500;
 
 /**
  * Follows new events by polling: it remembers the highest id seen and asks for the next ids in
- * windows of {@link ID_WINDOW}, so it works across processes (another app writing) without the
+ * windows of 500 ids, so it works across processes (another app writing) without the
  * in-process subscription, and each poll is an indexed primary-key lookup.
  */
 export async function tailEvents(ctx: CliContext, options: TailOptions): Promise<number> {

@@ -15,7 +15,7 @@ export interface ImportOptions {
   batchSize: number;
   /** Where rejected lines go (JSON lines with file, line, reason, text). @default `<first input>.rejects.jsonl` in the working directory */
   rejects?: string;
-  /** Directory of resume checkpoints (see {@link stateDirectory}). */
+  /** Directory of resume checkpoints: the flag, else `EVENTLOG_STATE_DIR`, else `$XDG_STATE_HOME/eventlog/imports`. */
   stateDir?: string;
   /** Ignore checkpoints and read every input from its start. */
   restart?: boolean;
