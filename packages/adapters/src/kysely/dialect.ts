@@ -33,7 +33,7 @@ export interface SqlFragments {
   /**
    * Reads a JSON column as text, for engines whose driver parses JSON columns (pg, mysql2): a parsed
    * JSON string such as `"123"` or `"null"` is indistinguishable from the JSON text it would be, so
-   * the store hands the core text only and the core decodes it once. The text is then made compact.
+   * the store hands the core text only and the core decodes it once. Exports get it made compact.
    */
   jsonAsText?(column: string): RawBuilder<string | null>;
 }

@@ -82,6 +82,16 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
       const value = row[column];
       if (value !== null && value !== undefined && typeof value !== 'number') row[column] = Number(value);
     }
+    return row;
+  };
+
+  /**
+   * For reads that hand JSON text on verbatim (CSV exports ask for columns): the engine's text made
+   * compact, so every engine exports the same bytes. Event reads skip it: the core parses the text,
+   * and whitespace does not matter there.
+   */
+  const normalizeForExport = (row: Record<string, unknown>): StoredRow => {
+    normalize(row);
     if (dialect.jsonAsText) {
       for (const column of jsonColumns) {
         const value = row[column];
@@ -158,6 +168,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
       let wanted = query.columns
         ? [...new Set(['id', column, ...query.columns])].filter((c) => c === 'id' || columns.includes(c))
         : undefined;
+      const shape = query.columns?.some((c) => jsonColumns.includes(c)) ? normalizeForExport : normalize;
       if (!wanted && dialect.jsonAsText) wanted = ['id', ...columns];
       if (dialect.flags.deferredJoin) {
         // The page's ids come from the index alone; only those rows are then read.
@@ -165,11 +176,11 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
         const joined = db.selectFrom(`${tables.events} as e`).innerJoin(ids.as('k'), 'k.id', 'e.id');
         let q = (wanted ? joined.select(selection(wanted, 'e')) : joined.selectAll('e')).orderBy(`e.${column}`, direction);
         if (column !== 'id') q = q.orderBy('e.id', direction);
-        return (await rowsOf(q)).map(normalize);
+        return (await rowsOf(q)).map(shape);
       }
       const from = db.selectFrom(tables.events);
       const rows = await rowsOf(page(wanted ? from.select(selection(wanted)) : from.selectAll()));
-      return rows.map(normalize);
+      return rows.map(shape);
     },
 
     async count(where: readonly Condition[]) {
