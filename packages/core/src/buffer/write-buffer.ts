@@ -24,7 +24,7 @@ export interface BufferOptions {
    * (better-sqlite3) blocks the process for a whole batch, so the buffer measures how long its
    * inserts block and shrinks batches to stay under this; stores that wait on the network are not
    * limited. A single `recordMany` call is still written in one insert, whatever its size.
-   * @default 10
+   * @default 25
    */
   maxBlockingMs?: number;
 }
@@ -111,7 +111,7 @@ export class WriteBuffer {
     this.retries = Math.max(0, options.retries ?? 5);
     this.retryDelayMs = Math.max(1, options.retryDelayMs ?? 50);
     this.maxRetryDelayMs = Math.max(this.retryDelayMs, options.maxRetryDelayMs ?? 2000);
-    this.maxBlockingMs = positive(options.maxBlockingMs, 10, 'maxBlockingMs');
+    this.maxBlockingMs = positive(options.maxBlockingMs, 25, 'maxBlockingMs');
   }
 
   /** Rows waiting or being written. */
