@@ -192,10 +192,8 @@ if (url) {
       store = createPostgresStore({ pool, schema });
       table = store.tables.eventsTable;
       events = `"${schema}"."${table}"`;
-      // Imported behind the store's back, as a restore or an import tool would: without the keyword
-      // index, whose maintenance row by row costs far more than the one build the store's next
-      // migration makes of it (the backfill path of a database from before the index).
-      await pool.query(`drop index "${schema}"."${store.tables.indexPrefix}search"`);
+      // Imported behind the store's back, as a restore or an import tool would (the keyword index
+      // is opt-in and off here, so there is no trigram index to maintain during the load).
       await pool.query(fillSql(events));
       await pool.query(`select setval(pg_get_serial_sequence($1, 'id'), $2)`, [events, ROWS]);
       // Statistics: a freshly bulk-loaded table has none until ANALYZE runs, and autovacuum (which
