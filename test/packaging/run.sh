@@ -4,7 +4,8 @@
 # the tarballs with plain npm into a fresh app outside the workspace, compiles that app with
 # TypeScript strict / nodenext / skipLibCheck false, and runs
 #   - the README's usage example, extracted from README.md (so the README cannot drift), as ESM;
-#   - a CommonJS app that records, queries and serves over Express.
+#   - a CommonJS app that records, queries and serves over Express;
+#   - `npx eventlog --help` from the installed @eventlog/cli.
 # Fails on a missing file in a tarball, a wrong exports entry, a missing peer, or a README example
 # that no longer compiles or runs.
 #
@@ -61,6 +62,15 @@ grep -q '^"id","time"\|^id,time' "$app/readme.out" || {
 
 step "run the CommonJS app"
 (cd "$app" && node dist/commonjs.cjs)
+
+step "the eventlog command from the installed @eventlog/cli"
+(cd "$app" && npx --no-install eventlog --help >help.out)
+grep -q 'import' "$app/help.out" || {
+  echo "eventlog --help did not list its commands:" >&2
+  cat "$app/help.out" >&2
+  exit 1
+}
+head -n 3 "$app/help.out"
 
 echo
 echo "packaging test passed"
