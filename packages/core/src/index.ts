@@ -90,6 +90,7 @@ export type {
   StoredRow,
   StoreSchema,
 } from './storage/contract.js';
+export { fromSessionColumns, type SessionColumns, toSessionColumns } from './storage/session-columns.js';
 export type {
   ClosedSession,
   CursorResult,

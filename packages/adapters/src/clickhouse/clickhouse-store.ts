@@ -17,6 +17,7 @@ import type {
   StoredRow,
   StoreSchema,
 } from '@eventlog/core';
+import { fromSessionColumns, toSessionColumns } from '@eventlog/core';
 import { NETWORK_ERROR_CODES } from '../kysely/transient.js';
 import { type IdGenerator, processIdGenerator } from './ids.js';
 import { createRowEncoder } from './json-rows.js';
@@ -496,7 +497,7 @@ export function createClickhouseStore(options: ClickhouseStoreOptions = {}): Cli
     async openSession(row: SessionRow) {
       const [version] = ids.next(1);
       const event = typeof row.event === 'string' ? row.event : JSON.stringify(row.event);
-      await insertInto(tables.sessions, [{ ...sessionColumns(row), event, is_open: 1, version }]);
+      await insertInto(tables.sessions, [{ ...toSessionColumns(row), event, is_open: 1, version }]);
     },
 
     closeSession(sessionId: string) {
@@ -510,7 +511,7 @@ export function createClickhouseStore(options: ClickhouseStoreOptions = {}): Cli
           const [row] = await readSessions(`session_id = ${quoteString(sessionId)}`, '1', 1, 0);
           if (!row) return null;
           const [version] = ids.next(1);
-          await insertInto(tables.sessions, [{ ...sessionColumns(row), event: '', is_open: 0, version }]);
+          await insertInto(tables.sessions, [{ ...toSessionColumns(row), event: '', is_open: 0, version }]);
           return row;
         });
       CLOSING.set(key, next);
@@ -562,32 +563,10 @@ export function createClickhouseStore(options: ClickhouseStoreOptions = {}): Cli
       `SELECT session_id, argMax(is_open, version) AS open_, ${latest.join(', ')} FROM ${tables.sessions} WHERE ${inner} GROUP BY session_id` +
       `) WHERE open_ = 1 AND ${outer} ORDER BY started_at, session_id LIMIT ${quoteNumber(limit)}${offset ? ` OFFSET ${quoteNumber(offset)}` : ''}`;
     const rows = await select<Record<string, unknown>>(client, sql);
-    return rows.map((r) => ({
-      sessionId: String(r.session_id),
-      type: String(r.type),
-      tenantId: (r.tenant_id as string | null) ?? null,
-      actorId: (r.actor_id as string | null) ?? null,
-      targetType: (r.target_type as string | null) ?? null,
-      targetId: (r.target_id as string | null) ?? null,
-      startedAt: Number(r.started_at),
-      event: r.event,
-    }));
+    return rows.map(fromSessionColumns);
   }
 
   return store;
-}
-
-/** A session row under its column names. */
-function sessionColumns(row: SessionRow) {
-  return {
-    session_id: row.sessionId,
-    type: row.type,
-    tenant_id: row.tenantId,
-    actor_id: row.actorId,
-    target_type: row.targetType,
-    target_id: row.targetId,
-    started_at: row.startedAt,
-  };
 }
 
 async function select<T>(client: ClickHouseClient, query: string): Promise<T[]> {

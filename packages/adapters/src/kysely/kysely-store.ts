@@ -13,6 +13,7 @@ import type {
   StoredRow,
   StoreSchema,
 } from '@eventlog/core';
+import { fromSessionColumns, toSessionColumns } from '@eventlog/core';
 import { type CompiledQuery, type ExpressionBuilder, type SelectQueryBuilder, sql } from 'kysely';
 import { type AnyKysely, type InsertContext, resolveDialect, type SqlDialect } from './dialect.js';
 import { idempotentInsert } from './insert/idempotent.js';
@@ -257,7 +258,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
 
     async openSession(row: SessionRow) {
       const event = typeof row.event === 'string' ? row.event : JSON.stringify(row.event);
-      const values = { ...sessionColumns(row), event: dialect.jsonValue ? dialect.jsonValue(event) : event };
+      const values = { ...toSessionColumns(row), event: dialect.jsonValue ? dialect.jsonValue(event) : event };
       const update = Object.fromEntries(SESSION_COLUMNS.filter((c) => c !== 'session_id').map((c) => [c, values[c]]));
       const insert = db.insertInto(tables.sessions).values(values);
       await (dialect.flags.upsert === 'onConflict'
@@ -273,7 +274,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
         const result = await trx.deleteFrom(tables.sessions).where('session_id', '=', sessionId).executeTakeFirst();
         // Another closer won the race: only one caller sees the session.
         if (Number(result.numDeletedRows) === 0) return null;
-        return sessionRow(row as Record<string, unknown>);
+        return fromSessionColumns(row as Record<string, unknown>);
       });
     },
 
@@ -286,7 +287,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
         .orderBy('session_id')
         .limit(query.limit);
       if (query.offset) q = q.offset(query.offset);
-      return (await q.execute()).map((row) => sessionRow(row as Record<string, unknown>));
+      return (await q.execute()).map((row) => fromSessionColumns(row as Record<string, unknown>));
     },
 
     async tryLock(name: string, ttlMs: number): Promise<ReleaseLock | null> {
@@ -304,31 +305,4 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     },
   };
   return store;
-}
-
-/** A stored session row under the contract's names. @internal */
-export function sessionRow(row: Record<string, unknown>): SessionRow {
-  return {
-    sessionId: String(row.session_id),
-    type: String(row.type),
-    tenantId: (row.tenant_id as string | null) ?? null,
-    actorId: (row.actor_id as string | null) ?? null,
-    targetType: (row.target_type as string | null) ?? null,
-    targetId: (row.target_id as string | null) ?? null,
-    startedAt: Number(row.started_at),
-    event: row.event,
-  };
-}
-
-/** A session row under its column names. */
-function sessionColumns(row: SessionRow) {
-  return {
-    session_id: row.sessionId,
-    type: row.type,
-    tenant_id: row.tenantId,
-    actor_id: row.actorId,
-    target_type: row.targetType,
-    target_id: row.targetId,
-    started_at: row.startedAt,
-  };
 }

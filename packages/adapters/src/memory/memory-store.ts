@@ -16,6 +16,7 @@ import {
   type StoreColumn,
   type StoredRow,
   type StoreSchema,
+  toSessionColumns,
 } from '@eventlog/core';
 
 /** A memory store: the storage contract on plain arrays and maps, for tests, demos and as a reference. */
@@ -246,7 +247,7 @@ export function createMemoryStore(): MemoryStore {
       open();
       const start = query.offset ?? 0;
       return [...sessions.values()]
-        .filter((s) => matchesConditions(sessionColumns(s) as unknown as EventRow, query.where))
+        .filter((s) => matchesConditions(toSessionColumns(s) as unknown as EventRow, query.where))
         .sort((a, b) => a.startedAt - b.startedAt || compareValues(a.sessionId, b.sessionId))
         .slice(start, start + query.limit)
         .map((s) => ({ ...s }));
@@ -304,19 +305,6 @@ function pick(row: Row, wanted: ReadonlySet<string>): StoredRow {
   const out: StoredRow = {};
   for (const name of wanted) if (name in row) out[name] = row[name];
   return out;
-}
-
-/** A session under its stored column names, which is what session conditions name. */
-function sessionColumns(session: SessionRow) {
-  return {
-    session_id: session.sessionId,
-    type: session.type,
-    tenant_id: session.tenantId,
-    actor_id: session.actorId,
-    target_type: session.targetType,
-    target_id: session.targetId,
-    started_at: session.startedAt,
-  };
 }
 
 /** Whether `path` (object keys) exists in a parsed payload; deletes it when `remove`. */

@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
 import type { EventRow, SessionRow } from '@eventlog/core';
+import { fromSessionColumns } from '@eventlog/core';
 import Database from 'better-sqlite3';
 import { type CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
 import type { AnyKysely } from '../kysely/dialect.js';
-import { createKyselyStore, type KyselyStore, sessionRow } from '../kysely/kysely-store.js';
+import { createKyselyStore, type KyselyStore } from '../kysely/kysely-store.js';
 import { kyselyRedactData } from '../kysely/redact-data.js';
 import { sqliteDialect, sqliteStoreParts } from './sqlite-dialect.js';
 
@@ -166,7 +167,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
       | Record<string, unknown>
       | undefined;
     if (!row) return null;
-    return sessionRow(row);
+    return fromSessionColumns(row);
   };
   return Object.assign(store, { redactData: kyselyRedactData(store, 'sqlite', sqliteDialect) });
 }
