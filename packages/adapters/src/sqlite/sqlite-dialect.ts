@@ -74,7 +74,10 @@ export function sqliteStoreParts(
   return {
     keywordSearch: sqliteTrigramSearch({ enabled: options.keywordIndex }),
     async afterMigrate(db) {
-      await optimize(db);
+      // Advisory, and outside the migration's lock: in WAL mode its ANALYZE can meet another
+      // process's write and get SQLITE_BUSY at once (no busy wait for a stale snapshot). Statistics
+      // are then simply refreshed on a later run; the migration itself has committed.
+      await optimize(db).catch(() => undefined);
     },
     onWrite(db, _tables, _kind, rows) {
       written += rows;
