@@ -53,9 +53,10 @@ export interface SqliteStoreOptions {
 export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore {
   const owned = !options.database;
   const database = options.database ?? new Database(options.filename ?? ':memory:');
-  database.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+  const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
+  database.pragma(`busy_timeout = ${busyTimeoutMs}`);
   if (options.wal !== false && !database.memory) {
-    database.pragma('journal_mode = WAL');
+    switchToWal(database, busyTimeoutMs);
     database.pragma('synchronous = NORMAL');
   }
   const db: AnyKysely = new Kysely({ dialect: new SqliteDialect({ database }) });
@@ -193,4 +194,24 @@ function bindable(row: EventRow, columns: readonly string[]): unknown[] {
   const out = new Array<unknown>(columns.length);
   for (let i = 0; i < columns.length; i++) out[i] = row[columns[i]!] ?? null;
   return out;
+}
+
+/**
+ * Sets WAL mode. Switching a fresh file's journal mode while another process holds its lock (say,
+ * migrating it) fails with SQLITE_BUSY at once, without SQLite's busy wait, so retry for as long as
+ * `busy_timeout` would have waited. Blocking is bounded and only happens when stores open together.
+ */
+function switchToWal(database: Database.Database, busyTimeoutMs: number): void {
+  const deadline = Date.now() + busyTimeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      database.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw error;
+      Atomics.wait(pause, 0, 0, 10);
+    }
+  }
 }
