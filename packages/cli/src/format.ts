@@ -1,35 +1,15 @@
-import type { StoredEvent } from '@eventlog/core';
+import { createIsoFormatter, type StoredEvent } from '@eventlog/core';
 
-/** An ISO 8601 time with milliseconds and the UTC offset of `timeZone` at that instant. */
+const formatters = new Map<string, (time: number) => string>();
+
+/** An ISO 8601 time with milliseconds and the UTC offset of `timeZone` at that instant (the core's formatter, one per zone). */
 export function isoInZone(ms: number, timeZone: string): string {
-  if (timeZone === 'UTC') return new Date(ms).toISOString();
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    })
-      .formatToParts(new Date(ms))
-      .map((p) => [p.type, p.value]),
-  );
-  const local = Date.UTC(
-    Number(parts.year),
-    Number(parts.month) - 1,
-    Number(parts.day),
-    Number(parts.hour),
-    Number(parts.minute),
-    Number(parts.second),
-  );
-  const offset = Math.round((local - (ms - (((ms % 1000) + 1000) % 1000))) / 60_000);
-  const sign = offset < 0 ? '-' : '+';
-  const abs = Math.abs(offset);
-  const millis = String(((ms % 1000) + 1000) % 1000).padStart(3, '0');
-  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}.${millis}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  let format = formatters.get(timeZone);
+  if (!format) {
+    format = createIsoFormatter(timeZone, { millis: true });
+    formatters.set(timeZone, format);
+  }
+  return format(ms);
 }
 
 /** Renders rows as an aligned text table; numbers are right-aligned. */

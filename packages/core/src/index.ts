@@ -91,6 +91,7 @@ export type {
   StoreSchema,
 } from './storage/contract.js';
 export { fromSessionColumns, type SessionColumns, toSessionColumns } from './storage/session-columns.js';
+export { createIsoFormatter } from './time/iso.js';
 export type {
   ClosedSession,
   CursorResult,

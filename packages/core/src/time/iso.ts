@@ -7,10 +7,15 @@ const MINUTE = 60_000;
  * `2025-03-30T03:00:00+02:00` (`Z` when the offset is zero), the same text as date-fns
  * `format(new TZDate(t, zone), "yyyy-MM-dd'T'HH:mm:ssXXX")` (with `.SSS` when `millis`).
  *
- * Going through `TZDate` and `format` costs 30-60 µs per call, which dominated exports and small
- * timelines; this reads the zone's offset once per UTC minute (every offset change in the tz
+ * Going through `TZDate` and `format` per call dominated exports and small timelines; this reads the zone's offset once per UTC minute (every offset change in the tz
  * database falls on a whole minute) and lets `toISOString` do the rest.
- * @internal
+ *
+ * @example
+ * ```ts
+ * import { createIsoFormatter } from '@eventlog/core';
+ * const berlin = createIsoFormatter('Europe/Berlin', { millis: true });
+ * console.log(berlin(Date.UTC(2025, 2, 30, 1))); // '2025-03-30T03:00:00.000+02:00'
+ * ```
  */
 export function createIsoFormatter(timeZone: string, options: { millis: boolean }): (time: number) => string {
   const end = options.millis ? 23 : 19;
