@@ -9,6 +9,7 @@ export const ERROR_CODES = [
   'STORE_FAILED',
   'CLOSED',
   'UNSUPPORTED',
+  'ABORTED',
 ] as const;
 
 /** One of {@link ERROR_CODES}. */
@@ -151,6 +152,29 @@ export class StoreError extends EventLogError {
     this.engine = engine;
     this.operation = operation;
     this.transient = transient;
+  }
+}
+
+/**
+ * A read was stopped because its `signal` aborted (the caller, e.g. an HTTP client, went away);
+ * `cause` holds the abort reason or the driver's "query cancelled" error. Nothing failed: do not
+ * report it as a server error.
+ *
+ * @example
+ * ```ts
+ * import { AbortedError } from '@eventlog/core';
+ * const error = new AbortedError('count');
+ * console.log(error.code); // 'ABORTED'
+ * ```
+ */
+export class AbortedError extends EventLogError {
+  /** The read that was stopped, e.g. `aggregate`. */
+  readonly operation: string;
+
+  constructor(operation: string, options: EventLogErrorOptions = {}) {
+    super('ABORTED', `The ${operation} was aborted by its signal.`, options);
+    this.name = 'AbortedError';
+    this.operation = operation;
   }
 }
 

@@ -37,6 +37,7 @@ import type {
   PresetMetrics,
   PresetTypes,
   PruneInput,
+  ReadOptions,
   SessionsApi,
   Stats,
   Timeline,
@@ -214,40 +215,40 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
     return this.#closed;
   }
 
-  query(input?: PageQueryInput): Promise<PageResult>;
-  query(input: CursorQueryInput): Promise<CursorResult>;
-  query(input: OffsetQueryInput): Promise<OffsetResult>;
-  query(input?: QueryInput): Promise<PageResult | CursorResult | OffsetResult>;
-  query(input?: QueryInput): Promise<PageResult | CursorResult | OffsetResult> {
-    return this.#root.query(input);
+  query(input?: PageQueryInput, options?: ReadOptions): Promise<PageResult>;
+  query(input: CursorQueryInput, options?: ReadOptions): Promise<CursorResult>;
+  query(input: OffsetQueryInput, options?: ReadOptions): Promise<OffsetResult>;
+  query(input?: QueryInput, options?: ReadOptions): Promise<PageResult | CursorResult | OffsetResult>;
+  query(input?: QueryInput, options?: ReadOptions): Promise<PageResult | CursorResult | OffsetResult> {
+    return this.#root.query(input, options);
   }
 
-  count(filter?: FilterInput): Promise<number> {
-    return this.#root.count(filter);
+  count(filter?: FilterInput, options?: ReadOptions): Promise<number> {
+    return this.#root.count(filter, options);
   }
 
-  get(id: number): Promise<StoredEvent | null> {
-    return this.#root.get(id);
+  get(id: number, options?: ReadOptions): Promise<StoredEvent | null> {
+    return this.#root.get(id, options);
   }
 
-  stats(filter?: FilterInput): Promise<Stats> {
-    return this.#root.stats(filter);
+  stats(filter?: FilterInput, options?: ReadOptions): Promise<Stats> {
+    return this.#root.stats(filter, options);
   }
 
-  timeline(input?: TimelineInput): Promise<Timeline> {
-    return this.#root.timeline(input);
+  timeline(input?: TimelineInput, options?: ReadOptions): Promise<Timeline> {
+    return this.#root.timeline(input, options);
   }
 
-  top(input: TopInput): Promise<TopEntry[]> {
-    return this.#root.top(input);
+  top(input: TopInput, options?: ReadOptions): Promise<TopEntry[]> {
+    return this.#root.top(input, options);
   }
 
-  latest(input: LatestInput): Promise<StoredEvent | null> {
-    return this.#root.latest(input);
+  latest(input: LatestInput, options?: ReadOptions): Promise<StoredEvent | null> {
+    return this.#root.latest(input, options);
   }
 
-  exportCsv(input?: ExportInput): AsyncIterable<string> {
-    return this.#root.exportCsv(input);
+  exportCsv(input?: ExportInput, options?: ReadOptions): AsyncIterable<string> {
+    return this.#root.exportCsv(input, options);
   }
 
   subscribe(filter: FilterInput | undefined, listener: (event: StoredEvent) => void): () => void {

@@ -1,6 +1,7 @@
 export type { BufferOptions } from './buffer/write-buffer.js';
 export { dynamic } from './dynamic.js';
 export {
+  AbortedError,
   ERROR_CODES,
   type ErrorCode,
   EventLogError,
@@ -88,7 +89,9 @@ export type {
   StoreCapabilities,
   StoreColumn,
   StoredRow,
+  StoreReadOptions,
   StoreSchema,
+  StreamQuery,
 } from './storage/contract.js';
 export { fromSessionColumns, type SessionColumns, toSessionColumns } from './storage/session-columns.js';
 export { createIsoFormatter } from './time/iso.js';
@@ -116,6 +119,7 @@ export type {
   PresetMetrics,
   PresetTypes,
   PruneInput,
+  ReadOptions,
   SessionFilter,
   SessionListInput,
   SessionsApi,

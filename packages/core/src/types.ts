@@ -320,6 +320,29 @@ export interface Maintenance {
 }
 
 /**
+ * Options every read takes besides its input.
+ *
+ * @example
+ * ```ts
+ * import { createEventLog } from '@eventlog/core';
+ * import { createSqliteStore } from '@eventlog/adapters/sqlite';
+ * const log = createEventLog({ store: createSqliteStore() });
+ * const stop = new AbortController();
+ * const pending = log.stats({ type: 'app.error' }, { signal: stop.signal });
+ * stop.abort(); // the read rejects with an AbortedError (code ABORTED) and its query is cancelled
+ * await pending.catch(() => undefined);
+ * ```
+ */
+export interface ReadOptions {
+  /**
+   * Stops the read: it rejects with `ABORTED`, the running query is cancelled where the engine can
+   * (PostgreSQL, MariaDB/MySQL, ClickHouse) and an export stops between chunks on every engine.
+   * @default none
+   */
+  signal?: AbortSignal;
+}
+
+/**
  * Everything that reads; what a view offers besides its writes. On a log built from presets
  * (`T` their payload schemas, `D` and `M` their dimension and metric names) a filter on `type`
  * narrows the events' `data`, and field, dimension and metric names are checked at compile time;
@@ -328,29 +351,39 @@ export interface Maintenance {
 // biome-ignore lint/suspicious/noExplicitAny: so that a plain reader accepts one typed by any presets.
 export interface EventLogReader<T extends EventTypeMap = any, D extends string = string, M extends string = string> {
   /** Numbered pages with a total. */
-  query<K extends TypeSelector<T> = TypeName<T>>(input?: TypedQuery<PageQueryInput, K, D, M>): Promise<PageResult<EventOf<T, K>>>;
+  query<K extends TypeSelector<T> = TypeName<T>>(
+    input?: TypedQuery<PageQueryInput, K, D, M>,
+    options?: ReadOptions,
+  ): Promise<PageResult<EventOf<T, K>>>;
   /** Keyset pages. */
-  query<K extends TypeSelector<T> = TypeName<T>>(input: TypedQuery<CursorQueryInput, K, D, M>): Promise<CursorResult<EventOf<T, K>>>;
+  query<K extends TypeSelector<T> = TypeName<T>>(
+    input: TypedQuery<CursorQueryInput, K, D, M>,
+    options?: ReadOptions,
+  ): Promise<CursorResult<EventOf<T, K>>>;
   /** A window by offset, with a total. */
-  query<K extends TypeSelector<T> = TypeName<T>>(input: TypedQuery<OffsetQueryInput, K, D, M>): Promise<OffsetResult<EventOf<T, K>>>;
+  query<K extends TypeSelector<T> = TypeName<T>>(
+    input: TypedQuery<OffsetQueryInput, K, D, M>,
+    options?: ReadOptions,
+  ): Promise<OffsetResult<EventOf<T, K>>>;
   /** Any kind of page, chosen by the input's fields. */
   query<K extends TypeSelector<T> = TypeName<T>>(
     input?: TypedQuery<QueryInput, K, D, M>,
+    options?: ReadOptions,
   ): Promise<PageResult<EventOf<T, K>> | CursorResult<EventOf<T, K>> | OffsetResult<EventOf<T, K>>>;
   /** Number of events matching the filter. */
-  count(filter?: FilterInput<TypeSelector<T>, D, M>): Promise<number>;
+  count(filter?: FilterInput<TypeSelector<T>, D, M>, options?: ReadOptions): Promise<number>;
   /** One event by id, or null. */
-  get(id: number): Promise<EventOf<T> | null>;
+  get(id: number, options?: ReadOptions): Promise<EventOf<T> | null>;
   /** Count, metric sums, RPM and TPM over a filter. */
-  stats(filter?: FilterInput<TypeSelector<T>, D, M>): Promise<Stats>;
+  stats(filter?: FilterInput<TypeSelector<T>, D, M>, options?: ReadOptions): Promise<Stats>;
   /** Counts and sums per minute, hour or day in a time zone. */
-  timeline(input?: TimelineInput<TypeSelector<T>, D, M>): Promise<Timeline>;
+  timeline(input?: TimelineInput<TypeSelector<T>, D, M>, options?: ReadOptions): Promise<Timeline>;
   /** The most frequent values of a field or dimension. */
-  top(input: TopInput<TypeSelector<T>, D, M>): Promise<TopEntry[]>;
+  top(input: TopInput<TypeSelector<T>, D, M>, options?: ReadOptions): Promise<TopEntry[]>;
   /** The newest event of a target (e.g. a stream's last state), or null. */
-  latest<K extends TypeSelector<T> = TypeName<T>>(input: LatestInput<K, D, M>): Promise<EventOf<T, K> | null>;
+  latest<K extends TypeSelector<T> = TypeName<T>>(input: LatestInput<K, D, M>, options?: ReadOptions): Promise<EventOf<T, K> | null>;
   /** Streams matching events as CSV chunks with constant memory. */
-  exportCsv(input?: ExportInput<TypeSelector<T>, D, M>): AsyncIterable<string>;
+  exportCsv(input?: ExportInput<TypeSelector<T>, D, M>, options?: ReadOptions): AsyncIterable<string>;
   /** Delivers each matching event after it is stored; returns the unsubscribe function. */
   subscribe<K extends TypeSelector<T> = TypeName<T>>(
     filter: FilterInput<K, D, M> | undefined,

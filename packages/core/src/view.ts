@@ -13,7 +13,7 @@ import type { EventInput, StoredEvent } from './schema/event.js';
 import { allowedTenants, type Principal } from './scope/principal.js';
 import type { createSessions } from './sessions/sessions.js';
 import type { StoredRow } from './storage/contract.js';
-import type { EventLogView, OpenSession, TopEntry, TopInput, ViewOptions } from './types.js';
+import type { EventLogView, OpenSession, ReadOptions, TopEntry, TopInput, ViewOptions } from './types.js';
 import type { createWrites } from './write/record.js';
 
 /** Every operation a view binds to its principal. @internal */
@@ -94,14 +94,15 @@ export function createView(core: LogCore, ops: Operations, options: ViewOptions 
 
   return {
     // One implementation behind the interface's overloads, which only narrow the result by input kind.
-    query: (async (input?: QueryInput) => items(await ops.reads.query(scope, input))) as EventLogView['query'],
-    count: (filter) => ops.reads.count(scope, filter),
-    get: async (id) => nullable(await ops.reads.get(scope, id)),
-    stats: (filter) => ops.stats(scope, filter),
-    timeline: (input) => ops.timeline(scope, input),
-    top: async (input) => mask.top(await ops.top(scope, input), input),
-    latest: async (input) => nullable(await ops.latest(scope, input)),
-    exportCsv: (input) => ops.exportCsv(scope, input, mask.row),
+    query: (async (input?: QueryInput, options?: ReadOptions) =>
+      items(await ops.reads.query(scope, input, options))) as EventLogView['query'],
+    count: (filter, options) => ops.reads.count(scope, filter, options),
+    get: async (id, options) => nullable(await ops.reads.get(scope, id, options)),
+    stats: (filter, options) => ops.stats(scope, filter, options),
+    timeline: (input, options) => ops.timeline(scope, input, options),
+    top: async (input, options) => mask.top(await ops.top(scope, input, options), input),
+    latest: async (input, options) => nullable(await ops.latest(scope, input, options)),
+    exportCsv: (input, options) => ops.exportCsv(scope, input, mask.row, options),
     subscribe: (filter: FilterInput | undefined, listener: (event: StoredEvent) => void) => {
       core.assertOpen();
       if (typeof listener !== 'function') throw new TypeError('subscribe needs a listener function.');

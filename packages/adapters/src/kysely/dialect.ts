@@ -1,5 +1,6 @@
 import type { EventRow, ReleaseLock, StoreCapabilities, StoreColumn } from '@eventlog/core';
 import type { CompiledQuery, Expression, Kysely, RawBuilder, SqlBool } from 'kysely';
+import type { QueryCanceller } from './cancel.js';
 import type { BatchToken } from './insert/idempotent.js';
 import type { TableNames } from './migrations.js';
 import type { KeywordSearch } from './search/keyword-search.js';
@@ -152,6 +153,8 @@ export interface SqlDialect extends SqlFragments {
    * has a faster path (SQLite: cached statements returning arrays).
    */
   select?(query: CompiledQuery): Promise<Record<string, unknown>[]>;
+  /** How a read whose `signal` aborts is cancelled on the server (`kysely/cancel.ts`); only checked before the read when absent. */
+  readonly canceller?: QueryCanceller;
   /** Whether a driver error is worth retrying (build it with `transientClassifier`). */
   isTransientError(error: unknown): boolean;
   /** Runs once after each migration, with the tables it migrated (e.g. reading server settings, catalog facts). */

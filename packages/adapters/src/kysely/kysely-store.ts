@@ -11,10 +11,12 @@ import type {
   StorageAdapter,
   StoreCapabilities,
   StoredRow,
+  StoreReadOptions,
   StoreSchema,
 } from '@eventlog/core';
 import { fromSessionColumns, toSessionColumns } from '@eventlog/core';
 import { type CompiledQuery, type ExpressionBuilder, type SelectQueryBuilder, sql } from 'kysely';
+import { withCancellation } from './cancel.js';
 import { type AnyKysely, type InsertContext, resolveDialect, type SqlDialect } from './dialect.js';
 import { idempotentInsert } from './insert/idempotent.js';
 import { multiRowInsert } from './insert/multi-row.js';
@@ -74,9 +76,15 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
   let jsonColumns: string[] = ['data'];
   let closed = false;
 
-  /** Runs a read query through the dialect's fast path when it has one. */
-  const rowsOf = async (query: Compilable): Promise<Record<string, unknown>[]> =>
-    dialect.select ? dialect.select(query.compile()) : ((await query.execute()) as Record<string, unknown>[]);
+  /** Runs a read query through the dialect's fast path when it has one; a `signal` cancels it where the engine can. */
+  const rowsOf = async (query: Compilable, signal?: AbortSignal): Promise<Record<string, unknown>[]> => {
+    if (!signal) return dialect.select ? dialect.select(query.compile()) : ((await query.execute()) as Record<string, unknown>[]);
+    return withCancellation(db, dialect.canceller, signal, async (on) =>
+      on === db && dialect.select
+        ? dialect.select(query.compile())
+        : ((await on.executeQuery(query.compile())).rows as Record<string, unknown>[]),
+    );
+  };
 
   const normalize = (row: Record<string, unknown>): StoredRow => {
     for (const column of numericColumns) {
@@ -177,19 +185,20 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
         const joined = db.selectFrom(`${tables.events} as e`).innerJoin(ids.as('k'), 'k.id', 'e.id');
         let q = (wanted ? joined.select(selection(wanted, 'e')) : joined.selectAll('e')).orderBy(`e.${column}`, direction);
         if (column !== 'id') q = q.orderBy('e.id', direction);
-        return (await rowsOf(q)).map(shape);
+        return (await rowsOf(q, query.signal)).map(shape);
       }
       const from = db.selectFrom(tables.events);
-      const rows = await rowsOf(page(wanted ? from.select(selection(wanted)) : from.selectAll()));
+      const rows = await rowsOf(page(wanted ? from.select(selection(wanted)) : from.selectAll()), query.signal);
       return rows.map(shape);
     },
 
-    async count(where: readonly Condition[]) {
+    async count(where: readonly Condition[], options?: StoreReadOptions) {
       const [row] = await rowsOf(
         db
           .selectFrom(tables.events)
           .select((eb) => eb.fn.countAll().as('n'))
           .where((eb) => whereOf(eb, where, dialect)),
+        options?.signal,
       );
       return Number(row?.n ?? 0);
     },
@@ -214,7 +223,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
         if (key) q = q.orderBy(key);
       }
       if (query.limit !== undefined) q = q.limit(query.limit);
-      const rows = await rowsOf(q);
+      const rows = await rowsOf(q, query.signal);
       return rows.map((row) => {
         const sums: Record<string, number> = {};
         query.sum.forEach((m, i) => {

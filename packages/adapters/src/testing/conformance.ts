@@ -2,6 +2,7 @@ import { createEventLog, type StorageAdapter } from '@eventlog/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Fixture, LogOptions, SuiteContext, Usage } from './context.js';
 import { conformancePreset, MINUTE, NOW } from './fixtures.js';
+import { abortSuite } from './suites/abort.js';
 import { contractSuite } from './suites/contract.js';
 import { hooksSuite } from './suites/hooks.js';
 import { readsSuite } from './suites/reads.js';
@@ -152,5 +153,6 @@ export function runStoreConformance(options: ConformanceOptions): void {
     retentionSuite(ctx);
     contractSuite(ctx);
     hooksSuite(ctx, options.hooks ?? {});
+    abortSuite(ctx);
   });
 }

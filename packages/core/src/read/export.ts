@@ -5,8 +5,9 @@ import { csvLine, csvPieces, csvRowColumn, DEFAULT_CSV_FIELDS, DEFAULT_TIME_FORM
 import { type FilterInput, isEmptySelection } from '../filter/filter.js';
 import { rowToEvent, type StoredEvent } from '../schema/event.js';
 import { isValidTimeZone } from '../stats/timeline.js';
-import type { StoredRow } from '../storage/contract.js';
-import type { ExportColumn, ExportInput } from '../types.js';
+import type { EventStore, StoredRow } from '../storage/contract.js';
+import type { ExportColumn, ExportInput, ReadOptions } from '../types.js';
+import { guardRead, signalOf, throwIfAborted } from './abort.js';
 
 const BATCH_MESSAGE = 'must be a whole number from 1 to 50000';
 
@@ -61,14 +62,16 @@ const schema = z.object({
 export type RowTransform = (row: StoredRow) => void;
 
 /**
- * Streamed CSV export over a scope: keyset pages of stored rows, each page turned into CSV pieces
- * before the consumer sees any, so memory stays constant. Input is validated when called; the
- * store is read, and a closed log rejects, when iterated. @internal
+ * Streamed CSV export over a scope: the rows of one streamed store query (`store.stream`), or else
+ * keyset pages of stored rows, each batch turned into CSV pieces before the consumer sees any, so
+ * memory stays constant. Input is validated when called; the store is read, and a closed log
+ * rejects, when iterated. @internal
  */
 export function createExport(core: LogCore) {
   const { registry } = core;
-  return function exportCsv(scope: Scope, input: ExportInput = {}, transform?: RowTransform): AsyncIterable<string> {
+  return function exportCsv(scope: Scope, input: ExportInput = {}, transform?: RowTransform, options?: ReadOptions): AsyncIterable<string> {
     const q = parseInput(schema, input);
+    const signal = signalOf(options);
     const context = { registry, timeZone: q.timeZone, timeFormat: q.timeFormat };
     const names = q.columns ?? [...DEFAULT_CSV_FIELDS, ...registry.dimensions.keys(), ...registry.metrics.keys()];
     let mapped = false;
@@ -86,36 +89,66 @@ export function createExport(core: LogCore) {
     const stored = mapped ? undefined : [...new Set(columns.map((c) => c.column))];
     const where = core.conditions(scope, q.filter as FilterInput | undefined);
     const { order: direction, batchSize, maxRows } = q;
+    const find = { where, orderBy: { column: 'time', direction }, ...(stored ? { columns: stored } : {}), signal } as const;
+    // Rows stay inside the batch step: only their CSV pieces live across the consumer's awaits.
+    const piecesOf = (rows: StoredRow[]) => {
+      if (transform) for (const row of rows) transform(row);
+      return csvPieces(columns, rows);
+    };
+
+    /** Keyset pages of `batchSize` rows through `find`, for stores without `stream`. */
+    async function* paged(): AsyncGenerator<string[]> {
+      let after: { value: number; id: number } | undefined;
+      let written = 0;
+      while (written < maxRows) {
+        const limit = Math.min(batchSize, maxRows - written);
+        const rows = await guardRead(core, 'find', signal, () => core.store.find({ ...find, limit, ...(after ? { after } : {}) }));
+        const last = rows[rows.length - 1];
+        if (last) after = { value: Number(last.time), id: Number(last.id) };
+        written += rows.length;
+        yield piecesOf(rows);
+        if (rows.length < limit) return;
+      }
+    }
+
+    /** One query the store streams, pulled a batch at a time. */
+    async function* streamed(stream: NonNullable<EventStore['stream']>): AsyncGenerator<string[]> {
+      const limit = Number.isFinite(maxRows) ? { limit: Math.max(0, Math.floor(maxRows)) } : {};
+      if (limit.limit === 0) return;
+      const iterator = stream.call(core.store, { ...find, ...limit, batchSize })[Symbol.asyncIterator]();
+      let finished = false;
+      try {
+        for (;;) {
+          const next = await guardRead(core, 'stream', signal, () => iterator.next());
+          if (next.done) {
+            finished = true;
+            return;
+          }
+          yield piecesOf(next.value);
+        }
+      } finally {
+        // Stopped early (consumer gone, aborted, failed): release the query. After an abort the
+        // store may still be busy with the batch it was reading, so that is not waited for.
+        if (!finished) {
+          const released = iterator.return?.();
+          if (signal?.aborted) released?.catch(() => undefined);
+          else await released?.catch(() => undefined);
+        }
+      }
+    }
+
     return {
       async *[Symbol.asyncIterator]() {
         core.assertOpen();
+        throwIfAborted(signal, 'export');
         if (q.header) yield csvLine(columns.map((c) => c.header));
         await core.ready();
         if (isEmptySelection(where)) return;
-        let after: { value: number; id: number } | undefined;
-        let written = 0;
-        // Rows stay inside nextPage: only their CSV pieces live across the consumer's awaits.
-        const nextPage = async (limit: number) => {
-          const rows = await core.guard('find', () =>
-            core.store.find({
-              where,
-              orderBy: { column: 'time', direction },
-              limit,
-              ...(stored ? { columns: stored } : {}),
-              ...(after ? { after } : {}),
-            }),
-          );
-          const last = rows[rows.length - 1];
-          if (last) after = { value: Number(last.time), id: Number(last.id) };
-          if (transform) for (const row of rows) transform(row);
-          return { count: rows.length, pieces: csvPieces(columns, rows) };
-        };
-        while (written < maxRows) {
-          const limit = Math.min(batchSize, maxRows - written);
-          const page = await nextPage(limit);
-          written += page.count;
-          for (const piece of page.pieces) yield piece;
-          if (page.count < limit) return;
+        const stream = core.store.stream;
+        for await (const pieces of stream ? streamed(stream) : paged()) {
+          // Between chunks on every engine, whether or not the store cancels its query.
+          throwIfAborted(signal, 'export');
+          for (const piece of pieces) yield piece;
         }
       },
     };

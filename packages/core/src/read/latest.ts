@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { type LogCore, parseInput, type Scope } from '../core.js';
 import { type FilterInput, isEmptySelection } from '../filter/filter.js';
 import { rowToEvent, type StoredEvent } from '../schema/event.js';
-import type { LatestInput } from '../types.js';
+import type { LatestInput, ReadOptions } from '../types.js';
+import { guardRead, signalOf } from './abort.js';
 
 const schema = z.object(
   {
@@ -20,9 +21,10 @@ const schema = z.object(
 
 /** The newest event of a target over a scope; unmasked (the view masks). @internal */
 export function createLatestRead(core: LogCore) {
-  return async function latest(scope: Scope, input: LatestInput): Promise<StoredEvent | null> {
+  return async function latest(scope: Scope, input: LatestInput, options?: ReadOptions): Promise<StoredEvent | null> {
     core.assertOpen();
     const parsed = parseInput(schema, input ?? {});
+    const signal = signalOf(options);
     const filter: Record<string, unknown> = { ...parsed.filter };
     if (parsed.type !== undefined) filter.type = parsed.type;
     if (parsed.target) {
@@ -32,7 +34,9 @@ export function createLatestRead(core: LogCore) {
     const where = core.conditions(scope, filter as FilterInput);
     await core.ready();
     if (isEmptySelection(where)) return null;
-    const [row] = await core.guard('find', () => core.store.find({ where, orderBy: { column: 'time', direction: 'desc' }, limit: 1 }));
+    const [row] = await guardRead(core, 'find', signal, () =>
+      core.store.find({ where, orderBy: { column: 'time', direction: 'desc' }, limit: 1, signal }),
+    );
     return row ? rowToEvent(row, core.registry) : null;
   };
 }

@@ -6,7 +6,8 @@ import { decodeCursor, encodeCursor, fingerprint } from '../pagination/cursor.js
 import { createQuerySchema, type QueryInput } from '../pagination/query.js';
 import { rowToEvent, type StoredEvent } from '../schema/event.js';
 import { applyScope } from '../scope/principal.js';
-import type { CursorResult, OffsetResult, PageResult } from '../types.js';
+import type { CursorResult, OffsetResult, PageResult, ReadOptions } from '../types.js';
+import { guardRead, signalOf } from './abort.js';
 
 const idSchema = z
   .number('must be a positive whole number')
@@ -20,25 +21,28 @@ export function createQueryReads(core: LogCore) {
   const querySchema = createQuerySchema(core.registry, core.limits);
   const read = (row: Record<string, unknown>): StoredEvent => rowToEvent(row, core.registry);
 
-  async function query(scope: Scope, input?: QueryInput): Promise<PageResult | CursorResult | OffsetResult> {
+  async function query(scope: Scope, input?: QueryInput, options?: ReadOptions): Promise<PageResult | CursorResult | OffsetResult> {
     core.assertOpen();
     const q = parseInput(querySchema, input ?? {});
+    const signal = signalOf(options);
     const where = core.conditions(scope, q.filter);
     await core.ready();
     const orderBy = { column: q.column, direction: q.direction };
     if (q.kind === 'offset') {
       if (isEmptySelection(where)) return { items: [], total: 0, offset: q.offset, limit: q.limit };
       const [rows, total] = await Promise.all([
-        core.guard('find', () => core.store.find({ where, orderBy, limit: q.limit, offset: q.offset })),
-        core.guard('count', () => core.store.count(where)),
+        guardRead(core, 'find', signal, () => core.store.find({ where, orderBy, limit: q.limit, offset: q.offset, signal })),
+        guardRead(core, 'count', signal, () => core.store.count(where, { signal })),
       ]);
       return { items: rows.map(read), total, offset: q.offset, limit: q.limit };
     }
     if (q.kind === 'page') {
       if (isEmptySelection(where)) return { items: [], total: 0, page: q.page, pageSize: q.pageSize, totalPages: 0 };
       const [rows, total] = await Promise.all([
-        core.guard('find', () => core.store.find({ where, orderBy, limit: q.pageSize, offset: (q.page - 1) * q.pageSize })),
-        core.guard('count', () => core.store.count(where)),
+        guardRead(core, 'find', signal, () =>
+          core.store.find({ where, orderBy, limit: q.pageSize, offset: (q.page - 1) * q.pageSize, signal }),
+        ),
+        guardRead(core, 'count', signal, () => core.store.count(where, { signal })),
       ]);
       return { items: rows.map(read), total, page: q.page, pageSize: q.pageSize, totalPages: Math.ceil(total / q.pageSize) };
     }
@@ -52,7 +56,9 @@ export function createQueryReads(core: LogCore) {
       after = { value: position.value, id: position.id };
     }
     if (isEmptySelection(where)) return { items: [], nextCursor: null };
-    const rows = await core.guard('find', () => core.store.find({ where, orderBy, limit: q.limit + 1, ...(after ? { after } : {}) }));
+    const rows = await guardRead(core, 'find', signal, () =>
+      core.store.find({ where, orderBy, limit: q.limit + 1, signal, ...(after ? { after } : {}) }),
+    );
     const more = rows.length > q.limit;
     const page = more ? rows.slice(0, q.limit) : rows;
     const last = page[page.length - 1];
@@ -63,20 +69,24 @@ export function createQueryReads(core: LogCore) {
     return { items: page.map(read), nextCursor };
   }
 
-  async function count(scope: Scope, filter?: FilterInput): Promise<number> {
+  async function count(scope: Scope, filter?: FilterInput, options?: ReadOptions): Promise<number> {
     core.assertOpen();
+    const signal = signalOf(options);
     const where = core.conditions(scope, filter);
     await core.ready();
-    return isEmptySelection(where) ? 0 : core.guard('count', () => core.store.count(where));
+    return isEmptySelection(where) ? 0 : guardRead(core, 'count', signal, () => core.store.count(where, { signal }));
   }
 
-  async function get(scope: Scope, id: number): Promise<StoredEvent | null> {
+  async function get(scope: Scope, id: number, options?: ReadOptions): Promise<StoredEvent | null> {
     core.assertOpen();
     parseInput(getSchema, { id });
+    const signal = signalOf(options);
     const where = applyScope([{ op: 'in', column: 'id', values: [id] }], scope.tenants);
     await core.ready();
     if (isEmptySelection(where)) return null;
-    const [row] = await core.guard('find', () => core.store.find({ where, orderBy: { column: 'id', direction: 'desc' }, limit: 1 }));
+    const [row] = await guardRead(core, 'find', signal, () =>
+      core.store.find({ where, orderBy: { column: 'id', direction: 'desc' }, limit: 1, signal }),
+    );
     return row ? read(row) : null;
   }
 

@@ -1,11 +1,13 @@
 import type { LogCore, Scope } from '../core.js';
 import { type FilterInput, isEmptySelection, withTimeRange } from '../filter/filter.js';
-import type { Stats } from '../types.js';
+import type { ReadOptions, Stats } from '../types.js';
+import { guardRead, signalOf } from './abort.js';
 
 /** Count, metric sums, RPM and TPM over a scope. @internal */
 export function createStatsRead(core: LogCore) {
-  return async function stats(scope: Scope, filter?: FilterInput): Promise<Stats> {
+  return async function stats(scope: Scope, filter?: FilterInput, options?: ReadOptions): Promise<Stats> {
     core.assertOpen();
+    const signal = signalOf(options);
     const where = core.conditions(scope, filter);
     const metrics = [...core.registry.metrics.keys()];
     const tokenMetrics = [...core.registry.metrics.values()].filter((m) => m.tokens).map((m) => m.name);
@@ -15,8 +17,8 @@ export function createStatsRead(core: LogCore) {
     // "Last 60 s" is (now - 60 s, now]: an event exactly a minute old no longer counts.
     const recent = withTimeRange(where, core.clock() - 60_000 + 1, undefined);
     const [all, last] = await Promise.all([
-      core.guard('aggregate', () => core.store.aggregate({ where, sum: metrics })),
-      core.guard('aggregate', () => core.store.aggregate({ where: recent, sum: tokenMetrics })),
+      guardRead(core, 'aggregate', signal, () => core.store.aggregate({ where, sum: metrics, signal })),
+      guardRead(core, 'aggregate', signal, () => core.store.aggregate({ where: recent, sum: tokenMetrics, signal })),
     ]);
     const total = all[0];
     const window = last[0];

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { type LogCore, parseInput, type Scope } from '../core.js';
 import { type FilterInput, isEmptySelection, timeBounds, withTimeRange } from '../filter/filter.js';
 import { alignedStep, BUCKETS, bucketBoundaries, DEFAULT_SPAN, foldIntoBuckets, isValidTimeZone } from '../stats/timeline.js';
-import type { Timeline, TimelineInput } from '../types.js';
+import type { ReadOptions, Timeline, TimelineInput } from '../types.js';
+import { guardRead, signalOf } from './abort.js';
 
 /** Timelines over a scope. @internal */
 export function createTimelineRead(core: LogCore) {
@@ -27,9 +28,10 @@ export function createTimelineRead(core: LogCore) {
       }),
   });
 
-  return async function timeline(scope: Scope, input: TimelineInput = {}): Promise<Timeline> {
+  return async function timeline(scope: Scope, input: TimelineInput = {}, options?: ReadOptions): Promise<Timeline> {
     core.assertOpen();
     const { bucket, timeZone, metrics: sums, filter } = parseInput(schema, input);
+    const signal = signalOf(options);
     const where = core.conditions(scope, filter as FilterInput | undefined);
     const bounds = timeBounds(where);
     const until = bounds.lt ?? core.clock() + 1;
@@ -39,11 +41,12 @@ export function createTimelineRead(core: LogCore) {
     await core.ready();
     const rows = isEmptySelection(where)
       ? []
-      : await core.guard('aggregate', () =>
+      : await guardRead(core, 'aggregate', signal, () =>
           core.store.aggregate({
             where: withTimeRange(where, since, until),
             groupBy: { timeStepMs: alignedStep(boundaries, bucket) },
             sum: sums,
+            signal,
           }),
         );
     return { bucket, timeZone, points: foldIntoBuckets(boundaries, rows, sums, timeZone) };

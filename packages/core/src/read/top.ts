@@ -3,7 +3,8 @@ import { type LogCore, parseInput, type Scope } from '../core.js';
 import { type FilterInput, isEmptySelection } from '../filter/filter.js';
 import { STRING_FIELDS } from '../schema/fields.js';
 import type { Condition } from '../storage/contract.js';
-import type { TopEntry, TopInput } from '../types.js';
+import type { ReadOptions, TopEntry, TopInput } from '../types.js';
+import { guardRead, signalOf } from './abort.js';
 
 /** Top-N by a field or dimension over a scope; values come back unmasked (the view masks). @internal */
 export function createTopRead(core: LogCore) {
@@ -36,15 +37,16 @@ export function createTopRead(core: LogCore) {
     'must be an object with "by"',
   );
 
-  return async function top(scope: Scope, input: TopInput): Promise<TopEntry[]> {
+  return async function top(scope: Scope, input: TopInput, options?: ReadOptions): Promise<TopEntry[]> {
     core.assertOpen();
     const { by: column, filter, limit, orderBy } = parseInput(schema, input);
+    const signal = signalOf(options);
     const metrics = [...registry.metrics.keys()];
     const where: Condition[] = [...core.conditions(scope, filter as FilterInput | undefined), { op: 'notNull', column }];
     await core.ready();
     if (isEmptySelection(where)) return [];
-    const rows = await core.guard('aggregate', () =>
-      core.store.aggregate({ where, groupBy: { column }, sum: metrics, orderBy: { by: orderBy, direction: 'desc' }, limit }),
+    const rows = await guardRead(core, 'aggregate', signal, () =>
+      core.store.aggregate({ where, groupBy: { column }, sum: metrics, orderBy: { by: orderBy, direction: 'desc' }, limit, signal }),
     );
     return rows.map((r) => ({ value: r.key as string | number, count: r.count, sums: { ...r.sums } }));
   };

@@ -64,8 +64,19 @@ export type Condition =
 /** Sort direction. */
 export type SortDirection = 'asc' | 'desc';
 
+/**
+ * What every read of the contract may carry besides its conditions. A store MAY honour `signal`:
+ * when it aborts, a store that can SHOULD cancel the running statement on the server and reject;
+ * one that cannot (an embedded, synchronous engine) lets the statement finish. The core checks the
+ * signal before and after every store call and between export chunks, and rejects with `ABORTED`
+ * whatever the store did, so honouring it only frees the server sooner.
+ */
+export interface StoreReadOptions {
+  readonly signal?: AbortSignal;
+}
+
 /** Input of {@link EventStore.find}. */
-export interface FindQuery {
+export interface FindQuery extends StoreReadOptions {
   /** All conditions must hold (AND). */
   readonly where: readonly Condition[];
   /** Primary order; the store MUST break ties by `id` in the same direction. */
@@ -84,6 +95,18 @@ export interface FindQuery {
   readonly columns?: readonly string[];
 }
 
+/** Input of {@link EventStore.stream}: a find without paging, in batches of `batchSize` rows. */
+export interface StreamQuery extends StoreReadOptions {
+  readonly where: readonly Condition[];
+  readonly orderBy: FindQuery['orderBy'];
+  /** At most this many rows in all; every matching row when absent. */
+  readonly limit?: number;
+  /** Largest batch the iterator yields. */
+  readonly batchSize: number;
+  /** As in {@link FindQuery.columns}. */
+  readonly columns?: readonly string[];
+}
+
 /** How {@link EventStore.aggregate} groups rows. */
 export type GroupBy =
   /** By the value of one column; null values form their own group unless excluded by `where`. */
@@ -92,7 +115,7 @@ export type GroupBy =
   | { readonly timeStepMs: number };
 
 /** Input of {@link EventStore.aggregate}. */
-export interface AggregateQuery {
+export interface AggregateQuery extends StoreReadOptions {
   readonly where: readonly Condition[];
   readonly groupBy?: GroupBy;
   /** Metric columns to sum; a sum over no rows or only nulls is 0. */
@@ -189,10 +212,22 @@ export interface EventStore {
    * order when `capabilities.returnsIds` (otherwise an empty array).
    */
   insert(rows: readonly EventRow[]): Promise<number[]>;
-  /** Rows matching the query in its order; MUST break ties by `id` in the sort direction. */
+  /**
+   * Rows matching the query in its order; MUST break ties by `id` in the sort direction. MAY honour
+   * `query.signal` (see {@link StoreReadOptions}).
+   */
   find(query: FindQuery): Promise<StoredRow[]>;
-  /** Number of rows matching every condition; MUST be a JS number. */
-  count(where: readonly Condition[]): Promise<number>;
+  /**
+   * Every row matching the query, in its order, streamed from one query in batches of at most
+   * `batchSize` rows, pulled one at a time (the store reads no further ahead than its driver's
+   * buffer while the consumer is busy: back-pressure). Same rows, order and shapes as `find`
+   * would return page by page; `limit` bounds the total, `offset` and `after` are not used. MUST
+   * stop reading and release the query when the consumer stops iterating (`return()`), and SHOULD
+   * cancel it when `query.signal` aborts. MAY be absent: exports then page through `find`.
+   */
+  stream?(query: StreamQuery): AsyncIterable<StoredRow[]>;
+  /** Number of rows matching every condition; MUST be a JS number. MAY honour `options.signal` (see {@link StoreReadOptions}). */
+  count(where: readonly Condition[], options?: StoreReadOptions): Promise<number>;
   /** Counts and sums, optionally grouped. Counts and sums MUST be JS numbers. */
   aggregate(query: AggregateQuery): Promise<AggregateRow[]>;
   /**
