@@ -18,7 +18,7 @@ export type { ClickhouseClusterOptions, ClickhouseStore, ClickhouseStoreOptions,
  * over a cluster through `Distributed` tables. Works with ClickHouse 18.16 and current releases.
  *
  * The parts: `context.ts` (clients, names, column layout), `ddl.ts` (migrate), `insert.ts`,
- * `reads.ts` (find, count, aggregate), `deletes.ts` (partition drops and mutations), `sessions.ts`,
+ * `reads.ts` (find, count, aggregate, the export's stream), `deletes.ts` (partition drops and mutations), `sessions.ts`,
  * `locks.ts`, and `client.ts` (the read helper and which errors are transient).
  *
  * @example
@@ -59,6 +59,7 @@ export function createClickhouseStore(options: ClickhouseStoreOptions = {}): Cli
     find: reads.find,
     count: reads.count,
     aggregate: reads.aggregate,
+    stream: reads.stream,
     delete: createDelete(context, reads.count),
     openSession: sessions.openSession,
     closeSession: sessions.closeSession,

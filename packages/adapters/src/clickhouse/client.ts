@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { NETWORK_ERROR_CODES } from '../kysely/transient.js';
+import { quoteString } from './sql.js';
 
 // 64-bit integers come back unquoted in JSON formats (they are quoted by default); both 18.16 and
 // current servers know this setting. Numbers are normalised in JS as well.
@@ -19,10 +21,44 @@ const TRANSIENT_CODES = new Set([
   '999', // KEEPER_EXCEPTION
 ]);
 
-/** Runs a read and returns its rows as objects. */
-export async function select<T>(client: ClickHouseClient, query: string): Promise<T[]> {
-  const result = await client.query({ query, format: 'JSONEachRow', clickhouse_settings: READ_SETTINGS });
-  return result.json<T>();
+/** Runs a read and returns its rows as objects; a `signal` cancels it (see {@link cancellable}). */
+export async function select<T>(client: ClickHouseClient, query: string, signal?: AbortSignal): Promise<T[]> {
+  if (!signal) {
+    const result = await client.query({ query, format: 'JSONEachRow', clickhouse_settings: READ_SETTINGS });
+    return result.json<T>();
+  }
+  return cancellable(client, signal, async (params) => {
+    const result = await client.query({ query, format: 'JSONEachRow', clickhouse_settings: READ_SETTINGS, ...params });
+    return result.json<T>();
+  });
+}
+
+/** What a cancellable request sends: the signal that aborts it, and the id it runs under on the server. */
+export interface CancelParams {
+  readonly abort_signal: AbortSignal;
+  readonly query_id: string;
+}
+
+/**
+ * Runs a request that `signal` cancels: the HTTP request is aborted, and since a server that is
+ * still computing (an aggregate sends nothing until it is done) does not notice the closed
+ * connection, the query is also killed by its id from a second request.
+ */
+export async function cancellable<R>(client: ClickHouseClient, signal: AbortSignal, run: (params: CancelParams) => Promise<R>): Promise<R> {
+  signal.throwIfAborted();
+  const query_id = randomUUID();
+  const onAbort = () => killQuery(client, query_id);
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await run({ abort_signal: signal, query_id });
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Asks the server to stop a query by id, without waiting for it to stop; failures are ignored. */
+export function killQuery(client: ClickHouseClient, queryId: string): void {
+  void client.command({ query: `KILL QUERY WHERE query_id = ${quoteString(queryId)} ASYNC` }).catch(() => undefined);
 }
 
 /** The server's error code of a failed request (`Code: 57` in the message), if any. */

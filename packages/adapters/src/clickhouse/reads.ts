@@ -1,22 +1,20 @@
-import type { AggregateQuery, AggregateRow, Condition, FindQuery, StoredRow } from '@eventlog/core';
-import { select } from './client.js';
+import { randomUUID } from 'node:crypto';
+import type { AggregateQuery, AggregateRow, Condition, FindQuery, StoredRow, StoreReadOptions, StreamQuery } from '@eventlog/core';
+import { killQuery, READ_SETTINGS, select } from './client.js';
 import type { ClickhouseContext } from './context.js';
 import { quoteIdentifier, quoteNumber } from './sql.js';
 import { afterSql, whereSql } from './where.js';
 
-/** The store's reads: `find`, `count` and `aggregate`. */
+/** The store's reads: `find`, `count`, `aggregate` and the export's `stream`; each cancelled by its `signal`. */
 export function createReads(context: ClickhouseContext) {
   const { client, tables } = context;
 
   async function find(query: FindQuery): Promise<StoredRow[]> {
     const { columns, info } = await context.layout();
     const { column, direction } = query.orderBy;
-    const dir = direction === 'desc' ? 'DESC' : 'ASC';
     const conditions = [whereSql(query.where, info)];
     if (query.after) conditions.push(afterSql(column, direction, query.after));
-    // NULLs sort as the smallest value, as in SQLite and MySQL.
-    const order =
-      column === 'id' ? `id ${dir}` : `${quoteIdentifier(column)} ${dir} ${direction === 'desc' ? 'NULLS LAST' : 'NULLS FIRST'}, id ${dir}`;
+    const order = orderSql(query.orderBy);
     // Two steps. ClickHouse (18.16 at least) reads every selected column of every matching row
     // before it sorts for the LIMIT, so the page's keys come first from the sort columns alone;
     // then only those rows are read, bounded by their time range (partitions and the primary key
@@ -25,7 +23,7 @@ export function createReads(context: ClickhouseContext) {
     const keysSql =
       `SELECT ${keyColumns.map(quoteIdentifier).join(', ')} FROM ${tables.events} WHERE ${conditions.join(' AND ')} ` +
       `ORDER BY ${order} LIMIT ${quoteNumber(query.limit)}${query.offset ? ` OFFSET ${quoteNumber(query.offset)}` : ''}`;
-    const keys = await select<Record<string, unknown>>(client, keysSql);
+    const keys = await select<Record<string, unknown>>(client, keysSql, query.signal);
     if (keys.length === 0) return [];
     const ids = keys.map((k) => Number(k.id));
     const bounds = [...conditions];
@@ -40,11 +38,11 @@ export function createReads(context: ClickhouseContext) {
       bounds.push(`time >= ${quoteNumber(low)} AND time <= ${quoteNumber(high)}`);
     }
     bounds.push(`id IN (${ids.map(quoteNumber).join(', ')})`);
-    // A column store reads only what is selected: exports ask for their columns.
-    const selected = query.columns ? columns.filter((c) => c === 'id' || c === column || query.columns?.includes(c)) : columns;
+    const selected = selectedColumns(columns, query);
     const rows = await select<Record<string, unknown>>(
       client,
       `SELECT ${selected.map(quoteIdentifier).join(', ')} FROM ${tables.events} WHERE ${bounds.join(' AND ')}`,
+      query.signal,
     );
     const byId = new Map(rows.map((row) => [Number(row.id), row]));
     const page: StoredRow[] = [];
@@ -55,9 +53,13 @@ export function createReads(context: ClickhouseContext) {
     return page;
   }
 
-  async function count(where: readonly Condition[]): Promise<number> {
+  async function count(where: readonly Condition[], options?: StoreReadOptions): Promise<number> {
     const { info } = await context.layout();
-    const [row] = await select<{ n: number }>(client, `SELECT count() AS n FROM ${tables.events} WHERE ${whereSql(where, info)}`);
+    const [row] = await select<{ n: number }>(
+      client,
+      `SELECT count() AS n FROM ${tables.events} WHERE ${whereSql(where, info)}`,
+      options?.signal,
+    );
     return Number(row?.n ?? 0);
   }
 
@@ -85,7 +87,7 @@ export function createReads(context: ClickhouseContext) {
       sql += ` ORDER BY ${by} ${query.orderBy.direction === 'desc' ? 'DESC' : 'ASC'}${key ? ', k ASC NULLS FIRST' : ''}`;
     }
     if (query.limit !== undefined) sql += ` LIMIT ${quoteNumber(query.limit)}`;
-    const rows = await select<Record<string, unknown>>(client, sql);
+    const rows = await select<Record<string, unknown>>(client, sql, query.signal);
     const numericKey = groupBy !== undefined && ('timeStepMs' in groupBy || info.numeric.has(groupBy.column));
     return rows.map((row) => {
       const sums: Record<string, number> = {};
@@ -99,5 +101,71 @@ export function createReads(context: ClickhouseContext) {
     });
   }
 
-  return { find, count, aggregate };
+  /**
+   * The rows of one query, read from the HTTP response as it arrives (`JSONEachRow` lines) and
+   * handed out `batchSize` at a time; the response is only read while the consumer pulls, so a slow
+   * consumer holds the server back (TCP back-pressure) instead of buffering the export.
+   */
+  async function* stream(query: StreamQuery): AsyncGenerator<StoredRow[]> {
+    const { columns, info } = await context.layout();
+    const selected = selectedColumns(columns, query);
+    const limit = query.limit === undefined ? '' : ` LIMIT ${quoteNumber(query.limit)}`;
+    const sql =
+      `SELECT ${selected.map(quoteIdentifier).join(', ')} FROM ${tables.events} WHERE ${whereSql(query.where, info)} ` +
+      `ORDER BY ${orderSql(query.orderBy)}${limit} FORMAT JSONEachRow`;
+    query.signal?.throwIfAborted();
+    // Aborted by the caller's signal, or by this generator when the consumer stops early.
+    const abort = new AbortController();
+    const forward = () => abort.abort(query.signal?.reason);
+    query.signal?.addEventListener('abort', forward, { once: true });
+    const query_id = randomUUID();
+    let finished = false;
+    try {
+      const result = await client.exec({ query: sql, clickhouse_settings: READ_SETTINGS, abort_signal: abort.signal, query_id });
+      const body = result.stream;
+      body.setEncoding('utf8');
+      let batch: StoredRow[] = [];
+      let rest = '';
+      for await (const text of body as AsyncIterable<string>) {
+        let from = 0;
+        for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', from)) {
+          // The first line of a piece continues the previous piece's tail.
+          const line = rest + text.slice(from, end);
+          rest = '';
+          from = end + 1;
+          if (line) batch.push(context.normalize(JSON.parse(line) as Record<string, unknown>, info));
+          if (batch.length >= query.batchSize) {
+            yield batch;
+            batch = [];
+          }
+        }
+        rest += text.slice(from);
+      }
+      if (rest.trim()) batch.push(context.normalize(JSON.parse(rest) as Record<string, unknown>, info));
+      if (batch.length) yield batch;
+      finished = true;
+    } finally {
+      query.signal?.removeEventListener('abort', forward);
+      if (!finished) {
+        abort.abort();
+        killQuery(client, query_id);
+      }
+    }
+  }
+
+  return { find, count, aggregate, stream };
+}
+
+/** `ORDER BY` of a find or stream; NULLs sort as the smallest value, as in SQLite and MySQL. */
+function orderSql({ column, direction }: FindQuery['orderBy']): string {
+  const dir = direction === 'desc' ? 'DESC' : 'ASC';
+  return column === 'id'
+    ? `id ${dir}`
+    : `${quoteIdentifier(column)} ${dir} ${direction === 'desc' ? 'NULLS LAST' : 'NULLS FIRST'}, id ${dir}`;
+}
+
+/** A column store reads only what is selected: exports ask for their columns (plus `id` and the order column). */
+function selectedColumns(columns: readonly string[], query: Pick<FindQuery, 'columns' | 'orderBy'>): readonly string[] {
+  const wanted = query.columns;
+  return wanted ? columns.filter((c) => c === 'id' || c === query.orderBy.column || wanted.includes(c)) : columns;
 }
