@@ -53,6 +53,8 @@ export const HTTP_STATUS: Readonly<Record<AnyErrorCode, number>> = Object.freeze
   UNSUPPORTED: 501,
   STORE_FAILED: 503,
   CLOSED: 503,
+  // nginx's "client closed request": the client went away, so nobody reads it; not a server failure.
+  ABORTED: 499,
 });
 
 // Messages of server-side failures are replaced: driver text can carry table names or values.

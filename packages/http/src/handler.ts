@@ -1,5 +1,6 @@
-import type { ValidationIssue } from '@eventlog/core';
+import { isEventLogError, type ValidationIssue } from '@eventlog/core';
 import type { z } from 'zod';
+import { withSignal } from './abortable-log.js';
 import { DEFAULT_MAX_BODY_BYTES, readBody } from './body.js';
 import { describeIssues, HttpError, toHttpError } from './errors.js';
 import { parseQuery } from './params.js';
@@ -106,7 +107,15 @@ export function createHandler(options: HandlerOptions): Handler {
       return json({ error: { code: 'BAD_REQUEST', message: 'The request URL is malformed.' } }, 400);
     }
     const path = stripBase(url.pathname, basePath);
-    const base: RequestContext = { request, url, path: path ?? url.pathname, log, signal: request.signal, basePath };
+    // Reads through the route's log carry the request's signal: a client that leaves stops its query.
+    const base: RequestContext = {
+      request,
+      url,
+      path: path ?? url.pathname,
+      log: withSignal(log, request.signal),
+      signal: request.signal,
+      basePath,
+    };
     if (path === null) return fail(new HttpError('ROUTE_NOT_FOUND', `Nothing is served at ${url.pathname}.`), base, undefined);
 
     if (request.method === 'OPTIONS') {
@@ -192,7 +201,7 @@ function isLimiter(value: SheddingOptions | Limiter | undefined): value is Limit
 }
 
 function isAbort(error: unknown, signal: AbortSignal): boolean {
-  return error === signal.reason || (error instanceof Error && error.name === 'AbortError');
+  return error === signal.reason || isEventLogError(error, 'ABORTED') || (error instanceof Error && error.name === 'AbortError');
 }
 
 /** nginx's "client closed request": written to nobody, but visible to access logs and tests. */
