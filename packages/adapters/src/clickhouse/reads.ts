@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AggregateQuery, AggregateRow, Condition, FindQuery, StoredRow, StoreReadOptions, StreamQuery } from '@eventlog/core';
+import { toAggregateRows } from '../shared/aggregate-rows.js';
 import { killQuery, READ_SETTINGS, select } from './client.js';
 import type { ClickhouseContext } from './context.js';
 import { quoteIdentifier, quoteNumber } from './sql.js';
@@ -89,16 +90,7 @@ export function createReads(context: ClickhouseContext) {
     if (query.limit !== undefined) sql += ` LIMIT ${quoteNumber(query.limit)}`;
     const rows = await select<Record<string, unknown>>(client, sql, query.signal);
     const numericKey = groupBy !== undefined && ('timeStepMs' in groupBy || info.numeric.has(groupBy.column));
-    return rows.map((row) => {
-      const sums: Record<string, number> = {};
-      query.sum.forEach((m, i) => {
-        sums[m] = Number(row[`s${i}`] ?? 0);
-      });
-      const base = { count: Number(row.n ?? 0), sums };
-      if (!key) return base;
-      const k = row.k;
-      return { ...base, key: k === null || k === undefined ? null : numericKey ? Number(k) : String(k) };
-    });
+    return toAggregateRows(rows, query.sum, key !== undefined, numericKey);
   }
 
   /**
@@ -114,11 +106,15 @@ export function createReads(context: ClickhouseContext) {
       `SELECT ${selected.map(quoteIdentifier).join(', ')} FROM ${tables.events} WHERE ${whereSql(query.where, info)} ` +
       `ORDER BY ${orderSql(query.orderBy)}${limit} FORMAT JSONEachRow`;
     query.signal?.throwIfAborted();
-    // Aborted by the caller's signal, or by this generator when the consumer stops early.
+    // Aborted by the caller's signal, or by this generator when the consumer stops early; the query
+    // is killed by id as well, since the server may not notice the closed connection at once.
     const abort = new AbortController();
-    const forward = () => abort.abort(query.signal?.reason);
-    query.signal?.addEventListener('abort', forward, { once: true });
     const query_id = randomUUID();
+    const stop = () => {
+      abort.abort();
+      killQuery(client, query_id);
+    };
+    query.signal?.addEventListener('abort', stop, { once: true });
     let finished = false;
     try {
       const result = await client.exec({ query: sql, clickhouse_settings: READ_SETTINGS, abort_signal: abort.signal, query_id });
@@ -145,11 +141,8 @@ export function createReads(context: ClickhouseContext) {
       if (batch.length) yield batch;
       finished = true;
     } finally {
-      query.signal?.removeEventListener('abort', forward);
-      if (!finished) {
-        abort.abort();
-        killQuery(client, query_id);
-      }
+      query.signal?.removeEventListener('abort', stop);
+      if (!finished && !abort.signal.aborted) stop();
     }
   }
 

@@ -16,6 +16,7 @@ import type {
 } from '@eventlog/core';
 import { fromSessionColumns, toSessionColumns } from '@eventlog/core';
 import { type CompiledQuery, type ExpressionBuilder, type SelectQueryBuilder, sql } from 'kysely';
+import { toAggregateRows } from '../shared/aggregate-rows.js';
 import { withCancellation } from './cancel.js';
 import { type AnyKysely, type InsertContext, resolveDialect, type SqlDialect } from './dialect.js';
 import { idempotentInsert } from './insert/idempotent.js';
@@ -224,17 +225,8 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
       }
       if (query.limit !== undefined) q = q.limit(query.limit);
       const rows = await rowsOf(q, query.signal);
-      return rows.map((row) => {
-        const sums: Record<string, number> = {};
-        query.sum.forEach((m, i) => {
-          sums[m] = Number(row[`s${i}`] ?? 0);
-        });
-        const base = { count: Number(row.n ?? 0), sums };
-        if (!key) return base;
-        const k = row.k;
-        const numericKey = groupBy && ('timeStepMs' in groupBy || numericColumns.includes(groupBy.column));
-        return { ...base, key: k === null || k === undefined ? null : numericKey ? Number(k) : String(k) };
-      });
+      const numericKey = groupBy !== undefined && ('timeStepMs' in groupBy || numericColumns.includes(groupBy.column));
+      return toAggregateRows(rows, query.sum, key !== undefined, numericKey);
     },
 
     async delete(query: DeleteQuery) {
