@@ -45,6 +45,7 @@ export {
   type RedactPatternField,
 } from './privacy/redact.js';
 export type { PrivacyOptions, PrivacyRules } from './privacy/write-privacy.js';
+export type { ReadOptions } from './read/read-options.js';
 export type { Actor, ActorInput, EventInput, PayloadLimitOptions, StoredEvent, Target, TargetInput } from './schema/event.js';
 export { defineEventType, EVENT_TYPE_NAME, type EventType, type EventTypeOptions } from './schema/event-type.js';
 export {
@@ -119,7 +120,6 @@ export type {
   PresetMetrics,
   PresetTypes,
   PruneInput,
-  ReadOptions,
   SessionFilter,
   SessionListInput,
   SessionsApi,

@@ -6,6 +6,7 @@ import type { DEFAULT_CSV_FIELDS } from './export/csv.js';
 import type { FilterInput, OneOrMany, TimeInput } from './filter/filter.js';
 import type { EventLogLimits } from './options.js';
 import type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput } from './pagination/query.js';
+import type { ReadOptions } from './read/read-options.js';
 import type { EventInput, StoredEvent } from './schema/event.js';
 import type { StringField } from './schema/fields.js';
 import type { DimensionSpec, EventTypeMap, MetricSpec, Preset, SpecNames } from './schema/preset.js';
@@ -13,6 +14,8 @@ import type { Registry } from './schema/registry.js';
 import type { Principal } from './scope/principal.js';
 import type { Bucket, TimelinePoint } from './stats/timeline.js';
 import type { EventStore, SortDirection } from './storage/contract.js';
+
+export type { ReadOptions } from './read/read-options.js';
 
 declare const dynamicNameBrand: unique symbol;
 
@@ -317,29 +320,6 @@ export interface Maintenance {
   run(): Promise<number>;
   /** Stops the schedule and waits for a running pass. */
   stop(): Promise<void>;
-}
-
-/**
- * Options every read takes besides its input.
- *
- * @example
- * ```ts
- * import { createEventLog } from '@eventlog/core';
- * import { createSqliteStore } from '@eventlog/adapters/sqlite';
- * const log = createEventLog({ store: createSqliteStore() });
- * const stop = new AbortController();
- * const pending = log.stats({ type: 'app.error' }, { signal: stop.signal });
- * stop.abort(); // the read rejects with an AbortedError (code ABORTED) and its query is cancelled
- * await pending.catch(() => undefined);
- * ```
- */
-export interface ReadOptions {
-  /**
-   * Stops the read: it rejects with `ABORTED`, the running query is cancelled where the engine can
-   * (PostgreSQL, MariaDB/MySQL, ClickHouse) and an export stops between chunks on every engine.
-   * @default none
-   */
-  signal?: AbortSignal;
 }
 
 /**
