@@ -1,10 +1,6 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createHandler, type Handler, mediaCp, mediaCpPreset, mediaCpTokens } from '@eventlog/http';
-import { toNodeHandler } from '@eventlog/http/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestHandler, createTestLog, ENVELOPES, expectRefusal, send } from '../../testing/profile-test-kit.js';
+import { createTestHandler, createTestLog, ENVELOPES, expectRefusal, listen, send } from '../../testing/profile-test-kit.js';
 
 const NOW = Date.UTC(2026, 2, 25, 12, 0, 0);
 const MIN = 60_000;
@@ -214,29 +210,25 @@ describe('mediaCp: the seed examples', () => {
   });
 
   it('answers over a real socket', async () => {
-    const server: Server = createServer(toNodeHandler(handler));
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    const { base, close } = await listen(handler);
     try {
-      const { port } = server.address() as AddressInfo;
-      const response = await fetch(`http://127.0.0.1:${port}/controller/EventLog/12?category=DJ&page=1&per_page=1`, {
+      const response = await fetch(`${base}/controller/EventLog/12?category=DJ&page=1&per_page=1`, {
         headers: { Authorization: `Bearer ${TOKENS.customer40}` },
       });
       expect(response.status).toBe(200);
       const body = await response.json();
       expect(body).toMatchObject({ success: true, total: 2, page: 1, totalPages: 2, perPage: 1 });
       expectLogShape(body.logs[0]);
-      const csv = await fetch(`http://127.0.0.1:${port}/controller/EventLog/export`, {
+      const csv = await fetch(`${base}/controller/EventLog/export`, {
         headers: { Authorization: `Bearer ${TOKENS.customer40}` },
       });
       expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
       expect((await csv.text()).trimEnd().split('\r\n')).toHaveLength(9);
-      const anonymous = await fetch(`http://127.0.0.1:${port}/controller/EventLog`);
+      const anonymous = await fetch(`${base}/controller/EventLog`);
       expect(anonymous.status).toBe(401);
       expect(await anonymous.json()).toEqual({ success: false, message: expect.any(String) });
     } finally {
-      server.close();
-      await once(server, 'close');
+      await close();
     }
   });
 });

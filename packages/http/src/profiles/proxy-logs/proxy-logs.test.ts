@@ -1,9 +1,6 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { toNodeHandler } from '@eventlog/http/node';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { listen } from '../../testing/profile-test-kit.js';
 
 import { ADMIN, basic, CHROME, call, HOUR, handler, makeHandler, NOW, setNow, useProxyFixture, VIEWER } from './fixture.js';
 
@@ -309,12 +306,8 @@ describe('proxyLogs: the seed examples', () => {
   });
 
   it('answers over a real socket with Basic auth and with a JWT from /api/auth/login', async () => {
-    const server: Server = createServer(toNodeHandler(handler));
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    const { base, close } = await listen(handler);
     try {
-      const { port } = server.address() as AddressInfo;
-      const base = `http://127.0.0.1:${port}`;
       const viaBasic = await fetch(`${base}/api/logs?limit=1`, { headers: { Authorization: ADMIN } });
       expect(viaBasic.status).toBe(200);
       const page = await viaBasic.json();
@@ -334,8 +327,7 @@ describe('proxyLogs: the seed examples', () => {
       expect(anonymous.status).toBe(401);
       expect(await anonymous.json()).toEqual({ status: 'error', detail: 'Not authenticated' });
     } finally {
-      server.close();
-      await once(server, 'close');
+      await close();
     }
   });
 });

@@ -1,10 +1,6 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createHandler, type Handler, unifiAccess, unifiAccessPreset, unifiAccessTokens } from '@eventlog/http';
-import { toNodeHandler } from '@eventlog/http/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestHandler, createTestLog, ENVELOPES, expectRefusal, send } from '../../testing/profile-test-kit.js';
+import { createTestHandler, createTestLog, ENVELOPES, expectRefusal, listen, send } from '../../testing/profile-test-kit.js';
 
 // The seed's request sample: since 1690770546, until 1690771546 (2023-07-31, UTC).
 const SINCE = 1_690_770_546;
@@ -298,12 +294,9 @@ describe('unifiAccess: the seed examples', () => {
   });
 
   it('answers over a real socket', async () => {
-    const server: Server = createServer(toNodeHandler(handler));
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    const { base, close } = await listen(handler);
     try {
-      const { port } = server.address() as AddressInfo;
-      const response = await fetch(`http://127.0.0.1:${port}${BASE}/logs?page_size=1&page_num=25`, {
+      const response = await fetch(`${base}${BASE}/logs?page_size=1&page_num=25`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${TOKENS.viewer}`, accept: 'application/json', 'content-type': 'application/json' },
         body: JSON.stringify(seedBody),
@@ -312,7 +305,7 @@ describe('unifiAccess: the seed examples', () => {
       const body = await response.json();
       expect(body).toMatchObject({ code: 'SUCCESS', page: 25, total: 30, data: { page: 25, total: 30 } });
       expectHit(body.data.hits[0]);
-      const csv = await fetch(`http://127.0.0.1:${port}${BASE}/logs/export`, {
+      const csv = await fetch(`${base}${BASE}/logs/export`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${TOKENS.viewer}`, 'content-type': 'application/json' },
         body: JSON.stringify({ ...seedBody, timezone: 'America/New_York' }),
@@ -320,8 +313,7 @@ describe('unifiAccess: the seed examples', () => {
       expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
       expect((await csv.text()).trimEnd().split('\r\n')).toHaveLength(31);
     } finally {
-      server.close();
-      await once(server, 'close');
+      await close();
     }
   });
 });
