@@ -18,6 +18,7 @@ import {
   type StoreSchema,
   toSessionColumns,
 } from '@eventlog/core';
+import { type Lease, takeLease } from '../shared/lease.js';
 
 /** A memory store: the storage contract on plain arrays and maps, for tests, demos and as a reference. */
 export interface MemoryStore extends StorageAdapter {
@@ -51,7 +52,7 @@ export function createMemoryStore(): MemoryStore {
   /** The columns `migrate` was given, by name (`id` excluded: the store assigns it). */
   const columns = new Map<string, StoreColumn>();
   const sessions = new Map<string, SessionRow>();
-  const locks = new Map<string, { owner: symbol; expiresAt: number }>();
+  const locks = new Map<string, Lease>();
   let closed = false;
 
   const open = () => {
@@ -253,21 +254,10 @@ export function createMemoryStore(): MemoryStore {
         .map((s) => ({ ...s }));
     },
 
-    /**
-     * Takes the named lock unless another holder's lease is still running. The release function
-     * frees the lock only while this holder still owns it, so releasing a lease that expired and was
-     * taken over never frees the new holder's lock; releasing twice is harmless.
-     */
+    /** Takes the named lock unless another holder's lease is still running (see `shared/lease.ts`). */
     async tryLock(name: string, ttlMs: number): Promise<ReleaseLock | null> {
       open();
-      const now = Date.now();
-      const held = locks.get(name);
-      if (held && held.expiresAt > now) return null;
-      const owner = Symbol(name);
-      locks.set(name, { owner, expiresAt: now + ttlMs });
-      return async () => {
-        if (locks.get(name)?.owner === owner) locks.delete(name);
-      };
+      return takeLease(locks, name, ttlMs);
     },
 
     /** Nothing here fails for a reason that a retry would fix. */
