@@ -14,7 +14,7 @@ import {
   type StoreHandle,
   type Write,
 } from '../engine.js';
-import { createCsvWriter, createRowMapper, fillSteps, insertColumns, readSums } from '../raw-common.js';
+import { createCsvWriter, createRowMapper, csvLayout, fillSteps, insertColumns, readSums } from '../raw-common.js';
 
 // ClickHouse (18.16 and later): eventlog's store and the raw @clickhouse/client in one private
 // database per run (dropped at the end). The raw table has the store's layout: a MergeTree
@@ -354,10 +354,13 @@ export const clickhouseEngine: EngineModule = {
   async exportRaw(location: Location, schema: StoreSchema, write: Write) {
     // One query streamed over node:http (undici's fetch buffers a large response ahead of a slower
     // reader and re-concatenates it: quadratic), JSONEachRow lines parsed as they arrive.
+    // Only the exported columns, as an application writing this export by hand would select (a
+    // column store reads just those): the same rows and columns eventlog's export reads.
     const t = `${q(locate(location, 'database'))}.${q(locate(location, 'table'))}`;
+    const selected = csvLayout(schema).columns.map(q).join(', ');
     const response = await stream(
       locate(location, 'url'),
-      `SELECT * FROM ${t} ORDER BY time DESC, id DESC SETTINGS output_format_json_quote_64bit_integers = 0 FORMAT JSONEachRow`,
+      `SELECT ${selected} FROM ${t} ORDER BY time DESC, id DESC SETTINGS output_format_json_quote_64bit_integers = 0 FORMAT JSONEachRow`,
     );
     response.setEncoding('utf8');
     const csv = createCsvWriter(schema);
