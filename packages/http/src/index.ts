@@ -96,6 +96,7 @@ export {
   proxyRequestEvent,
   proxyUsers,
 } from './proxy-logs.js';
+export { CREDENTIAL_HEADERS, CREDENTIAL_QUERY_PARAMS, redactedRequest, redactUrl } from './redact.js';
 export { compilePath, createRouter, METHODS, type Method, type PathPattern, type RouteMatch, type Router } from './router.js';
 export {
   createLimiter,
