@@ -2,18 +2,18 @@
 // Recording one never fails the request it describes: a failure goes to the log's `error` event.
 import { EVENTLOG_EXPORTED_TYPE, EVENTLOG_VIEWED_TYPE, type EventInput, type FilterInput, type Principal } from '@eventlog/core';
 import type { AnyEventLog } from '../../profile.js';
-import type { ResolvedGrant } from './auth.js';
+import { publicPrincipal, type ResolvedGrant } from './auth.js';
 
 const MAX_USER_AGENT = 512;
 
-/** The principal as an audit payload and actor: plain JSON, no secrets (a principal holds none). */
+/** The principal as an audit actor, tenant and payload: its role, id and tenants only. */
 function describe(principal: Principal) {
   const id = 'id' in principal && principal.id !== undefined ? String(principal.id) : null;
   return {
     actor: { id, type: principal.role },
     // A user's audit events belong to its tenant, so it can see its own; others' to no tenant.
     tenantId: principal.role === 'user' ? String(principal.tenantId ?? principal.id) : null,
-    data: { ...principal } as Record<string, unknown>,
+    data: publicPrincipal(principal) as Record<string, unknown>,
   };
 }
 

@@ -59,6 +59,23 @@ export function nativeAuthenticator(authenticate: NativeAuthenticate): (context:
   };
 }
 
+/**
+ * The principal as a client or an audit event may see it: its role, id and tenants only, so that
+ * whatever else a host's principal object carries (a session, a user record) never leaves. @internal
+ */
+export function publicPrincipal(principal: Principal): Principal {
+  switch (principal.role) {
+    case 'reseller':
+      return { role: 'reseller', id: String(principal.id), tenantIds: principal.tenantIds.map(String) };
+    case 'user':
+      return principal.tenantId === undefined
+        ? { role: 'user', id: String(principal.id) }
+        : { role: 'user', id: String(principal.id), tenantId: String(principal.tenantId) };
+    default:
+      return principal.id === undefined ? { role: 'admin' } : { role: 'admin', id: String(principal.id) };
+  }
+}
+
 /** The grant a request's principal came with; none for a plain principal. @internal */
 export function grantOf(principal: Principal): ResolvedGrant {
   return grants.get(principal) ?? NO_GRANT;

@@ -42,7 +42,8 @@ afterEach(async () => {
 });
 
 const hostTokens: { token: string; principal: Principal }[] = [
-  { token: 'admin-token', principal: { role: 'admin', id: 'ops' } },
+  // A host's principal object may carry more than a principal: none of it may leave.
+  { token: 'admin-token', principal: { role: 'admin', id: 'ops', session: 'host-session-secret' } as Principal },
   { token: 'alice-token', principal: { role: 'user', id: 'alice' } },
 ];
 
@@ -104,6 +105,9 @@ describe('GET <prefix>/whoami', () => {
     const { log, base } = await serve();
     const admin = await get(`${base}/whoami`, 'admin-token');
     expect(admin.body.data).toEqual({ principal: { role: 'admin', id: 'ops' }, expiresAt: null, filter: null, readOnly: false });
+    const audited = await log.query({ filter: { type: 'eventlog.viewed', actorId: 'ops' } });
+    expect(audited.items[0]?.data).toMatchObject({ principal: { role: 'admin', id: 'ops' } });
+    expect(JSON.stringify(audited.items)).not.toContain('host-session-secret');
     const alice = await get(`${base}/whoami`, 'alice-token');
     expect(alice.body.data.principal).toEqual({ role: 'user', id: 'alice' });
     const views = await get(`${base}/events?type=eventlog.viewed`, 'alice-token');

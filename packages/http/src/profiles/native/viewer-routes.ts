@@ -2,7 +2,7 @@ import type { Principal } from '@eventlog/core';
 import { z } from 'zod';
 import type { RouteGroup } from '../../profile.js';
 import { recordViewed } from './audit.js';
-import { grantOf } from './auth.js';
+import { grantOf, publicPrincipal } from './auth.js';
 
 const principalSchema = z.object({
   role: z.enum(['admin', 'reseller', 'user']),
@@ -19,7 +19,9 @@ export function addViewerRoutes(prefix: string, group: RouteGroup<Principal>): v
     run: async ({ log, auth: principal, request }) => {
       const grant = grantOf(principal);
       await recordViewed(log, request, principal, grant);
-      return { data: { principal, expiresAt: grant.expiresAt, filter: grant.filter, readOnly: grant.readOnly } };
+      return {
+        data: { principal: publicPrincipal(principal), expiresAt: grant.expiresAt, filter: grant.filter, readOnly: grant.readOnly },
+      };
     },
     docs: {
       summary: 'What this credential may see',
