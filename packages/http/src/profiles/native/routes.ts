@@ -264,12 +264,21 @@ export function addNativeRoutes(options: NativeOptions, prefix: string, group: R
       const reader = view(log, principal);
       // Subscribing validates the filter, so a bad one is answered 400 before the stream starts.
       reader.subscribe(filter, () => undefined)();
+      // A stream opened with an expiring credential ends when the credential does.
+      const { expiresAt } = grantOf(principal);
+      const until = expiresAt === null ? signal : AbortSignal.any([signal, AbortSignal.timeout(Math.max(0, expiresAt - Date.now()))]);
       return sseResponse((send) => reader.subscribe(filter, send), {
-        signal,
+        signal: until,
         ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
       });
     },
-    docs: { summary: 'Live tail of newly stored events (server-sent events)', contentType: 'text/event-stream', tags: ['events'] },
+    docs: {
+      summary: 'Live tail of newly stored events (server-sent events)',
+      description:
+        'Read it with fetch() and a streamed body to send `Authorization: Bearer …` (EventSource cannot send headers; tokens are never read from the query string). The stream ends when an expiring credential does.',
+      contentType: 'text/event-stream',
+      tags: ['events'],
+    },
   });
 
   addViewerRoutes(prefix, group);

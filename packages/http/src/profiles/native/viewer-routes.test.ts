@@ -226,3 +226,29 @@ describe('registering the audit events', () => {
     expect(write.status).toBe(403);
   });
 });
+
+describe('the live tail with an expiring credential', () => {
+  it('ends the stream when the credential expires', async () => {
+    const log = createEventLog({ store: createSqliteStore() });
+    logs.push(log);
+    const handler = createHandler({
+      log,
+      profiles: [native({ authenticate: () => ({ principal: { role: 'admin' }, expiresAt: Date.now() + 300, readOnly: true }) })],
+    });
+    const server = createServer(toNodeHandler(handler));
+    servers.push(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/eventlog/tail`);
+    const reader = response.body!.getReader();
+    const started = Date.now();
+    let text = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    expect(text).toBe(': connected\n\n');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
