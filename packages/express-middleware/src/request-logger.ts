@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { type ActorInput, type EventInput, HTTP_REQUEST_TYPE, httpRequestEvent } from '@eventlog/core';
+import { CREDENTIAL_HEADERS, CREDENTIAL_QUERY_PARAMS, redactUrl } from '@eventlog/http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { recordInBackground } from './background.js';
 import { type AnyEventLog, isEventlogRequest, setRequestContext } from './context.js';
@@ -40,7 +41,7 @@ export interface RequestRecord {
   path: string;
   /** The route pattern alone, or null when no route matched. */
   route: string | null;
-  /** Path and query as requested, with the redacted query values replaced. */
+  /** Path and query as requested, with the redacted query values replaced and no fragment. */
   url: string;
   /** The `Host` header, or null. */
   host: string | null;
@@ -94,11 +95,14 @@ export interface RequestLoggerOptions {
   user?: (req: Request, res: Response) => ActorInput | string | number | null | undefined;
   /** Tenant of the request, for scoped reads. @default none */
   tenant?: (req: Request, res: Response) => string | number | null | undefined;
-  /** Query parameters whose values are replaced by `[REDACTED]`, matched case-insensitively. @default DEFAULT_REDACTED_QUERY */
+  /**
+   * Query parameters whose values are replaced by `[REDACTED]`, matched case-insensitively;
+   * `token` and `access_token` always are. @default DEFAULT_REDACTED_QUERY
+   */
   redactQuery?: readonly string[];
   /** Request headers to keep in the event's data (lower case). @default [] */
   headers?: readonly string[];
-  /** Headers among `headers` whose values are replaced by `[REDACTED]`. @default DEFAULT_REDACTED_HEADERS */
+  /** Headers among `headers` whose values are replaced by `[REDACTED]`; `authorization`, `proxy-authorization`, `cookie` and `set-cookie` always are. @default DEFAULT_REDACTED_HEADERS */
   redactHeaders?: readonly string[];
   /**
    * Client address, read when the response is done. When it throws (Express's `req.ip` does once
@@ -198,9 +202,12 @@ export function requestLogger(options: RequestLoggerOptions): RequestHandler {
   const random = options.random ?? Math.random;
   const clock = options.clock ?? Date.now;
   const skipPaths = options.skipPaths ?? [];
-  const redactQuery = new Set((options.redactQuery ?? DEFAULT_REDACTED_QUERY).map((q) => q.toLowerCase()));
+  // Credentials (tokens, Authorization, cookies) are redacted whatever the host's lists say.
+  const redactQuery = new Set([...(options.redactQuery ?? DEFAULT_REDACTED_QUERY), ...CREDENTIAL_QUERY_PARAMS].map((q) => q.toLowerCase()));
   const keptHeaders = (options.headers ?? []).map((h) => h.toLowerCase());
-  const redactHeaders = new Set((options.redactHeaders ?? DEFAULT_REDACTED_HEADERS).map((h) => h.toLowerCase()));
+  const redactHeaders = new Set(
+    [...(options.redactHeaders ?? DEFAULT_REDACTED_HEADERS), ...CREDENTIAL_HEADERS].map((h) => h.toLowerCase()),
+  );
   const userOf = options.user ?? defaultUser;
   const ipOf = options.ip ?? defaultIp;
   const toEvent = options.toEvent ?? ((record: RequestRecord) => toRequestEvent(record, type));
@@ -290,25 +297,6 @@ function routePattern(req: Request): string | null {
   const base = req.baseUrl ?? '';
   if (!base) return own;
   return own === '/' ? base : `${base}${own}`;
-}
-
-function redactUrl(url: string, names: ReadonlySet<string>): string {
-  const q = url.indexOf('?');
-  if (q === -1 || names.size === 0) return url;
-  const hash = url.indexOf('#', q);
-  const query = url.slice(q + 1, hash === -1 ? undefined : hash);
-  const parts = query.split('&').map((part) => {
-    const eq = part.indexOf('=');
-    const rawName = eq === -1 ? part : part.slice(0, eq);
-    let name: string;
-    try {
-      name = decodeURIComponent(rawName.replace(/\+/g, ' '));
-    } catch {
-      name = rawName;
-    }
-    return names.has(name.toLowerCase()) && eq !== -1 ? `${rawName}=${encodeURIComponent(REDACTED)}` : part;
-  });
-  return `${url.slice(0, q)}?${parts.join('&')}`;
 }
 
 function pickHeaders(req: Request, names: readonly string[], redact: ReadonlySet<string>): Record<string, string> {

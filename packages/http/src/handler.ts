@@ -5,6 +5,7 @@ import { DEFAULT_MAX_BODY_BYTES, readBody } from './body.js';
 import { describeIssues, HttpError, toHttpError } from './errors.js';
 import { parseQuery } from './params.js';
 import { type AnyEventLog, type CorsOptions, json, type Profile, type RequestContext, type Route, type RouteContext } from './profile.js';
+import { redactedRequest } from './redact.js';
 import { createRouter, type Method } from './router.js';
 import { createLimiter, type Limiter, type Release, type SheddingOptions, sheddingDefaults } from './shedding.js';
 
@@ -21,9 +22,12 @@ export interface HandlerOptions {
   basePath?: string;
   /** Largest request body, in bytes, unless a route says otherwise. @default 1048576 */
   maxBodyBytes?: number;
-  /** Told about every 5xx answer with its cause, for the host's own logging. @default none */
+  /**
+   * Told about every 5xx answer with its cause, for the host's own logging. It gets a copy of the
+   * request with credentials redacted ({@link redactedRequest}), never the original. @default none
+   */
   onError?: (error: unknown, request: Request) => void;
-  /** Check that the log registers every dimension and metric the profiles' presets declare. @default true */
+  /** Check that the log registers every event type (unless it accepts any), dimension and metric the profiles' presets declare. @default true */
   checkPresets?: boolean;
   /**
    * Load shedding of routes with `cost: 'expensive'`: at most `maxConcurrent` run at once, up to
@@ -84,14 +88,14 @@ export function createHandler(options: HandlerOptions): Handler {
 
   const fail = (error: unknown, context: RequestContext, profile: Profile | undefined, cors?: CorsOptions): Response => {
     const httpError = toHttpError(error);
-    if (httpError.isServerError) options.onError?.(error, context.request);
+    if (httpError.isServerError) options.onError?.(error, redactedRequest(context.request));
     let response: Response;
     try {
       response = profile
         ? profile.failure(httpError, context)
         : json({ error: { code: httpError.code, message: httpError.message } }, httpError.status);
     } catch (shapeError) {
-      options.onError?.(shapeError, context.request);
+      options.onError?.(shapeError, redactedRequest(context.request));
       response = json({ error: { code: 'INTERNAL', message: 'Internal error.' } }, 500);
     }
     for (const [name, value] of Object.entries(httpError.headers)) response.headers.set(name, value);
@@ -188,7 +192,7 @@ export function createHandler(options: HandlerOptions): Handler {
       if (request.signal.aborted) {
         // The client went away: nobody reads the answer. Work stopped by its abort is no failure to
         // report, but a genuine server error met on the way still reaches the host's onError.
-        if (!isAbort(error, request.signal) && toHttpError(error).isServerError) options.onError?.(error, request);
+        if (!isAbort(error, request.signal) && toHttpError(error).isServerError) options.onError?.(error, redactedRequest(request));
         return clientClosed();
       }
       return fail(error, base, profile, cors);
@@ -315,6 +319,7 @@ function checkPreset(log: AnyEventLog, profile: Profile): void {
   const preset = profile.preset;
   if (!preset) return;
   const missing = [
+    ...(log.registry.allowUnknownTypes ? [] : preset.types.filter((t) => !log.registry.types.has(t.name)).map((t) => `type "${t.name}"`)),
     ...preset.dimensions.filter((d) => !log.registry.dimensions.has(d.name)).map((d) => `dimension "${d.name}"`),
     ...preset.metrics.filter((m) => !log.registry.metrics.has(m.name)).map((m) => `metric "${m.name}"`),
   ];

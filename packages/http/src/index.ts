@@ -27,7 +27,7 @@ export {
   mediaCpPreset,
   mediaCpTokens,
 } from './mediacp.js';
-export { type NativeAuthenticate, type NativeOptions, native } from './native.js';
+export { type NativeAuthenticate, type NativeGrant, type NativeOptions, native } from './native.js';
 export {
   NEW_API_DOC_TYPE_CODES,
   NEW_API_KINDS,
@@ -96,6 +96,7 @@ export {
   proxyRequestEvent,
   proxyUsers,
 } from './proxy-logs.js';
+export { CREDENTIAL_HEADERS, CREDENTIAL_QUERY_PARAMS, redactedRequest, redactUrl } from './redact.js';
 export { compilePath, createRouter, METHODS, type Method, type PathPattern, type RouteMatch, type Router } from './router.js';
 export {
   createLimiter,

@@ -81,7 +81,7 @@ export function createQueryReads(core: LogCore) {
     core.assertOpen();
     parseInput(getSchema, { id });
     const signal = signalOf(options);
-    const where = applyScope([{ op: 'in', column: 'id', values: [id] }], scope.tenants);
+    const where = [...applyScope([{ op: 'in', column: 'id', values: [id] }], scope.tenants), ...(scope.fixed ?? [])];
     await core.ready();
     if (isEmptySelection(where)) return null;
     const [row] = await guardRead(core, 'find', signal, () =>
