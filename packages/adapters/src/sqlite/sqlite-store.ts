@@ -3,6 +3,7 @@ import type { EventRow, SessionRow } from '@eventlog/core';
 import { fromSessionColumns } from '@eventlog/core';
 import Database from 'better-sqlite3';
 import { type CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
+import { sqliteChainAppend } from '../kysely/chain-sqlite.js';
 import type { AnyKysely } from '../kysely/dialect.js';
 import { createKyselyStore, type KyselyStore } from '../kysely/kysely-store.js';
 import { kyselyRedactData } from '../kysely/redact-data.js';
@@ -151,6 +152,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
       locks: { ...sqliteDialect.locks, withMigrationLock },
     },
     tablePrefix: options.tablePrefix,
+    chainAppend: sqliteChainAppend(database),
     destroy: async () => {
       statements.clear();
       readers.clear();
