@@ -4,6 +4,7 @@ import type { Fixture, LogOptions, SuiteContext, Usage } from './context.js';
 import { conformancePreset, MINUTE, NOW } from './fixtures.js';
 import { contractSuite } from './suites/contract.js';
 import { hooksSuite } from './suites/hooks.js';
+import { type IntegritySuiteOptions, integritySuite } from './suites/integrity.js';
 import { readsSuite } from './suites/reads.js';
 import { retentionSuite } from './suites/retention.js';
 import { statsSuite } from './suites/stats.js';
@@ -69,6 +70,8 @@ export interface ConformanceOptions {
    * gets fixed is noticed.
    */
   gaps?: Readonly<Record<string, string>>;
+  /** Tamper-evidence hooks (`suites/integrity.ts`), or the reason the store keeps no hash chains. */
+  integrity?: IntegritySuiteOptions;
 }
 
 /** Every hook the suite knows, so a store's file is told about the ones it neither gives nor explains. */
@@ -152,5 +155,6 @@ export function runStoreConformance(options: ConformanceOptions): void {
     retentionSuite(ctx);
     contractSuite(ctx);
     hooksSuite(ctx, options.hooks ?? {});
+    integritySuite(ctx, options.integrity);
   });
 }
