@@ -7,6 +7,7 @@ import { type AnyEventLog, json, type RouteGroup } from '../../profile.js';
 import { csvResponse, sseResponse } from '../../stream.js';
 import type { NativeOptions } from './index.js';
 import { eventInputSchema, filterQuery, storedEventSchema, sumsSchema, toFilter } from './schemas.js';
+import { addVerifyRoutes } from './verify.js';
 
 /** The most invalid events one ingest answer lists. */
 const MAX_REPORTED = 20;
@@ -258,4 +259,6 @@ export function addNativeRoutes(options: NativeOptions, prefix: string, group: R
     },
     docs: { summary: 'Live tail of newly stored events (server-sent events)', contentType: 'text/event-stream', tags: ['events'] },
   });
+
+  addVerifyRoutes(prefix, group);
 }
