@@ -8,7 +8,7 @@ import type {
   StoredRow,
   UnchainedRowsQuery,
 } from '@eventlog/core';
-import type { ExpressionBuilder } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import type { AnyKysely, ResolvedDialect } from './dialect.js';
 import type { TableNames } from './migrations.js';
 import { whereOf } from './where.js';
@@ -21,8 +21,8 @@ export interface ChainAppendContext {
   readonly db: AnyKysely;
   readonly tables: TableNames;
   readonly dialect: ResolvedDialect;
-  /** The newest link of a tenant, read through `executor` (a transaction or connection). */
-  tail(executor: AnyKysely, tenantId: string | null): Promise<ChainTail | null>;
+  /** The newest link of each tenant, read through `executor` (a transaction or connection) in one round trip. */
+  tails(executor: AnyKysely, tenants: readonly (string | null)[]): Promise<Map<string | null, ChainTail | null>>;
   /** The store's insert (its retry-safe strategy), on its own connection. */
   insert(rows: readonly EventRow[]): Promise<number[]>;
 }
@@ -72,6 +72,28 @@ export function createChainStore(parts: ChainStoreParts): ChainStore {
       : null;
   };
 
+  // One statement for every tenant of a batch: a UNION ALL of index seeks (every engine here accepts
+  // parenthesised SELECTs with their own ORDER BY … LIMIT), so a batch costs one round trip, not one per tenant.
+  const tails = async (executor: AnyKysely, tenants: readonly (string | null)[]) => {
+    const found = new Map<string | null, ChainTail | null>(tenants.map((t) => [t, null]));
+    for (let i = 0; i < tenants.length; i += 100) {
+      const parts = tenants
+        .slice(i, i + 100)
+        .map(
+          (tenant) =>
+            sql`(select tenant_id, chain_seq, chain_hash from ${sql.table(tables.events)} where ${
+              tenant === null ? sql`tenant_id is null` : sql`tenant_id = ${tenant}`
+            } and chain_seq is not null order by chain_seq desc limit 1)`,
+        );
+      const result = await sql<Record<string, unknown>>`${sql.join(parts, sql` union all `)}`.execute(executor);
+      for (const row of result.rows) {
+        const tenant = row.tenant_id === null || row.tenant_id === undefined ? null : String(row.tenant_id);
+        found.set(tenant, { seq: Number(row.chain_seq), hash: String(row.chain_hash) });
+      }
+    }
+    return found;
+  };
+
   const selection = () =>
     ['id', ...parts.columns()].map((c) => (dialect.jsonAsText && parts.jsonColumns().includes(c) ? dialect.jsonAsText(c).as(c) : c));
 
@@ -88,7 +110,7 @@ export function createChainStore(parts: ChainStoreParts): ChainStore {
   };
 
   const append = parts.append ?? lockedChainAppend;
-  const context: ChainAppendContext = { db, tables, dialect, tail, insert: parts.insert };
+  const context: ChainAppendContext = { db, tables, dialect, tails, insert: parts.insert };
 
   return {
     append: (rows, tenants, link) => append(rows, tenants, link, context),
@@ -98,7 +120,7 @@ export function createChainStore(parts: ChainStoreParts): ChainStore {
     async rows(query: ChainRowsQuery) {
       const rows = await db
         .selectFrom(tables.events)
-        .select(selection())
+        .select(query.linksOnly ? ['id', 'time', 'tenant_id', 'chain_seq', 'chain_hash'] : selection())
         .where((eb: Eb) => {
           const parts = [tenantIs(eb, query.tenantId), eb('chain_seq', '>', query.afterSeq)];
           if (query.toSeq !== undefined) parts.push(eb('chain_seq', '<=', query.toSeq));
@@ -195,9 +217,7 @@ export const lockedChainAppend: ChainAppend = async (_rows, tenants, link, conte
       .orderBy('tenant_key')
       .forUpdate()
       .execute();
-    const tails = new Map<string | null, ChainTail | null>();
-    for (const tenant of tenants) tails.set(tenant, await context.tail(trx, tenant));
-    return context.insert(link(tails));
+    return context.insert(link(await context.tails(trx, tenants)));
   });
 };
 

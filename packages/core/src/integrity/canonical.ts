@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ColumnType } from '../schema/fields.js';
-import { toWellFormed } from '../schema/payload.js';
 
 /** Version tag of the link serialisation; a future format gets a new tag and keeps verifying old rows. */
 export const CHAIN_FORMAT = 'eventlog-chain/1';
@@ -15,40 +14,46 @@ export const CHAIN_COLUMNS = ['chain_seq', 'chain_hash'] as const;
 const EXCLUDED = new Set<string>(['id', ...CHAIN_COLUMNS]);
 
 /** Column name → type, for the columns a row's hash covers. @internal */
-export type HashedColumns = readonly { readonly name: string; readonly type: ColumnType }[];
+export type HashedColumns = readonly { readonly name: string; readonly type: ColumnType; readonly key: string }[];
 
 /** The columns a link covers, in hashing (code-unit) order. @internal */
 export function hashedColumns(columns: readonly { readonly name: string; readonly type: ColumnType }[]): HashedColumns {
   return columns
     .filter((c) => !EXCLUDED.has(c.name))
-    .map((c) => ({ name: c.name, type: c.type }))
+    .map((c) => ({ name: c.name, type: c.type, key: `${JSON.stringify(c.name)}:` }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /**
- * A string as every engine gives it back: well-formed UTF-16 and U+0000 as U+FFFD (PostgreSQL
- * cannot store U+0000 and its store replaces it), so a row hashes the same before and after storage.
+ * A string as every engine gives it back: U+0000 as U+FFFD (PostgreSQL cannot store U+0000 and its
+ * store replaces it). Lone surrogates need nothing here: the core stores well-formed text only, no
+ * driver returns anything else, and hashing encodes the text as UTF-8 anyway.
  */
 function canonicalString(value: string): string {
-  const wellFormed = toWellFormed(value);
-  return wellFormed.includes('\0') ? wellFormed.replace(/\0/g, '\ufffd') : wellFormed;
+  return value.includes('\0') ? value.replace(/\0/g, '\ufffd') : value;
 }
 
 /** JSON with object keys in code-unit order, strings canonical, no whitespace. */
 function canonicalJson(value: unknown): string {
   if (value === null || typeof value === 'boolean') return String(value);
-  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
   if (typeof value === 'string') return JSON.stringify(canonicalString(value));
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i]);
+    return `${out}]`;
+  }
   if (typeof value === 'object') {
     const keys = Object.keys(value as object).sort();
-    const parts: string[] = [];
+    let out = '{';
+    let first = true;
     for (const key of keys) {
       const v = (value as Record<string, unknown>)[key];
       if (v === undefined) continue;
-      parts.push(`${JSON.stringify(canonicalString(key))}:${canonicalJson(v)}`);
+      out += `${first ? '' : ','}${JSON.stringify(canonicalString(key))}:${canonicalJson(v)}`;
+      first = false;
     }
-    return `{${parts.join(',')}}`;
+    return `${out}}`;
   }
   return 'null';
 }
@@ -60,7 +65,7 @@ function canonicalValue(value: unknown, type: ColumnType): string | undefined {
     case 'integer':
     case 'float': {
       const n = typeof value === 'number' ? value : Number(value);
-      return Number.isFinite(n) ? JSON.stringify(n) : JSON.stringify(String(value));
+      return Number.isFinite(n) ? String(n) : JSON.stringify(String(value));
     }
     case 'json': {
       // JSON text is parsed so that engines that reorder keys or reformat numbers (jsonb, MySQL JSON) hash alike.
@@ -79,16 +84,19 @@ function canonicalValue(value: unknown, type: ColumnType): string | undefined {
 /**
  * The canonical serialisation of a row's content (version {@link CHAIN_FORMAT}): a JSON object of
  * the hashed columns in code-unit order, NULL columns left out, numbers as `JSON.stringify` writes
- * them, strings well-formed with U+0000 as U+FFFD, JSON columns parsed and written with sorted keys.
+ * them, strings with U+0000 as U+FFFD, JSON columns parsed and written with sorted keys.
  * @internal
  */
 export function canonicalRow(row: Readonly<Record<string, unknown>>, columns: HashedColumns): string {
-  const parts: string[] = [];
+  let out = '{';
+  let first = true;
   for (const column of columns) {
     const value = canonicalValue(row[column.name], column.type);
-    if (value !== undefined) parts.push(`${JSON.stringify(column.name)}:${value}`);
+    if (value === undefined) continue;
+    out += `${first ? '' : ','}${column.key}${value}`;
+    first = false;
   }
-  return `{${parts.join(',')}}`;
+  return `${out}}`;
 }
 
 /**
@@ -97,7 +105,6 @@ export function canonicalRow(row: Readonly<Record<string, unknown>>, columns: Ha
  * @internal
  */
 export function linkHash(tenantId: string | null, seq: number, prevHash: string, canonical: string): string {
-  return createHash('sha256')
-    .update(`${CHAIN_FORMAT}\n${JSON.stringify([tenantId, seq, prevHash])}\n${canonical}`)
-    .digest('hex');
+  const tenant = tenantId === null ? 'null' : JSON.stringify(tenantId);
+  return hash('sha256', `${CHAIN_FORMAT}\n[${tenant},${seq},"${prevHash}"]\n${canonical}`, 'hex');
 }

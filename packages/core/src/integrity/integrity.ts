@@ -110,7 +110,6 @@ export class Integrity implements IntegrityApi {
   readonly #settings: ResolvedIntegrity | null;
   readonly #host: IntegrityHost;
   #columns: HashedColumns = [];
-  readonly #copies = new WeakMap<readonly EventRow[], EventRow[]>();
   /** Tenants with unsealed rows appended here, and when the first of them was appended. */
   readonly #unsealedSince = new Map<string | null, number>();
   readonly #sealedSeq = new Map<string | null, number>();
@@ -152,13 +151,9 @@ export class Integrity implements IntegrityApi {
     if (!settings) return this.#host.store.insert(rows);
     const chained = rows.map((row) => settings.isChained(row));
     if (!chained.includes(true)) return this.#host.store.insert(rows);
-    // A retry of the same batch reuses the same array, so a store's retry-safe insert recognises it.
-    let copy = this.#copies.get(rows);
-    if (!copy) {
-      copy = rows.map((row) => ({ ...row }));
-      this.#copies.set(rows, copy);
-    }
-    const batch = copy;
+    // The rows get their chain columns in place: a retry of the same batch passes the same array
+    // again (so a store's retry-safe insert recognises it), and each attempt links it afresh.
+    const batch = rows;
     const tenants = [...new Set(rows.filter((_, i) => chained[i]).map((row) => (row.tenant_id as string | null) ?? null))];
     const heads = new Map<string | null, number>();
     const link = (tails: ReadonlyMap<string | null, ChainTail | null>): readonly EventRow[] => {
@@ -185,7 +180,6 @@ export class Integrity implements IntegrityApi {
       return batch;
     };
     return this.#chain.append(batch, tenants, link).then((ids) => {
-      this.#copies.delete(rows);
       this.#appended(heads, settings);
       return ids;
     });
@@ -196,7 +190,7 @@ export class Integrity implements IntegrityApi {
     for (const [tenant, seq] of heads) {
       if (!this.#unsealedSince.has(tenant)) this.#unsealedSince.set(tenant, now);
       const sealed = this.#sealedSeq.get(tenant);
-      if (sealed === undefined || seq - sealed >= settings.maxEvents) this.#background(tenant, false);
+      if (sealed === undefined || seq - sealed >= settings.maxEvents) this.#background(tenant, false, seq);
     }
     if (!this.#timer) {
       this.#timer = setInterval(() => this.#tick(), Math.min(settings.maxAgeMs, 60_000));
@@ -210,8 +204,8 @@ export class Integrity implements IntegrityApi {
     for (const [tenant, since] of this.#unsealedSince) if (now - since >= settings.maxAgeMs) this.#background(tenant, false);
   }
 
-  #background(tenant: string | null, force: boolean): void {
-    this.#sealTenant(tenant, force).catch((error) => this.#host.report(error));
+  #background(tenant: string | null, force: boolean, headSeq?: number): void {
+    this.#sealTenant(tenant, force, headSeq).catch((error) => this.#host.report(error));
   }
 
   /** Stops the age timer and waits for sealing in progress (the log is closing). */
@@ -222,9 +216,9 @@ export class Integrity implements IntegrityApi {
   }
 
   /** Seals one tenant's due segments; one sealing per tenant at a time in this process. */
-  #sealTenant(tenant: string | null, force: boolean): Promise<Checkpoint[]> {
+  #sealTenant(tenant: string | null, force: boolean, headSeq?: number): Promise<Checkpoint[]> {
     const previous = this.#sealing.get(tenant) ?? Promise.resolve([]);
-    const run = previous.catch(() => []).then(() => this.#sealNow(tenant, force));
+    const run = previous.catch(() => []).then(() => this.#sealNow(tenant, force, headSeq));
     this.#sealing.set(tenant, run);
     const forget = () => {
       if (this.#sealing.get(tenant) === run) this.#sealing.delete(tenant);
@@ -233,7 +227,7 @@ export class Integrity implements IntegrityApi {
     return run;
   }
 
-  async #sealNow(tenant: string | null, force: boolean): Promise<Checkpoint[]> {
+  async #sealNow(tenant: string | null, force: boolean, headSeq?: number): Promise<Checkpoint[]> {
     const settings = this.#require('seal');
     const key = tenantKeyOf(tenant);
     const written: Checkpoint[] = [];
@@ -241,20 +235,27 @@ export class Integrity implements IntegrityApi {
       const last = parseCheckpoint((await this.#chain.lastCheckpoint(key))?.body);
       const afterSeq = last?.lastSeq ?? 0;
       this.#sealedSeq.set(tenant, afterSeq);
+      const since = this.#unsealedSince.get(tenant);
+      const young = since !== undefined && this.#host.clock() - since < settings.maxAgeMs;
+      // The appender knows the head: no need to read a segment that is not full yet.
+      if (!force && young && headSeq !== undefined && headSeq - afterSeq < settings.maxEvents) return written;
       const rows = await this.#chain.rows({
         tenantId: tenant,
         afterSeq,
         toSeq: afterSeq + settings.maxEvents,
         limit: settings.maxEvents + 1,
+        linksOnly: true,
       });
       if (rows.length === 0) {
         this.#unsealedSince.delete(tenant);
         return written;
       }
       const full = rows.length >= settings.maxEvents;
-      const since = this.#unsealedSince.get(tenant) ?? Math.min(...rows.map((r) => Number(r.time)));
-      if (!full && !force && this.#host.clock() - since < settings.maxAgeMs) return written;
-      // Only a chain that verifies is sealed: a checkpoint must never vouch for tampered rows.
+      const oldest = since ?? Math.min(...rows.map((r) => Number(r.time)));
+      if (!full && !force && this.#host.clock() - oldest < settings.maxAgeMs) return written;
+      // The checkpoint signs the link hashes as stored, over an unbroken run of positions. Content is
+      // not hashed again here: a row changed without its hash is caught by verify against the signed
+      // hash, and whoever can recompute hashes can do so before any seal.
       let prev = last?.lastHash ?? GENESIS_HASH;
       const leaves: string[] = [];
       let firstTime = Number.POSITIVE_INFINITY;
@@ -264,15 +265,15 @@ export class Integrity implements IntegrityApi {
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i] as Record<string, unknown>;
         const seq = Number(row.chain_seq);
-        const expected = linkHash(tenant, seq, prev, canonicalRow(row, this.#columns));
-        if (seq !== afterSeq + i + 1 || expected !== row.chain_hash) {
+        const stored = String(row.chain_hash);
+        if (seq !== afterSeq + i + 1 || !/^[0-9a-f]{64}$/.test(stored)) {
           throw new EventLogError(
             'STORE_FAILED',
-            `Refusing to seal tenant ${key}: the chain does not verify at position ${afterSeq + i + 1}; run log.verify({ tenantId }) for details.`,
+            `Refusing to seal tenant ${key}: position ${afterSeq + i + 1} is missing or doubled; run log.verify({ tenantId }) for details.`,
           );
         }
-        prev = expected;
-        leaves.push(expected);
+        prev = stored;
+        leaves.push(stored);
         const time = Number(row.time);
         const id = Number(row.id);
         firstTime = Math.min(firstTime, time);

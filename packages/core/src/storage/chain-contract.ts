@@ -24,6 +24,8 @@ export interface ChainRowsQuery {
   /** Only rows with `chain_seq` at most this, when given. */
   readonly toSeq?: number;
   readonly limit: number;
+  /** Only `id`, `time`, `tenant_id`, `chain_seq` and `chain_hash` are needed (sealing). */
+  readonly linksOnly?: boolean;
 }
 
 /** Input of {@link ChainStore.unchained}: rows of one tenant that carry no chain position. */
@@ -61,8 +63,9 @@ export interface ChainStore {
   /** The newest link of a tenant's chain, or null when it has none. */
   tail(tenantId: string | null): Promise<ChainTail | null>;
   /**
-   * Chained rows of a tenant in `(chain_seq, id)` order, every column, numbers as JS numbers and
-   * JSON columns as JSON text (as {@link EventStore.find} returns them).
+   * Chained rows of a tenant in `(chain_seq, id)` order. With `linksOnly` a store MAY return only
+   * the columns named there; otherwise every column, numbers as JS numbers and JSON columns as JSON
+   * text (as {@link EventStore.find} returns them).
    */
   rows(query: ChainRowsQuery): Promise<StoredRow[]>;
   /** Rows of a tenant with `chain_seq` NULL in `id` order, shaped as in {@link ChainStore.rows}. */
