@@ -3,10 +3,10 @@ import type { EventRow, SessionRow } from '@eventlog/core';
 import { fromSessionColumns } from '@eventlog/core';
 import Database from 'better-sqlite3';
 import { type CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
-import { sqliteChainAppend } from '../kysely/chain-sqlite.js';
 import type { AnyKysely } from '../kysely/dialect.js';
 import { createKyselyStore, type KyselyStore } from '../kysely/kysely-store.js';
 import { kyselyRedactData } from '../kysely/redact-data.js';
+import { sqliteChainAppend } from './sqlite-chain.js';
 import { sqliteDialect, sqliteStoreParts } from './sqlite-dialect.js';
 
 /** Distinct read statements kept prepared (the queries differ by filter shape, not by values). */

@@ -31,7 +31,7 @@ for await (const line of lines) {
     while (written < count) {
       const size = Math.min(count - written, 1 + (written % 4));
       const batch = Array.from({ length: size }, (_, i) => ({
-        type: 'auth.login',
+        type: 'auth.login' as const,
         tenantId: tenants[(written + i) % tenants.length],
         message: `child ${process.pid} event ${written + i}`,
       }));

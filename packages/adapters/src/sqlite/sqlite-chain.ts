@@ -1,6 +1,6 @@
 import type { ChainTail } from '@eventlog/core';
 import type Database from 'better-sqlite3';
-import type { ChainAppend } from './chain-store.js';
+import type { ChainAppend } from '../kysely/chain-store.js';
 
 /** How long an append waits for this connection to leave another transaction before giving up. */
 const BUSY_CONNECTION_MS = 5000;
