@@ -14,13 +14,13 @@ export const CHAIN_COLUMNS = ['chain_seq', 'chain_hash'] as const;
 const EXCLUDED = new Set<string>(['id', ...CHAIN_COLUMNS]);
 
 /** Column name → type, for the columns a row's hash covers. @internal */
-export type HashedColumns = readonly { readonly name: string; readonly type: ColumnType; readonly key: string }[];
+export type HashedColumns = readonly { readonly name: string; readonly type: ColumnType }[];
 
 /** The columns a link covers, in hashing (code-unit) order. @internal */
 export function hashedColumns(columns: readonly { readonly name: string; readonly type: ColumnType }[]): HashedColumns {
   return columns
     .filter((c) => !EXCLUDED.has(c.name))
-    .map((c) => ({ name: c.name, type: c.type, key: `${JSON.stringify(c.name)}:` }))
+    .map((c) => ({ name: c.name, type: c.type }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
@@ -33,70 +33,58 @@ function canonicalString(value: string): string {
   return value.includes('\0') ? value.replace(/\0/g, '\ufffd') : value;
 }
 
-/** JSON with object keys in code-unit order, strings canonical, no whitespace. */
-function canonicalJson(value: unknown): string {
-  if (value === null || typeof value === 'boolean') return String(value);
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
-  if (typeof value === 'string') return JSON.stringify(canonicalString(value));
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i]);
-    return `${out}]`;
-  }
-  if (typeof value === 'object') {
-    const keys = Object.keys(value as object).sort();
-    let out = '{';
-    let first = true;
-    for (const key of keys) {
-      const v = (value as Record<string, unknown>)[key];
-      if (v === undefined) continue;
-      out += `${first ? '' : ','}${JSON.stringify(canonicalString(key))}:${canonicalJson(v)}`;
-      first = false;
-    }
-    return `${out}}`;
-  }
-  return 'null';
+/**
+ * A JSON value rebuilt for `JSON.stringify` (native, and much faster than writing JSON by hand):
+ * strings canonical, object keys inserted in code-unit order. JavaScript lists array-index keys
+ * ("0", "17") first in numeric order whatever the insertion order, so those come first.
+ */
+function sortedValue(value: unknown): unknown {
+  if (typeof value === 'string') return canonicalString(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(sortedValue);
+  // No prototype: a "__proto__" key in the payload stays an ordinary key.
+  const out: Record<string, unknown> = Object.create(null);
+  for (const key of Object.keys(value).sort()) out[canonicalString(key)] = sortedValue((value as Record<string, unknown>)[key]);
+  return out;
 }
 
 /** One column's value in canonical form, or undefined for SQL NULL (left out, so added columns keep old hashes valid). */
-function canonicalValue(value: unknown, type: ColumnType): string | undefined {
+function canonicalValue(value: unknown, type: ColumnType): unknown {
   if (value === null || value === undefined) return undefined;
   switch (type) {
     case 'integer':
     case 'float': {
       const n = typeof value === 'number' ? value : Number(value);
-      return Number.isFinite(n) ? String(n) : JSON.stringify(String(value));
+      return Number.isFinite(n) ? n : String(value);
     }
     case 'json': {
       // JSON text is parsed so that engines that reorder keys or reformat numbers (jsonb, MySQL JSON) hash alike.
-      if (typeof value !== 'string') return canonicalJson(value);
+      if (typeof value !== 'string') return sortedValue(value);
       try {
-        return canonicalJson(JSON.parse(value));
+        return sortedValue(JSON.parse(value));
       } catch {
-        return JSON.stringify(`!invalid-json:${canonicalString(value)}`);
+        return `!invalid-json:${canonicalString(value)}`;
       }
     }
     default:
-      return JSON.stringify(canonicalString(typeof value === 'string' ? value : String(value)));
+      return canonicalString(typeof value === 'string' ? value : String(value));
   }
 }
 
 /**
- * The canonical serialisation of a row's content (version {@link CHAIN_FORMAT}): a JSON object of
- * the hashed columns in code-unit order, NULL columns left out, numbers as `JSON.stringify` writes
- * them, strings with U+0000 as U+FFFD, JSON columns parsed and written with sorted keys.
+ * The canonical serialisation of a row's content (version {@link CHAIN_FORMAT}): `JSON.stringify`
+ * of an object holding the hashed columns in code-unit order, SQL NULL columns left out, numbers as
+ * numbers, strings with U+0000 as U+FFFD, JSON columns parsed and rebuilt with their object keys in
+ * code-unit order (array-index keys first, in numeric order, as JavaScript lists them).
  * @internal
  */
 export function canonicalRow(row: Readonly<Record<string, unknown>>, columns: HashedColumns): string {
-  let out = '{';
-  let first = true;
+  const out: Record<string, unknown> = Object.create(null);
   for (const column of columns) {
     const value = canonicalValue(row[column.name], column.type);
-    if (value === undefined) continue;
-    out += `${first ? '' : ','}${column.key}${value}`;
-    first = false;
+    if (value !== undefined) out[column.name] = value;
   }
-  return `${out}}`;
+  return JSON.stringify(out);
 }
 
 /**
