@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { BufferOptions, DimensionSpec, EventType, MetricSpec, Preset } from '@eventlog/core';
+import type { BufferOptions, DimensionSpec, EventType, IntegrityOptions, MetricSpec, Preset } from '@eventlog/core';
 import { CliError, UsageError } from './errors.js';
 
 /** What `eventlog.config.ts` (or `.js`) exports as default: the host's own types and presets, and defaults for flags. */
@@ -19,6 +19,8 @@ export interface CliConfig {
   allowUnknownTypes?: boolean;
   /** Write-path tuning of the event log the commands open. */
   buffer?: BufferOptions;
+  /** The application's tamper-evidence settings (which events are chained, the key), for `eventlog verify`. */
+  integrity?: IntegrityOptions;
 }
 
 /**

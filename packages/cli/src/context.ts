@@ -37,7 +37,7 @@ export function resolveTarget(options: GlobalOptions, config: CliConfig): StoreT
  */
 export async function openContext(
   options: GlobalOptions,
-  extra: { migrate?: boolean; buffer?: CliConfig['buffer'] } = {},
+  extra: { migrate?: boolean; buffer?: CliConfig['buffer']; integrity?: (config: CliConfig) => CliConfig['integrity'] } = {},
 ): Promise<CliContext> {
   const { config } = await loadConfig(options.config);
   const target = resolveTarget(options, config);
@@ -52,6 +52,7 @@ export async function openContext(
     allowUnknownTypes: config.allowUnknownTypes ?? true,
     migrate: extra.migrate ?? true,
     ...(extra.buffer || config.buffer ? { buffer: { ...config.buffer, ...extra.buffer } } : {}),
+    ...(extra.integrity ? { integrity: extra.integrity(config) } : {}),
   });
   // A log emits background failures as 'error'; without a listener Node would throw them.
   log.on('error', () => undefined);

@@ -4,6 +4,7 @@ import { diagnose, migrateStore } from './commands/inspect.js';
 import { pruneEvents } from './commands/prune.js';
 import { exportEvents, parseBucket, printStats, printTimeline, printTop, tailEvents } from './commands/read.js';
 import { parseProfiles, SERVE_PROFILES, startServer } from './commands/serve.js';
+import { registerVerify } from './commands/verify.js';
 import { type CliContext, type GlobalOptions, openContext } from './context.js';
 import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, UsageError } from './errors.js';
 import { buildFilter, collect, collectRaw, type FilterFlags, parsePositiveInt, parseTime, parseTimeZone } from './filters.js';
@@ -253,6 +254,7 @@ export function createProgram(io: ProgramIo): Command & { exitCode?: number } {
       });
     });
 
+  registerVerify(program, { storeOptions, withContext, out: io.out, finish });
   // ---- stats / top / timeline ----------------------------------------------------------------
   filterOptions(storeOptions(program.command('stats').description('count, RPM, TPM and metric sums of the matching events')))
     .option('--json', 'print JSON for scripts')

@@ -2,6 +2,7 @@ import { type BufferOptions, WriteBuffer } from './buffer/write-buffer.js';
 import { EventLogError, isEventLogError, StoreError, ValidationError, type ValidationIssue } from './errors.js';
 import type { EventLogEvents } from './events.js';
 import { type FilterInput, normalizeFilter } from './filter/filter.js';
+import { Integrity } from './integrity/integrity.js';
 import { type EventLogLimits, type EventLogOptions, resolveLimits } from './options.js';
 import { createEventNormalizer, type StoredEvent } from './schema/event.js';
 import { PARSE_OPTIONS } from './schema/messages.js';
@@ -45,6 +46,8 @@ export class LogCore {
   readonly clock: () => number;
   readonly normalize: ReturnType<typeof createEventNormalizer>;
   readonly buffer: WriteBuffer;
+  /** Hash chains (tamper evidence); inert without the `integrity` option. */
+  readonly integrity: Integrity;
   readonly subscribers = new Set<Subscriber>();
   private migration: Promise<void> | null = null;
   /** Set once migrated (or when migration is off): writes then enqueue in the caller's turn instead of after a microtask. */
@@ -62,10 +65,17 @@ export class LogCore {
     this.clock = options.clock ?? Date.now;
     this.normalize = createEventNormalizer(this.registry, this.clock, options.limits);
     this.limits = resolveLimits(options.limits);
+    this.integrity = new Integrity(options.integrity, {
+      store: this.store,
+      clock: this.clock,
+      report: (error) => this.emit('error', error),
+      ready: () => this.ready(),
+    });
+    this.integrity.schema(this.registry.storeSchema);
     this.buffer = new WriteBuffer(
       {
         engine: this.store.engine,
-        insert: (rows) => this.store.insert(rows),
+        insert: (rows) => this.integrity.insert(rows),
         isTransient: (error) => this.defaults.isTransientError(error),
         stored: deliver,
         flushed: (rows, durationMs) => this.emit('flushed', { rows, durationMs }),
@@ -96,7 +106,7 @@ export class LogCore {
       this.migrated = true;
       return Promise.resolve();
     }
-    this.migration ??= this.store.migrate(this.registry.storeSchema).then(
+    this.migration ??= this.store.migrate(this.integrity.schema(this.registry.storeSchema)).then(
       () => {
         this.migrated = true;
       },

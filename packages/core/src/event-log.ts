@@ -3,6 +3,8 @@ import { LogCore } from './core.js';
 import type { ValidationIssue } from './errors.js';
 import type { EventLogEvents } from './events.js';
 import type { FilterInput } from './filter/filter.js';
+import type { IntegrityApi, VerifyInput } from './integrity/integrity.js';
+import type { VerifyReport } from './integrity/verify.js';
 import { checkRetention, type EventLogLimits, type EventLogOptions, type InternalOptions } from './options.js';
 import type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput } from './pagination/query.js';
 import { createExpireData } from './privacy/expire-data.js';
@@ -158,6 +160,15 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
     return this.#core.ready();
   }
 
+  get integrity(): IntegrityApi {
+    return this.#core.integrity;
+  }
+
+  async verify(input: VerifyInput): Promise<VerifyReport> {
+    await this.#core.ready();
+    return this.#core.guard('verify', () => this.#core.integrity.verify(input));
+  }
+
   view(options: ViewOptions = {}): EventLogView<T> {
     return createView(this.#core, this.#ops, options);
   }
@@ -209,6 +220,7 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
       this.#core.markClosed();
       await this.#maintenance.stopAll();
       await this.#core.buffer.close();
+      await this.#core.integrity.stop();
       this.#core.subscribers.clear();
       if (this.#core.options.closeStore !== false) await this.store.close();
     })();

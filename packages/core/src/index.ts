@@ -25,6 +25,11 @@ export {
   type RangeInput,
   type TimeInput,
 } from './filter/filter.js';
+export { CHAIN_FORMAT, GENESIS_HASH } from './integrity/canonical.js';
+export { CHECKPOINT_FORMAT, type Checkpoint } from './integrity/checkpoint.js';
+export { INTEGRITY_SCHEMA_VERSION, type IntegrityApi, type SealedBoundary, type VerifyInput } from './integrity/integrity.js';
+export type { ChainSelection, IntegrityOptions, SegmentOptions } from './integrity/options.js';
+export type { ChainAnchor, CheckpointFailureReason, VerifyReport } from './integrity/verify.js';
 export { DEFAULT_LIMITS, type EventLogLimits, type EventLogOptions, type LimitOptions, type RetentionOptions } from './options.js';
 export type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput, QueryLimits, SortInput } from './pagination/query.js';
 export {
@@ -78,6 +83,14 @@ export {
 export type { Registry, ResolvedDimension, ResolvedMetric } from './schema/registry.js';
 export type { Principal } from './scope/principal.js';
 export { BUCKETS, type Bucket, isValidTimeZone, type TimelinePoint } from './stats/timeline.js';
+export type {
+  ChainLinker,
+  ChainRowsQuery,
+  ChainStore,
+  ChainTail,
+  CheckpointRecord,
+  UnchainedRowsQuery,
+} from './storage/chain-contract.js';
 export type {
   AggregateQuery,
   AggregateRow,

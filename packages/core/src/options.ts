@@ -1,4 +1,5 @@
 import type { BufferOptions } from './buffer/write-buffer.js';
+import type { IntegrityOptions } from './integrity/options.js';
 import type { QueryLimits } from './pagination/query.js';
 import type { PrivacyOptions } from './privacy/write-privacy.js';
 import type { PayloadLimitOptions } from './schema/event.js';
@@ -77,6 +78,11 @@ export interface EventLogOptions<P extends readonly Preset[] = readonly Preset[]
    * or delivered; unlike `maskIp`, the raw values never reach the store. @default no rules
    */
   privacy?: PrivacyOptions;
+  /**
+   * Tamper evidence: per-tenant hash chains sealed into signed checkpoints (docs/guide.md, "Tamper
+   * evidence"). @default off
+   */
+  integrity?: IntegrityOptions;
   /** Source of "now" in epoch ms; inject a fixed clock in tests. @default Date.now */
   clock?: () => number;
   /** Run `store.migrate()` before first use. @default true */

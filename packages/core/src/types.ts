@@ -4,6 +4,8 @@ import type { ForbiddenError, ValidationIssue } from './errors.js';
 import type { EventLogEvents } from './events.js';
 import type { DEFAULT_CSV_FIELDS } from './export/csv.js';
 import type { FilterInput, OneOrMany, TimeInput } from './filter/filter.js';
+import type { IntegrityApi, VerifyInput } from './integrity/integrity.js';
+import type { VerifyReport } from './integrity/verify.js';
 import type { EventLogLimits } from './options.js';
 import type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput } from './pagination/query.js';
 import type { ReadOptions } from './read/read-options.js';
@@ -474,6 +476,14 @@ export interface EventLog<T extends EventTypeMap = any, D extends string = strin
   scoped(principal: Principal): EventLogReader;
   /** Opening, closing and listing live sessions. */
   readonly sessions: SessionsApi;
+  /** Hash chains and checkpoints (tamper evidence); its methods reject with `UNSUPPORTED` without the `integrity` option. */
+  readonly integrity: IntegrityApi;
+  /**
+   * Checks a tenant's hash chain, its checkpoints and the anchors given, and reports what was
+   * modified, deleted, inserted or reordered (docs/guide.md, "Tamper evidence"). Rejects with
+   * `UNSUPPORTED` without the `integrity` option.
+   */
+  verify(input: VerifyInput): Promise<VerifyReport>;
   /** Drains the buffer, stops maintenance and closes the store; afterwards every method rejects with `CLOSED`. */
   close(): Promise<void>;
 }

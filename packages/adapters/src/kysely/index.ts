@@ -1,3 +1,4 @@
+export { type ChainAppend, type ChainAppendContext, type ChainStoreParts, createChainStore, lockedChainAppend } from './chain-store.js';
 export {
   type AnyKysely,
   type ColumnTypes,

@@ -18,6 +18,7 @@ import { fromSessionColumns, toSessionColumns } from '@eventlog/core';
 import { type CompiledQuery, type ExpressionBuilder, type SelectQueryBuilder, sql } from 'kysely';
 import { toAggregateRows } from '../shared/aggregate-rows.js';
 import { withCancellation } from './cancel.js';
+import { type ChainAppend, createChainStore } from './chain-store.js';
 import { type AnyKysely, type InsertContext, resolveDialect, type SqlDialect } from './dialect.js';
 import { idempotentInsert } from './insert/idempotent.js';
 import { multiRowInsert } from './insert/multi-row.js';
@@ -39,6 +40,8 @@ export interface KyselyStoreOptions {
   schema?: string;
   /** Releases what the store created (its Kysely instance, a pool it opened). */
   destroy: () => Promise<void>;
+  /** How chained appends exclude each other (`kysely/chain-store.ts`); row locks in a transaction when absent. */
+  chainAppend?: ChainAppend;
 }
 
 /** A store plus the internals engine packages and tests need. */
@@ -298,6 +301,17 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     },
 
     isTransientError: isTransient,
+
+    chain: createChainStore({
+      db,
+      tables,
+      dialect,
+      columns: () => columns,
+      jsonColumns: () => jsonColumns,
+      numericColumns: () => numericColumns,
+      insert: (rows) => store.insert(rows),
+      append: options.chainAppend,
+    }),
 
     async close() {
       if (closed) return;

@@ -8,6 +8,10 @@ export interface TableNames {
   sessions: string;
   locks: string;
   migrations: string;
+  /** Signed checkpoints of the hash chains (migration 3). */
+  checkpoints: string;
+  /** One row per chained tenant, locked while appending to its chain (migration 3). */
+  chainLocks: string;
   /** Tokens of recent inserts (engines with the `idempotentInsert` flag). */
   batches: string;
   /** The schema, when one is set (PostgreSQL). */
@@ -35,6 +39,8 @@ export function tableNames(prefix: string, schema?: string): TableNames {
     locks: q(`${prefix}locks`),
     migrations: q(`${prefix}migrations`),
     batches: q(`${prefix}batches`),
+    checkpoints: q(`${prefix}checkpoints`),
+    chainLocks: q(`${prefix}chain_locks`),
     schema,
     eventsTable: `${prefix}events`,
     indexPrefix: `${prefix}ix_`,
@@ -82,6 +88,13 @@ const MIGRATIONS: readonly Migration[] = [
         owner ${text(64)} not null,
         expires_at ${bigint} not null
       )${sql.raw(dialect.tableOptions ?? '')}`.execute(db);
+    },
+  },
+  {
+    version: 3,
+    name: 'create chain checkpoints and chain locks',
+    async up(db, _schema, dialect, tables) {
+      await createChainTables(db, dialect, tables);
     },
   },
 ];
@@ -164,4 +177,21 @@ async function listColumns(db: AnyKysely, tables: TableNames): Promise<string[]>
 
 function sameColumns(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((column, i) => column.toLowerCase() === b[i]?.toLowerCase());
+}
+
+/** The tables of migration 3: checkpoints by tenant and first position, and the per-tenant lock rows. */
+async function createChainTables(db: AnyKysely, dialect: SqlDialect, tables: TableNames): Promise<void> {
+  const key = sql.raw(dialect.columnType({ name: '', type: 'string', maxLength: 300, nullable: false, kind: 'canonical' }));
+  const bigint = sql.raw(dialect.columnType({ name: '', type: 'integer', maxLength: undefined, nullable: false, kind: 'canonical' }));
+  const text = sql.raw(dialect.columnType({ name: '', type: 'text', maxLength: undefined, nullable: false, kind: 'canonical' }));
+  await sql`create table if not exists ${sql.table(tables.checkpoints)} (
+    tenant_key ${key} not null,
+    first_seq ${bigint} not null,
+    last_seq ${bigint} not null,
+    body ${text} not null,
+    primary key (tenant_key, first_seq)
+  )${sql.raw(dialect.tableOptions ?? '')}`.execute(db);
+  await sql`create table if not exists ${sql.table(tables.chainLocks)} (
+    tenant_key ${key} not null primary key
+  )${sql.raw(dialect.tableOptions ?? '')}`.execute(db);
 }

@@ -11,4 +11,7 @@ runStoreConformance({
     structure: 'there are no indexes or table definitions to damage: every read scans the rows',
     killConnections: 'there are no connections to kill',
   },
+  integrity: {
+    gap: 'the reference store keeps its rows in one process and offers no cross-process exclusion to append a chain under; tamper evidence is for the SQL stores',
+  },
 });

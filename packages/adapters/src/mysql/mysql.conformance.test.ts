@@ -4,7 +4,7 @@ import mysql from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
 import { afterAll, describe, it } from 'vitest';
 import type { KyselyStore } from '../kysely/kysely-store.js';
-import { runStoreConformance } from '../testing/index.js';
+import { kyselyTamperer, runStoreConformance } from '../testing/index.js';
 import { requireServer } from '../testing/servers.js';
 import { createMysqlStore } from './mysql-store.js';
 
@@ -79,6 +79,16 @@ if (url) {
           }
         }
         return killed;
+      },
+    },
+    integrity: {
+      hooks: {
+        tamper: kyselyTamperer,
+        childStore: (store) => ({
+          module: new URL('./mysql-store.ts', import.meta.url).href,
+          factory: 'createMysqlStore',
+          options: { connectionString: url, tablePrefix: prefixOf(store), maxConnections: 4 },
+        }),
       },
     },
   });

@@ -3,7 +3,7 @@ import type { StorageAdapter } from '@eventlog/core';
 import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
 import type { KyselyStore } from '../kysely/kysely-store.js';
-import { runStoreConformance } from '../testing/index.js';
+import { kyselyTamperer, runStoreConformance } from '../testing/index.js';
 import { requireServer } from '../testing/servers.js';
 import { createPostgresStore } from './postgres-store.js';
 
@@ -77,6 +77,16 @@ if (url) {
           schemaOf(store),
         ]);
         return result.rowCount ?? 0;
+      },
+    },
+    integrity: {
+      hooks: {
+        tamper: kyselyTamperer,
+        childStore: (store) => ({
+          module: new URL('./postgres-store.ts', import.meta.url).href,
+          factory: 'createPostgresStore',
+          options: { connectionString: url, schema: schemaOf(store), maxConnections: 4, keywordIndex: true },
+        }),
       },
     },
   });

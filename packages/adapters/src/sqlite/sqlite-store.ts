@@ -6,6 +6,7 @@ import { type CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
 import type { AnyKysely } from '../kysely/dialect.js';
 import { createKyselyStore, type KyselyStore } from '../kysely/kysely-store.js';
 import { kyselyRedactData } from '../kysely/redact-data.js';
+import { sqliteChainAppend } from './sqlite-chain.js';
 import { sqliteDialect, sqliteStoreParts } from './sqlite-dialect.js';
 
 /** Distinct read statements kept prepared (the queries differ by filter shape, not by values). */
@@ -151,6 +152,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
       locks: { ...sqliteDialect.locks, withMigrationLock },
     },
     tablePrefix: options.tablePrefix,
+    chainAppend: sqliteChainAppend(database),
     destroy: async () => {
       statements.clear();
       readers.clear();

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterAll } from 'vitest';
 import type { KyselyStore } from '../kysely/kysely-store.js';
-import { type ConformanceHooks, runStoreConformance, type StructureHooks } from '../testing/index.js';
+import { type ConformanceHooks, kyselyTamperer, runStoreConformance, type StructureHooks } from '../testing/index.js';
 import { createSqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eventlog-sqlite-'));
@@ -54,6 +54,10 @@ runStoreConformance({
     openSecondStore: 'a :memory: database lives in one connection (the file variant below tests it)',
     killConnections: 'SQLite is embedded: there is no server connection to kill',
   },
+  integrity: {
+    hooks: { tamper: kyselyTamperer },
+    childStoreGap: 'a :memory: database cannot be opened by another process (the file variant below tests it)',
+  },
 });
 
 const files = new WeakMap<StorageAdapter, string>();
@@ -75,4 +79,14 @@ runStoreConformance({
     },
   },
   hookGaps: { killConnections: 'SQLite is embedded: there is no server connection to kill' },
+  integrity: {
+    hooks: {
+      tamper: kyselyTamperer,
+      childStore: (store) => ({
+        module: new URL('./sqlite-store.ts', import.meta.url).href,
+        factory: 'createSqliteStore',
+        options: { filename: files.get(store), keywordIndex: true },
+      }),
+    },
+  },
 });

@@ -5,6 +5,7 @@ import { conformancePreset, MINUTE, NOW } from './fixtures.js';
 import { abortSuite } from './suites/abort.js';
 import { contractSuite } from './suites/contract.js';
 import { hooksSuite } from './suites/hooks.js';
+import { type IntegritySuiteOptions, integritySuite } from './suites/integrity.js';
 import { readsSuite } from './suites/reads.js';
 import { retentionSuite } from './suites/retention.js';
 import { statsSuite } from './suites/stats.js';
@@ -70,6 +71,8 @@ export interface ConformanceOptions {
    * gets fixed is noticed.
    */
   gaps?: Readonly<Record<string, string>>;
+  /** Tamper-evidence hooks (`suites/integrity.ts`), or the reason the store keeps no hash chains. */
+  integrity?: IntegritySuiteOptions;
 }
 
 /** Every hook the suite knows, so a store's file is told about the ones it neither gives nor explains. */
@@ -154,5 +157,6 @@ export function runStoreConformance(options: ConformanceOptions): void {
     contractSuite(ctx);
     hooksSuite(ctx, options.hooks ?? {});
     abortSuite(ctx);
+    integritySuite(ctx, options.integrity);
   });
 }

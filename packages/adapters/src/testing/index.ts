@@ -7,5 +7,7 @@ export {
 } from './conformance.js';
 export { type KillReport, recordWhileKilling } from './faults.js';
 export { conformancePreset, DAY, HOUR, MINUTE, NOW, seeded } from './fixtures.js';
+export { kyselyTamperer, type Tamperer } from './integrity-tamper.js';
 export { runSearchConformance } from './search-suite.js';
 export { requireServer, type ServerKind } from './servers.js';
+export type { ChildStoreSpec, IntegrityHooks, IntegritySuiteOptions } from './suites/integrity.js';

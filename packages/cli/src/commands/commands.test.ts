@@ -25,7 +25,7 @@ async function record(db: string, events: EventInput[]): Promise<void> {
 }
 
 describe('eventlog --help and usage errors', () => {
-  const commands = ['import', 'export', 'prune', 'stats', 'top', 'timeline', 'tail', 'migrate', 'doctor', 'serve'];
+  const commands = ['import', 'export', 'prune', 'stats', 'top', 'timeline', 'tail', 'migrate', 'doctor', 'serve', 'verify'];
 
   it('prints help with examples for the program and every command, exit 0', async () => {
     const root = await runCli(bin, ['--help']);

@@ -1,4 +1,5 @@
 import type { ColumnType } from '../schema/fields.js';
+import type { ChainStore } from './chain-contract.js';
 
 /** A column the store must hold, derived by the core from canonical fields, dimensions and metrics. */
 export interface StoreColumn {
@@ -266,6 +267,11 @@ export interface EventStore {
    * `UNSUPPORTED`.
    */
   redactData?(query: { readonly where: readonly Condition[]; readonly limit: number }, fields: readonly string[] | null): Promise<number>;
+  /**
+   * Hash-chained appends and signed checkpoints (tamper evidence, `storage/chain-contract.ts`). MAY
+   * be absent: `integrity` options then fail with `UNSUPPORTED`.
+   */
+  readonly chain?: ChainStore;
   /** Releases what the store created; MUST NOT close a client the host passed in. */
   close(): Promise<void>;
 }

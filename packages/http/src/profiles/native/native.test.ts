@@ -229,6 +229,7 @@ describe('native OpenAPI document', () => {
     expect(r.body.openapi).toBe('3.1.0');
     expect(Object.keys(r.body.paths).sort()).toEqual(
       [
+        '/eventlog/checkpoints',
         '/eventlog/events',
         '/eventlog/events/{id}',
         '/eventlog/export.csv',
@@ -240,6 +241,7 @@ describe('native OpenAPI document', () => {
         '/eventlog/timeline',
         '/eventlog/top',
         '/eventlog/whoami',
+        '/eventlog/verify',
       ].sort(),
     );
     const limit = r.body.paths['/eventlog/events'].get.parameters.find((p: { name: string }) => p.name === 'limit');

@@ -9,6 +9,7 @@ import { grantOf, nativeView } from './auth.js';
 import type { NativeOptions } from './index.js';
 import { eventInputSchema, filterQuery, storedEventSchema, sumsSchema, toFilter } from './schemas.js';
 import { addViewerRoutes } from './viewer-routes.js';
+import { addVerifyRoutes } from './verify.js';
 
 /** The most invalid events one ingest answer lists. */
 const MAX_REPORTED = 20;
@@ -282,4 +283,5 @@ export function addNativeRoutes(options: NativeOptions, prefix: string, group: R
   });
 
   addViewerRoutes(prefix, group);
+  addVerifyRoutes(prefix, group);
 }

@@ -1,0 +1,98 @@
+import { hash } from 'node:crypto';
+import type { ColumnType } from '../schema/fields.js';
+
+/** Version tag of the link serialisation; a future format gets a new tag and keeps verifying old rows. */
+export const CHAIN_FORMAT = 'eventlog-chain/1';
+
+/** The `prev` of a chain's first link: 64 zeros. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** Columns the chain itself owns: never part of the hashed content. */
+export const CHAIN_COLUMNS = ['chain_seq', 'chain_hash'] as const;
+
+/** Columns left out of the hashed content: the store-assigned id and the chain's own columns. */
+const EXCLUDED = new Set<string>(['id', ...CHAIN_COLUMNS]);
+
+/** Column name → type, for the columns a row's hash covers. @internal */
+export type HashedColumns = readonly { readonly name: string; readonly type: ColumnType }[];
+
+/** The columns a link covers, in hashing (code-unit) order. @internal */
+export function hashedColumns(columns: readonly { readonly name: string; readonly type: ColumnType }[]): HashedColumns {
+  return columns
+    .filter((c) => !EXCLUDED.has(c.name))
+    .map((c) => ({ name: c.name, type: c.type }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * A string as every engine gives it back: U+0000 as U+FFFD (PostgreSQL cannot store U+0000 and its
+ * store replaces it). Lone surrogates need nothing here: the core stores well-formed text only, no
+ * driver returns anything else, and hashing encodes the text as UTF-8 anyway.
+ */
+function canonicalString(value: string): string {
+  return value.includes('\0') ? value.replace(/\0/g, '\ufffd') : value;
+}
+
+/**
+ * A JSON value rebuilt for `JSON.stringify` (native, and much faster than writing JSON by hand):
+ * strings canonical, object keys inserted in code-unit order. JavaScript lists array-index keys
+ * ("0", "17") first in numeric order whatever the insertion order, so those come first.
+ */
+function sortedValue(value: unknown): unknown {
+  if (typeof value === 'string') return canonicalString(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(sortedValue);
+  // No prototype: a "__proto__" key in the payload stays an ordinary key.
+  const out: Record<string, unknown> = Object.create(null);
+  for (const key of Object.keys(value).sort()) out[canonicalString(key)] = sortedValue((value as Record<string, unknown>)[key]);
+  return out;
+}
+
+/** One column's value in canonical form, or undefined for SQL NULL (left out, so added columns keep old hashes valid). */
+function canonicalValue(value: unknown, type: ColumnType): unknown {
+  if (value === null || value === undefined) return undefined;
+  switch (type) {
+    case 'integer':
+    case 'float': {
+      const n = typeof value === 'number' ? value : Number(value);
+      return Number.isFinite(n) ? n : String(value);
+    }
+    case 'json': {
+      // JSON text is parsed so that engines that reorder keys or reformat numbers (jsonb, MySQL JSON) hash alike.
+      if (typeof value !== 'string') return sortedValue(value);
+      try {
+        return sortedValue(JSON.parse(value));
+      } catch {
+        return `!invalid-json:${canonicalString(value)}`;
+      }
+    }
+    default:
+      return canonicalString(typeof value === 'string' ? value : String(value));
+  }
+}
+
+/**
+ * The canonical serialisation of a row's content (version {@link CHAIN_FORMAT}): `JSON.stringify`
+ * of an object holding the hashed columns in code-unit order, SQL NULL columns left out, numbers as
+ * numbers, strings with U+0000 as U+FFFD, JSON columns parsed and rebuilt with their object keys in
+ * code-unit order (array-index keys first, in numeric order, as JavaScript lists them).
+ * @internal
+ */
+export function canonicalRow(row: Readonly<Record<string, unknown>>, columns: HashedColumns): string {
+  const out: Record<string, unknown> = Object.create(null);
+  for (const column of columns) {
+    const value = canonicalValue(row[column.name], column.type);
+    if (value !== undefined) out[column.name] = value;
+  }
+  return JSON.stringify(out);
+}
+
+/**
+ * The link hash of a row: SHA-256 (hex) of `eventlog-chain/1`, a newline, the JSON array
+ * `[tenantId, seq, prevHash]` (tenant `null` for the null tenant), a newline and the canonical row.
+ * @internal
+ */
+export function linkHash(tenantId: string | null, seq: number, prevHash: string, canonical: string): string {
+  const tenant = tenantId === null ? 'null' : JSON.stringify(tenantId);
+  return hash('sha256', `${CHAIN_FORMAT}\n[${tenant},${seq},"${prevHash}"]\n${canonical}`, 'hex');
+}
