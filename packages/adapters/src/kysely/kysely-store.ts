@@ -19,6 +19,7 @@ import { type AnyKysely, type InsertContext, resolveDialect, type SqlDialect } f
 import { idempotentInsert } from './insert/idempotent.js';
 import { multiRowInsert } from './insert/multi-row.js';
 import { compactJson } from './json.js';
+import { kyselyJobStore } from './jobs.js';
 import { leaseLock } from './locks.js';
 import { migrateSchema, type TableNames, tableNames } from './migrations.js';
 import { classified } from './transient.js';
@@ -297,6 +298,8 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     },
 
     isTransientError: isTransient,
+
+    jobs: kyselyJobStore(db, tables),
 
     async close() {
       if (closed) return;

@@ -4,6 +4,7 @@ import type { Fixture, LogOptions, SuiteContext, Usage } from './context.js';
 import { conformancePreset, MINUTE, NOW } from './fixtures.js';
 import { contractSuite } from './suites/contract.js';
 import { hooksSuite } from './suites/hooks.js';
+import { jobsSuite } from './suites/jobs.js';
 import { readsSuite } from './suites/reads.js';
 import { retentionSuite } from './suites/retention.js';
 import { statsSuite } from './suites/stats.js';
@@ -150,6 +151,7 @@ export function runStoreConformance(options: ConformanceOptions): void {
     readsSuite(ctx);
     statsSuite(ctx);
     retentionSuite(ctx);
+    jobsSuite(ctx);
     contractSuite(ctx);
     hooksSuite(ctx, options.hooks ?? {});
   });

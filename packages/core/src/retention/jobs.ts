@@ -97,6 +97,12 @@ export function createJobs(core: LogCore, context: JobsContext) {
     };
   };
 
+  const reread = async (id: string): Promise<JobInfo> => {
+    const row = await call('getJob', () => table.get(id));
+    if (!row) throw new EventLogError('STORE_FAILED', `The ${core.store.engine} store lost job ${id}.`);
+    return toInfo(row);
+  };
+
   /** Takes a lock and keeps it: `renew` re-takes it when half its lease has passed, false when another process got it. */
   async function lease(key: string): Promise<{ renew(): Promise<boolean>; release: ReleaseLock } | null> {
     let release = await call('tryLock', () => core.defaults.tryLock(key, context.leaseMs));
@@ -149,7 +155,7 @@ export function createJobs(core: LogCore, context: JobsContext) {
         status = 'succeeded';
         state.finishedAt = core.clock();
         await save();
-        return toInfo({ ...row, status, state: JSON.stringify(state) });
+        return await reread(row.id);
       }
       if (state.total === null) {
         state.total = await count();
@@ -180,7 +186,7 @@ export function createJobs(core: LogCore, context: JobsContext) {
         state.segment++;
         await save();
       }
-      if (stopped === 'lost') return toInfo({ ...row, status, state: JSON.stringify(state) });
+      if (stopped === 'lost') return await reread(row.id);
       if (stopped === 'cancelled' || state.segment < spec.segments.length) {
         status = 'cancelled';
         if (writer) await writer.close();
@@ -193,7 +199,7 @@ export function createJobs(core: LogCore, context: JobsContext) {
       state.finishedAt = core.clock();
       await save();
       if (spec.kind === 'delete') core.report('pruned', { deleted: state.processed, before: spec.before });
-      return toInfo({ ...row, status, state: JSON.stringify(state) });
+      return await reread(row.id);
     } catch (error) {
       await writer?.close().catch(() => undefined);
       if (!core.closed) {
