@@ -10,5 +10,6 @@ runStoreConformance({
     hostClient: 'the store owns no client a host could pass in',
     structure: 'there are no indexes or table definitions to damage: every read scans the rows',
     killConnections: 'there are no connections to kill',
+    childStore: 'the data lives in this process: another process cannot open it',
   },
 });

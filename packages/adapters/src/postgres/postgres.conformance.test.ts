@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { StorageAdapter } from '@eventlog/core';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
 import type { KyselyStore } from '../kysely/kysely-store.js';
@@ -34,6 +35,11 @@ if (url) {
     },
     hooks: {
       openSecondStore: (store) => open(schemaOf(store)),
+      childStore: (store) => ({
+        module: fileURLToPath(new URL('./postgres-store.ts', import.meta.url)),
+        factory: 'createPostgresStore',
+        options: { connectionString: url, schema: schemaOf(store), maxConnections: 4 },
+      }),
       async hostClient() {
         const schema = `${run}_${schemas.length}`;
         schemas.push(schema);

@@ -51,6 +51,19 @@ export interface ConformanceHooks {
    * Unlocks: every acknowledged event survives connections killed mid-ingest, stored once.
    */
   killConnections?(store: StorageAdapter): Promise<number>;
+  /**
+   * How a child process opens a store on the same tables as `store`: the absolute path of a module,
+   * the name of its factory export and JSON options for it. Unlocks: a retention job killed
+   * (SIGKILL) between archive and delete is resumed by another process with nothing lost or archived twice.
+   */
+  childStore?(store: StorageAdapter): ChildStoreSpec;
+}
+
+/** A store a child process can open: `(await import(module))[factory](options)`. */
+export interface ChildStoreSpec {
+  module: string;
+  factory: string;
+  options: unknown;
 }
 
 import { runSearchConformance } from './search-suite.js';
@@ -73,7 +86,7 @@ export interface ConformanceOptions {
 }
 
 /** Every hook the suite knows, so a store's file is told about the ones it neither gives nor explains. */
-const HOOKS: readonly (keyof ConformanceHooks)[] = ['openSecondStore', 'hostClient', 'structure', 'killConnections'];
+const HOOKS: readonly (keyof ConformanceHooks)[] = ['openSecondStore', 'hostClient', 'structure', 'killConnections', 'childStore'];
 
 /**
  * Runs the storage-contract conformance suite against one store: every rule through the core API,
@@ -151,7 +164,7 @@ export function runStoreConformance(options: ConformanceOptions): void {
     readsSuite(ctx);
     statsSuite(ctx);
     retentionSuite(ctx);
-    jobsSuite(ctx);
+    jobsSuite(ctx, options.hooks ?? {});
     contractSuite(ctx);
     hooksSuite(ctx, options.hooks ?? {});
   });

@@ -1,10 +1,14 @@
 import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import type { EventLog, JobInfo, StoredEvent } from '@eventlog/core';
 import { describe, expect } from 'vitest';
+import type { ConformanceHooks } from '../conformance.js';
 import type { SuiteContext } from '../context.js';
 import { DAY, MINUTE, NOW } from '../fixtures.js';
 
@@ -24,7 +28,7 @@ export function sha256Of(file: string): string {
 }
 
 /** Retention policies and jobs through the core API: selection, job state, dry runs, cancel, locks, archives. */
-export function jobsSuite(ctx: SuiteContext): void {
+export function jobsSuite(ctx: SuiteContext, hooks: Pick<ConformanceHooks, 'childStore'>): void {
   const { test, setup, usage } = ctx;
   const old = (i: number, overrides = {}) => usage(i, { time: NOW - 2 * DAY - i * MINUTE, ...overrides });
   const fresh = (i: number, overrides = {}) => usage(i, { time: NOW - i * MINUTE, ...overrides });
@@ -227,6 +231,51 @@ export function jobsSuite(ctx: SuiteContext): void {
       expect(readJsonlArchive(done?.archive?.file as string).map((e) => e.id)).toEqual(expected);
       expect(done?.archive?.sha256).toBe(sha256Of(done?.archive?.file as string));
     });
+
+    const { childStore } = hooks;
+    if (childStore) {
+      test('a job killed (SIGKILL) between archive and delete is resumed by another process: nothing lost, nothing archived twice', async () => {
+        const directory = mkdtempSync(join(tmpdir(), 'eventlog-archive-'));
+        const leaseMs = 1500;
+        const { log, store } = await setup({ retention: { maxAgeDays: 1, leaseMs, pauseMs: 0 } });
+        await log.recordMany([...Array.from({ length: 40 }, (_, i) => old(i)), fresh(1), fresh(2)]);
+        const expected = (await log.query({ filter: { until: NOW - DAY }, sort: { field: 'time', direction: 'asc' }, pageSize: 100 })).items;
+        const script = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../jobs-child.ts' : '../jobs-child.js', import.meta.url));
+        const spec = { ...childStore(store), now: NOW, directory, leaseMs, batchSize: 7, stopAt: 3 };
+        const child = spawn(process.execPath, [...(script.endsWith('.ts') ? ['--import', 'tsx'] : []), script, JSON.stringify(spec)], {
+          cwd: dirname(script),
+          stdio: ['ignore', 'pipe', 'inherit'],
+          // In this repository the workspace tsconfig maps @eventlog/* to source, so the child needs no build.
+          env: { ...process.env, TSX_TSCONFIG_PATH: fileURLToPath(new URL('../../../../../tsconfig.json', import.meta.url)) },
+        });
+        const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+        let line = '';
+        for await (const text of createInterface({ input: child.stdout })) {
+          line = text;
+          break;
+        }
+        expect(line).toMatch(/^archived [0-9a-f-]{36}$/);
+        child.kill('SIGKILL');
+        expect(await exited).toBe('SIGKILL');
+        const id = line.split(' ')[1] as string;
+        const left = await log.jobs.get(id);
+        // Two batches deleted, the third archived and recorded but not deleted.
+        expect(left).toMatchObject({ status: 'running', processed: 14, total: 40, archive: { rows: 21 } });
+        expect(await log.count()).toBe(42 - 14);
+
+        let resumed: JobInfo[] = [];
+        // The dead child's lease runs out after leaseMs (a server-held lock goes with its connection at once).
+        for (let i = 0; i < 50 && resumed.length === 0; i++) {
+          resumed = await log.jobs.resume();
+          if (resumed.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        expect(resumed.map((j) => [j.id, j.status, j.processed])).toEqual([[id, 'succeeded', 40]]);
+        const file = resumed[0]?.archive?.file as string;
+        expect(readJsonlArchive(file)).toEqual(expected);
+        expect(resumed[0]?.archive).toMatchObject({ rows: 40, sha256: sha256Of(file) });
+        expect(await log.count()).toBe(2);
+      }, 30_000);
+    }
 
     test('an archive can go to a stream the host provides', async () => {
       const chunks: Buffer[] = [];
