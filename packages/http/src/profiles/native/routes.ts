@@ -6,6 +6,7 @@ import { queryEnum, queryInt, queryList, queryString } from '../../params.js';
 import { type AnyEventLog, json, type RouteGroup } from '../../profile.js';
 import { csvResponse, sseResponse } from '../../stream.js';
 import type { NativeOptions } from './index.js';
+import { addJobRoutes } from './jobs.js';
 import { eventInputSchema, filterQuery, storedEventSchema, sumsSchema, toFilter } from './schemas.js';
 
 /** The most invalid events one ingest answer lists. */
@@ -258,4 +259,6 @@ export function addNativeRoutes(options: NativeOptions, prefix: string, group: R
     },
     docs: { summary: 'Live tail of newly stored events (server-sent events)', contentType: 'text/event-stream', tags: ['events'] },
   });
+
+  addJobRoutes(prefix, group);
 }
