@@ -1,7 +1,7 @@
 import type { BufferOptions } from './buffer/write-buffer.js';
-import type { ArchiveOptions, RetentionPolicy } from './retention/job-types.js';
 import type { QueryLimits } from './pagination/query.js';
 import type { PrivacyOptions } from './privacy/write-privacy.js';
+import type { ArchiveOptions, RetentionPolicy } from './retention/job-types.js';
 import type { PayloadLimitOptions } from './schema/event.js';
 import type { EventType } from './schema/event-type.js';
 import { DEFAULT_MAX_DATA_BYTES, DEFAULT_MAX_DATA_DEPTH } from './schema/payload.js';
@@ -124,5 +124,3 @@ export function resolveLimits(options: LimitOptions | undefined): EventLogLimits
   if (resolved.defaultPageSize > resolved.maxPageSize) throw new TypeError('limits.defaultPageSize exceeds limits.maxPageSize.');
   return Object.freeze(resolved);
 }
-
-

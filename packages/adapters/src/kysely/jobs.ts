@@ -17,11 +17,7 @@ export async function createJobsTable(db: AnyKysely, dialect: ResolvedDialect, t
     cancel_requested ${type('integer')} not null,
     state ${type('text')} not null
   )${sql.raw(dialect.tableOptions ?? '')}`.execute(db);
-  await db.schema
-    .createIndex(`${tables.indexPrefix}jobs_name_created`)
-    .on(tables.jobs)
-    .columns(['name', 'created_at'])
-    .execute();
+  await db.schema.createIndex(`${tables.indexPrefix}jobs_name_created`).on(tables.jobs).columns(['name', 'created_at']).execute();
 }
 
 const fromRow = (row: Record<string, unknown>): JobRow => ({

@@ -18,8 +18,8 @@ import { type CompiledQuery, type ExpressionBuilder, type SelectQueryBuilder, sq
 import { type AnyKysely, type InsertContext, resolveDialect, type SqlDialect } from './dialect.js';
 import { idempotentInsert } from './insert/idempotent.js';
 import { multiRowInsert } from './insert/multi-row.js';
-import { compactJson } from './json.js';
 import { kyselyJobStore } from './jobs.js';
+import { compactJson } from './json.js';
 import { leaseLock } from './locks.js';
 import { migrateSchema, type TableNames, tableNames } from './migrations.js';
 import { classified } from './transient.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { StorageAdapter } from '@eventlog/core';
 import { fileURLToPath } from 'node:url';
+import type { StorageAdapter } from '@eventlog/core';
 import mysql from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
 import { afterAll, describe, it } from 'vitest';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { StorageAdapter } from '@eventlog/core';
 import { fileURLToPath } from 'node:url';
+import type { StorageAdapter } from '@eventlog/core';
 import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
 import type { KyselyStore } from '../kysely/kysely-store.js';

@@ -26,7 +26,12 @@ const log = createEventLog({
   store,
   presets: [conformancePreset],
   clock: () => spec.now,
-  retention: { default: { maxAgeDays: 1, archive: { directory: spec.directory } }, leaseMs: spec.leaseMs, batchSize: spec.batchSize, pauseMs: 0 },
+  retention: {
+    default: { maxAgeDays: 1, archive: { directory: spec.directory } },
+    leaseMs: spec.leaseMs,
+    batchSize: spec.batchSize,
+    pauseMs: 0,
+  },
 });
 const original = store.delete.bind(store);
 let calls = 0;

@@ -65,6 +65,7 @@ export interface JobsContext {
 }
 
 const DAY = 86_400_000;
+const PROGRESS_MS = 250;
 const UNFINISHED: JobStatus[] = ['pending', 'running'];
 
 /** The job runner and `log.jobs`. @internal */
@@ -84,7 +85,8 @@ export function createJobs(core: LogCore, context: JobsContext) {
       total: state.total,
       processed: state.processed,
       // A finished run has nothing left (expireData's total also counts rows that held no data).
-      remaining: state.total === null ? null : row.status === 'succeeded' && !state.spec.dryRun ? 0 : Math.max(0, state.total - state.processed),
+      remaining:
+        state.total === null ? null : row.status === 'succeeded' && !state.spec.dryRun ? 0 : Math.max(0, state.total - state.processed),
       dryRunCount: state.dryRunCount,
       before: state.spec.before,
       createdAt: row.createdAt,
@@ -171,11 +173,17 @@ export function createJobs(core: LogCore, context: JobsContext) {
       if (state.pending?.length) await deleteIds(state.pending);
 
       let stopped: 'cancelled' | 'lost' | null = null;
+      // Progress is saved and other processes' cancels are looked for at most every PROGRESS_MS:
+      // on SQLite each is a statement on the writers' one connection, and a batch must stay short.
+      let checked = Date.now();
       const after = async () => {
         if (controller.signal.aborted) stopped = 'cancelled';
-        else if ((await call('getJob', () => table.get(row.id)))?.cancelRequested) stopped = 'cancelled';
-        else if (!(await held.renew())) stopped = 'lost';
-        if (!stopped) await save();
+        else if (Date.now() - checked >= PROGRESS_MS) {
+          checked = Date.now();
+          if ((await call('getJob', () => table.get(row.id)))?.cancelRequested) stopped = 'cancelled';
+          else if (!(await held.renew())) stopped = 'lost';
+          else await save();
+        }
         return stopped === null;
       };
       while (state.segment < spec.segments.length && !stopped) {
@@ -262,7 +270,10 @@ export function createJobs(core: LogCore, context: JobsContext) {
     if (archive.file) return openArchive(state.archive, { file: archive.file }, core.registry);
     const factory = state.spec.policy ? context.policies.find((p) => p.name === state.spec.policy)?.archive?.stream : streams.get(row.id);
     if (!factory) {
-      throw new EventLogError('UNSUPPORTED', `Job ${row.id} archives to a stream that this process does not have; run it where it started.`);
+      throw new EventLogError(
+        'UNSUPPORTED',
+        `Job ${row.id} archives to a stream that this process does not have; run it where it started.`,
+      );
     }
     const resumed = state.archive.bytes > 0 || state.resumedStream === true;
     state.resumedStream = resumed;
@@ -295,7 +306,16 @@ export function createJobs(core: LogCore, context: JobsContext) {
       archive: null,
       pending: null,
     };
-    const row: JobRow = { id, name: spec.name, kind: spec.kind, status: 'pending', createdAt: now, updatedAt: now, cancelRequested: false, state: JSON.stringify(state) };
+    const row: JobRow = {
+      id,
+      name: spec.name,
+      kind: spec.kind,
+      status: 'pending',
+      createdAt: now,
+      updatedAt: now,
+      cancelRequested: false,
+      state: JSON.stringify(state),
+    };
     await call('createJob', () => table.create(row));
     return drive(row, held, signal);
   }
@@ -303,7 +323,7 @@ export function createJobs(core: LogCore, context: JobsContext) {
   /** Runs an ad-hoc job (prune, expireData) under its own lock. @internal */
   async function runAdHoc(spec: Omit<JobSpec, 'archive' | 'policy'>, archive?: ArchiveOptions, signal?: AbortSignal): Promise<JobInfo> {
     await core.ready();
-    const id = crypto.randomUUID();
+    const id = newJobId();
     const held = await lease(`job:${id}`);
     if (!held) throw new EventLogError('STORE_FAILED', `The ${core.store.engine} store refused the lock of a new job.`);
     if (archive?.stream) streams.set(id, archive.stream);
@@ -344,7 +364,7 @@ export function createJobs(core: LogCore, context: JobsContext) {
           const [open] = await call('listJobs', () => table.list({ name, status: [...UNFINISHED, 'failed'], limit: 1 }));
           if (open && !(JSON.parse(open.state) as JobState).spec.dryRun) return await drive(open, held, options.signal);
         }
-        const id = crypto.randomUUID();
+        const id = newJobId();
         const before = core.clock() - policy.maxAgeDays * DAY;
         const segments = await context.segments(policy, before);
         const kind = policy.action === 'expireData' ? 'expireData' : 'delete';
@@ -408,7 +428,9 @@ export function createJobs(core: LogCore, context: JobsContext) {
             if (fresh && UNFINISHED.includes(fresh.status)) {
               const state = JSON.parse(fresh.state) as JobState;
               state.finishedAt = core.clock();
-              await call('updateJob', () => table.update({ id, status: 'cancelled', updatedAt: core.clock(), state: JSON.stringify(state) }));
+              await call('updateJob', () =>
+                table.update({ id, status: 'cancelled', updatedAt: core.clock(), state: JSON.stringify(state) }),
+              );
             }
           } finally {
             await held.release();
@@ -442,6 +464,17 @@ export function createJobs(core: LogCore, context: JobsContext) {
   };
 
   return { api, runAdHoc, isClosed: (error: unknown) => isEventLogError(error, 'CLOSED') };
+}
+
+let sequence = 0;
+
+/**
+ * A job id that sorts by creation: the clock's milliseconds and a per-process sequence in hex, then a
+ * random UUID, so jobs created in the same millisecond still list newest first (in one process).
+ */
+function newJobId(): string {
+  sequence = (sequence + 1) % 0x10000;
+  return `${Date.now().toString(16).padStart(12, '0')}-${sequence.toString(16).padStart(4, '0')}-${crypto.randomUUID()}`;
 }
 
 function badInput(field: string, message: string) {

@@ -85,7 +85,12 @@ async function subjects(core: LogCore, before: number): Promise<PolicySubject[]>
 }
 
 /** A policy's match as OR-ed condition lists (an empty list: every event). */
-async function matchSets(core: LogCore, policy: RetentionPolicy, before: number, cache: { subjects?: PolicySubject[] }): Promise<Condition[][]> {
+async function matchSets(
+  core: LogCore,
+  policy: RetentionPolicy,
+  before: number,
+  cache: { subjects?: PolicySubject[] },
+): Promise<Condition[][]> {
   const match = policy.match;
   if (match === undefined) return [[]];
   if (typeof match === 'function') {

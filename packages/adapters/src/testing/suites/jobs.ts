@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -46,7 +46,12 @@ export function jobsSuite(ctx: SuiteContext, hooks: Pick<ConformanceHooks, 'chil
           pauseMs: 0,
         },
       });
-      const stream = (i: number, time: number) => ({ type: 'stream.state', time, tenantId: 'tenant-1', data: { bitrate: `${i}k`, resolution: '720p' } });
+      const stream = (i: number, time: number) => ({
+        type: 'stream.state',
+        time,
+        tenantId: 'tenant-1',
+        data: { bitrate: `${i}k`, resolution: '720p' },
+      });
       await log.recordMany([
         ...Array.from({ length: 9 }, (_, i) => old(i)),
         stream(1, NOW - 2 * DAY),
@@ -62,7 +67,9 @@ export function jobsSuite(ctx: SuiteContext, hooks: Pick<ConformanceHooks, 'chil
       expect(await log.count({ type: 'stream.state' })).toBe(2);
       const streams = await log.jobs.runPolicy('streams');
       expect(streams).toMatchObject({ processed: 1 });
-      expect((await log.query({ filter: { type: 'stream.state' } })).items.map((e) => e.data)).toEqual([{ bitrate: '1k', resolution: '720p' }]);
+      expect((await log.query({ filter: { type: 'stream.state' } })).items.map((e) => e.data)).toEqual([
+        { bitrate: '1k', resolution: '720p' },
+      ]);
       expect(await log.count({ type: 'llm.consumption' })).toBe(3);
     });
 
@@ -112,7 +119,15 @@ export function jobsSuite(ctx: SuiteContext, hooks: Pick<ConformanceHooks, 'chil
       const seen: number[] = [];
       log.on('pruned', (info) => seen.push(info.deleted));
       const first = (await log.jobs.runPolicy('default')) as JobInfo;
-      expect(first).toMatchObject({ kind: 'delete', status: 'succeeded', total: 10, processed: 10, remaining: 0, error: null, dryRun: false });
+      expect(first).toMatchObject({
+        kind: 'delete',
+        status: 'succeeded',
+        total: 10,
+        processed: 10,
+        remaining: 0,
+        error: null,
+        dryRun: false,
+      });
       expect(first.before).toBe(NOW - DAY);
       expect(first.startedAt).toBe(NOW);
       expect(first.finishedAt).toBe(NOW);
@@ -136,10 +151,17 @@ export function jobsSuite(ctx: SuiteContext, hooks: Pick<ConformanceHooks, 'chil
 
     test('an expireData policy drops data after its age and keeps counts, metrics and dimensions', async () => {
       const { log, store } = await setup({
-        retention: { policies: [{ name: 'payloads', match: { type: 'llm.consumption' }, maxAgeDays: 1, action: 'expireData' }], pauseMs: 0 },
+        retention: {
+          policies: [{ name: 'payloads', match: { type: 'llm.consumption' }, maxAgeDays: 1, action: 'expireData' }],
+          pauseMs: 0,
+        },
       });
       if (!store.redactData) return;
-      await log.recordMany([old(1, { data: { other: { secret: 1 } } }), old(2, { data: { other: { secret: 2 } } }), fresh(3, { data: { other: { keep: 1 } } })]);
+      await log.recordMany([
+        old(1, { data: { other: { secret: 1 } } }),
+        old(2, { data: { other: { secret: 2 } } }),
+        fresh(3, { data: { other: { keep: 1 } } }),
+      ]);
       const statsBefore = await log.stats();
       const job = await log.jobs.runPolicy('payloads');
       expect(job).toMatchObject({ kind: 'expireData', status: 'succeeded', processed: 2 });
@@ -188,9 +210,12 @@ export function jobsSuite(ctx: SuiteContext, hooks: Pick<ConformanceHooks, 'chil
     for (const format of ['jsonl', 'csv'] as const) {
       test(`export before delete (${format}, gzip): the archive holds every deleted row once, with its count and SHA-256`, async () => {
         const directory = mkdtempSync(join(tmpdir(), 'eventlog-archive-'));
-        const { log } = await setup({ retention: { default: { maxAgeDays: 1, archive: { directory, format } }, batchSize: 4, pauseMs: 0 } });
+        const { log } = await setup({
+          retention: { default: { maxAgeDays: 1, archive: { directory, format } }, batchSize: 4, pauseMs: 0 },
+        });
         await log.recordMany([...Array.from({ length: 11 }, (_, i) => old(i)), fresh(1)]);
-        const expected = (await log.query({ filter: { until: NOW - DAY }, sort: { field: 'time', direction: 'asc' }, pageSize: 100 })).items;
+        const expected = (await log.query({ filter: { until: NOW - DAY }, sort: { field: 'time', direction: 'asc' }, pageSize: 100 }))
+          .items;
         const job = (await log.jobs.runPolicy('default')) as JobInfo;
         expect(job).toMatchObject({ status: 'succeeded', processed: 11 });
         expect(job.archive).toMatchObject({ format, gzip: true, rows: 11 });
@@ -239,7 +264,8 @@ export function jobsSuite(ctx: SuiteContext, hooks: Pick<ConformanceHooks, 'chil
         const leaseMs = 1500;
         const { log, store } = await setup({ retention: { maxAgeDays: 1, leaseMs, pauseMs: 0 } });
         await log.recordMany([...Array.from({ length: 40 }, (_, i) => old(i)), fresh(1), fresh(2)]);
-        const expected = (await log.query({ filter: { until: NOW - DAY }, sort: { field: 'time', direction: 'asc' }, pageSize: 100 })).items;
+        const expected = (await log.query({ filter: { until: NOW - DAY }, sort: { field: 'time', direction: 'asc' }, pageSize: 100 }))
+          .items;
         const script = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../jobs-child.ts' : '../jobs-child.js', import.meta.url));
         const spec = { ...childStore(store), now: NOW, directory, leaseMs, batchSize: 7, stopAt: 3 };
         const child = spawn(process.execPath, [...(script.endsWith('.ts') ? ['--import', 'tsx'] : []), script, JSON.stringify(spec)], {
@@ -254,7 +280,7 @@ export function jobsSuite(ctx: SuiteContext, hooks: Pick<ConformanceHooks, 'chil
           line = text;
           break;
         }
-        expect(line).toMatch(/^archived [0-9a-f-]{36}$/);
+        expect(line).toMatch(/^archived [0-9a-f]{12}-[0-9a-f]{4}-[0-9a-f-]{36}$/);
         child.kill('SIGKILL');
         expect(await exited).toBe('SIGKILL');
         const id = line.split(' ')[1] as string;
@@ -295,7 +321,12 @@ export function jobsSuite(ctx: SuiteContext, hooks: Pick<ConformanceHooks, 'chil
         },
       });
       const bytes = Buffer.concat(chunks);
-      expect(job.archive).toMatchObject({ rows: 7, bytes: bytes.length, file: null, sha256: createHash('sha256').update(bytes).digest('hex') });
+      expect(job.archive).toMatchObject({
+        rows: 7,
+        bytes: bytes.length,
+        file: null,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+      });
       expect(bytes.toString('utf8').trim().split('\n')).toHaveLength(7);
       expect(await log.count()).toBe(0);
     });
