@@ -453,7 +453,8 @@ export async function pruneWorkload(bench: BenchContext): Promise<void> {
   let t0 = now();
   const job = await bench.log.jobs.prune({ before, batchSize, pauseMs });
   const deletedA = job.processed;
-  if (job.status !== 'succeeded' || job.total !== deletedA) bench.problem(`prune: job ${job.id} ended ${job.status}, ${deletedA} of ${job.total}`);
+  if (job.status !== 'succeeded' || job.total !== deletedA)
+    bench.problem(`prune: job ${job.id} ended ${job.status}, ${deletedA} of ${job.total}`);
   const msA = now() - t0;
   const waitsA = await writerA.stop();
 
