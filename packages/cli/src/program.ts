@@ -1,13 +1,15 @@
 import { isEventLogError } from '@eventlog/core';
 import { Command, CommanderError, Option } from 'commander';
 import { diagnose, migrateStore } from './commands/inspect.js';
-import { pruneEvents } from './commands/prune.js';
+import { registerJobs } from './commands/jobs.js';
+import { examples, filterOptions, storeOptions } from './commands/kit.js';
+import { registerPrune } from './commands/prune.js';
 import { exportEvents, parseBucket, printStats, printTimeline, printTop, tailEvents } from './commands/read.js';
 import { parseProfiles, SERVE_PROFILES, startServer } from './commands/serve.js';
 import { registerVerify } from './commands/verify.js';
 import { type CliContext, type GlobalOptions, openContext } from './context.js';
 import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, UsageError } from './errors.js';
-import { buildFilter, collect, collectRaw, type FilterFlags, parsePositiveInt, parseTime, parseTimeZone } from './filters.js';
+import { buildFilter, collect, type FilterFlags, parsePositiveInt, parseTimeZone } from './filters.js';
 import { IMPORT_FORMATS, type ImportFormat } from './import/formats.js';
 import { importFiles } from './import/import.js';
 import { formatCount, progressMode } from './progress.js';
@@ -19,32 +21,6 @@ export interface ProgramIo {
   err: (text: string) => void;
   /** Aborted on Ctrl+C (SIGINT) or SIGTERM. */
   signal: AbortSignal;
-}
-
-const examples = (lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
-
-function storeOptions(command: Command): Command {
-  return command
-    .option('--db <store>', 'store: a file path (SQLite), postgres://…, mysql://…, clickhouse://… or http://… (env EVENTLOG_DB)')
-    .option('--config <file>', 'config file with your own types and presets (default: ./eventlog.config.ts or .js)')
-    .option('-q, --quiet', 'no progress and no chatter, only results and errors');
-}
-
-function filterOptions(command: Command, timeFlags = true): Command {
-  if (timeFlags) {
-    command
-      .option('--since <time>', 'from this time: a duration back from now (7d, 12h, 30m) or an ISO 8601 time')
-      .option('--until <time>', 'before this time (same forms as --since)');
-  }
-  return command
-    .option('--type <type>', 'event type; repeat or comma-separate for several', collect)
-    .option('--category <category>', 'category; repeatable', collect)
-    .option('--tenant <id>', 'tenant id; repeatable', collect)
-    .option('--actor <id>', 'actor id; repeatable', collect)
-    .option('--outcome <outcome>', 'outcome (ALLOWED, BLOCKED, success…); repeatable', collect)
-    .option('--ip <address>', 'client IP address; repeatable', collect)
-    .option('--search <text>', 'case-insensitive substring of the message, type or action')
-    .option('--dim <key=value>', 'a declared dimension equals a value, e.g. status_code=403; repeatable', collectRaw);
 }
 
 /**
@@ -209,50 +185,10 @@ export function createProgram(io: ProgramIo): Command & { exitCode?: number } {
       });
     });
 
-  // ---- prune ---------------------------------------------------------------------------------
-  filterOptions(
-    storeOptions(program.command('prune').description('delete events older than a time, in batches that keep writers responsive')),
-  )
-    .requiredOption('--before <time>', 'delete events older than this: a duration back from now (30d) or a time')
-    .option('--dry-run', 'print how many events would be deleted, delete nothing')
-    .option('--batch <n>', 'rows per delete batch (default: the store’s)')
-    .option('--pause <ms>', 'pause between batches so writers get the database', '5')
-    .option('--json', 'print the result as JSON')
-    .addHelpText(
-      'after',
-      examples([
-        'eventlog prune --before 30d --dry-run',
-        'eventlog prune --before 90d --type proxy.request',
-        'eventlog prune --before 2026-01-01 --tenant 42 --db postgres://app@db/app',
-      ]) + '\nOnly one prune (or library retention run) works on a store at a time; a second one exits with 1.\n',
-    )
-    .action(async (opts) => {
-      const now = Date.now();
-      const before = parseTime(opts.before, now, '--before');
-      const batchSize = opts.batch ? parsePositiveInt(opts.batch, '--batch', 100_000) : undefined;
-      const pauseMs = Number(opts.pause);
-      if (!Number.isFinite(pauseMs) || pauseMs < 0) throw new UsageError('--pause must be a number of milliseconds.');
-      await withContext(opts, async (ctx) => {
-        const filter = buildFilter(opts as FilterFlags, now);
-        const result = await pruneEvents(ctx, {
-          before,
-          filter,
-          dryRun: opts.dryRun === true,
-          ...(batchSize ? { batchSize } : {}),
-          pauseMs,
-          progress: progressMode(opts.quiet),
-          signal: io.signal,
-        });
-        const when = new Date(before).toISOString();
-        if (opts.json) io.out(`${JSON.stringify({ dryRun: opts.dryRun === true, before: when, ...result })}\n`);
-        else if (opts.dryRun) io.out(`${result.count}\n`);
-        else io.out(`Deleted ${formatCount(result.count)} events older than ${when}.\n`);
-        if (result.interrupted) {
-          io.err(`Interrupted: ${formatCount(result.count)} of ${formatCount(result.total)} events deleted; run it again to finish.\n`);
-          finish(EXIT_INTERRUPTED);
-        }
-      });
-    });
+  // ---- prune, jobs --------------------------------------------------------------------------
+  const kit = { io, finish, withContext };
+  registerPrune(program, kit);
+  registerJobs(program, kit);
 
   registerVerify(program, { storeOptions, withContext, out: io.out, finish });
   // ---- stats / top / timeline ----------------------------------------------------------------

@@ -5,7 +5,7 @@ import type { EventLogEvents } from './events.js';
 import type { FilterInput } from './filter/filter.js';
 import type { IntegrityApi, VerifyInput } from './integrity/integrity.js';
 import type { VerifyReport } from './integrity/verify.js';
-import { checkRetention, type EventLogLimits, type EventLogOptions, type InternalOptions } from './options.js';
+import type { EventLogLimits, EventLogOptions, InternalOptions } from './options.js';
 import type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput } from './pagination/query.js';
 import { createExpireData } from './privacy/expire-data.js';
 import { createExport } from './read/export.js';
@@ -14,7 +14,10 @@ import { createQueryReads } from './read/query.js';
 import { createStatsRead } from './read/stats.js';
 import { createTimelineRead } from './read/timeline.js';
 import { createTopRead } from './read/top.js';
+import type { JobsApi } from './retention/job-types.js';
+import { createJobs } from './retention/jobs.js';
 import { createMaintenanceScheduler } from './retention/maintenance.js';
+import { policySegments, retentionPolicies } from './retention/policies.js';
 import { createPrune } from './retention/prune.js';
 import type { EventInput, StoredEvent } from './schema/event.js';
 import type { DimensionSpec, EventTypeMap, MetricSpec, Preset } from './schema/preset.js';
@@ -94,6 +97,7 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
   readonly store: EventStore;
   readonly limits: EventLogLimits;
   readonly sessions: SessionsApi;
+  readonly jobs: JobsApi;
   readonly #core: LogCore;
   readonly #ops: Operations;
   readonly #root: EventLogView;
@@ -106,7 +110,7 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
   constructor(options: EventLogOptions<readonly Preset[]> & InternalOptions) {
     super();
     if (!options?.store) throw new TypeError('createEventLog needs a store, e.g. createSqliteStore({ filename: "events.db" }).');
-    checkRetention(options.retention);
+    const policies = retentionPolicies(options.retention);
     const rootMask = createMasker(options.maskIp === true);
     const deliver = createDelivery(
       () => core,
@@ -133,9 +137,18 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
       sessions,
       writes,
     };
-    this.#prune = createPrune(core);
-    this.#expireData = createExpireData(core);
-    this.#maintenance = createMaintenanceScheduler(core, this.#prune);
+    const jobs = createJobs(core, {
+      policies,
+      leaseMs: options.retention?.leaseMs ?? 60_000,
+      segments: (policy, before) => policySegments(core, policies, policy, before),
+      batchSize: () => options.retention?.batchSize ?? core.store.capabilities.deleteBatchSize,
+      pauseMs: options.retention?.pauseMs ?? 5,
+    });
+    const prune = createPrune(core, jobs);
+    this.#prune = prune.prune;
+    this.jobs = { ...jobs.api, prune: prune.pruneJob };
+    this.#expireData = createExpireData(core, jobs);
+    this.#maintenance = createMaintenanceScheduler(core, jobs.api, policies);
     this.#root = createView(core, this.#ops, {});
     this.sessions = {
       list: this.#root.sessions.list,

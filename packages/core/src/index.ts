@@ -58,6 +58,20 @@ export {
 } from './privacy/redact.js';
 export type { PrivacyOptions, PrivacyRules } from './privacy/write-privacy.js';
 export type { ReadOptions } from './read/read-options.js';
+export type {
+  ArchiveOptions,
+  ArchiveStream,
+  JobArchive,
+  JobInfo,
+  JobListInput,
+  JobsApi,
+  PolicyMatch,
+  PolicyRunOptions,
+  PolicySubject,
+  PruneJobInput,
+  RetentionPolicy,
+} from './retention/job-types.js';
+export { createMemoryJobStore } from './retention/memory-jobs.js';
 export type { Actor, ActorInput, EventInput, PayloadLimitOptions, StoredEvent, Target, TargetInput } from './schema/event.js';
 export { defineEventType, EVENT_TYPE_NAME, type EventType, type EventTypeOptions } from './schema/event-type.js';
 export {
@@ -101,6 +115,10 @@ export type {
   FindQuery,
   GroupBy,
   IndexSpec,
+  JobQuery,
+  JobRow,
+  JobStatus,
+  JobStore,
   ReleaseLock,
   RowValue,
   SessionQuery,

@@ -2,6 +2,7 @@ import type { BufferOptions } from './buffer/write-buffer.js';
 import type { IntegrityOptions } from './integrity/options.js';
 import type { QueryLimits } from './pagination/query.js';
 import type { PrivacyOptions } from './privacy/write-privacy.js';
+import type { ArchiveOptions, RetentionPolicy } from './retention/job-types.js';
 import type { PayloadLimitOptions } from './schema/event.js';
 import type { EventType } from './schema/event-type.js';
 import { DEFAULT_MAX_DATA_BYTES, DEFAULT_MAX_DATA_DEPTH } from './schema/payload.js';
@@ -41,10 +42,20 @@ export interface EventLogLimits {
   readonly maxDataBytes: number;
 }
 
-/** The retention policy run by `log.startMaintenance()`. */
+/**
+ * The retention policies run by `log.startMaintenance()` and `log.jobs.runPolicy()`: named
+ * policies by tenant, type or category (first match wins among delete policies) and a default for
+ * every other event (`maxAgeDays`, or `default`).
+ */
 export interface RetentionOptions {
-  /** Events older than this many days are pruned. */
-  maxAgeDays: number;
+  /** Events no named policy matches are pruned after this many days (the `default` policy). */
+  maxAgeDays?: number;
+  /** Named policies, in order; see {@link RetentionPolicy}. */
+  policies?: readonly RetentionPolicy[];
+  /** The default policy with an archive; its `maxAgeDays` replaces the top-level one. */
+  default?: { maxAgeDays: number; archive?: ArchiveOptions };
+  /** How long a job's lease lock lasts before another process may take the job over; renewed at half. @default 60000 */
+  leaseMs?: number;
   /** Rows per delete batch. @default the store's `deleteBatchSize` */
   batchSize?: number;
   /** Pause between delete batches so writers get the database. @default 5 */
@@ -118,9 +129,4 @@ export function resolveLimits(options: LimitOptions | undefined): EventLogLimits
   const resolved: EventLogLimits = { ...DEFAULT_LIMITS, ...given };
   if (resolved.defaultPageSize > resolved.maxPageSize) throw new TypeError('limits.defaultPageSize exceeds limits.maxPageSize.');
   return Object.freeze(resolved);
-}
-
-/** Checks the retention policy; a bad one is a `TypeError` at construction. @internal */
-export function checkRetention(retention: RetentionOptions | undefined): void {
-  if (retention && !(retention.maxAgeDays > 0)) throw new TypeError('retention.maxAgeDays must be a positive number.');
 }

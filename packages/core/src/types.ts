@@ -9,6 +9,7 @@ import type { VerifyReport } from './integrity/verify.js';
 import type { EventLogLimits } from './options.js';
 import type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput } from './pagination/query.js';
 import type { ReadOptions } from './read/read-options.js';
+import type { JobsApi } from './retention/job-types.js';
 import type { EventInput, StoredEvent } from './schema/event.js';
 import type { StringField } from './schema/fields.js';
 import type { DimensionSpec, EventTypeMap, MetricSpec, Preset, SpecNames } from './schema/preset.js';
@@ -199,6 +200,8 @@ export interface PruneInput {
   pauseMs?: number;
   /** Stops between batches when aborted; the rows deleted so far stay deleted. */
   signal?: AbortSignal;
+  /** Count what would be deleted and delete nothing (the result is then 0; the count is in `log.jobs`). */
+  dryRun?: boolean;
 }
 
 /** What `log.expireData()` removes, and from which events. */
@@ -218,6 +221,8 @@ export interface ExpireDataInput {
   pauseMs?: number;
   /** Stops between batches when aborted; the rows changed so far stay changed. */
   signal?: AbortSignal;
+  /** Count the events selected and change nothing (the count is in `log.jobs`). */
+  dryRun?: boolean;
 }
 
 /**
@@ -465,6 +470,11 @@ export interface EventLog<T extends EventTypeMap = any, D extends string = strin
    * many events changed. Rejects with `UNSUPPORTED` when the store has no `redactData`.
    */
   expireData(input: ExpireDataInput): Promise<number>;
+  /**
+   * Retention jobs: run policies, ad-hoc prunes with dry runs and archives, resume what a dead
+   * process left, cancel, and read the job history.
+   */
+  readonly jobs: JobsApi;
   /** Starts the retention task of `options.retention`. */
   startMaintenance(options?: { intervalMs?: number; runOnStart?: boolean }): Maintenance;
   /** A view bound to a principal and a masking choice. */

@@ -25,6 +25,7 @@ export {
   mediaCp,
   mediaCpEventDataSchema,
   mediaCpPreset,
+  mediaCpRetentionPolicy,
   mediaCpTokens,
 } from './mediacp.js';
 export { type NativeAuthenticate, type NativeGrant, type NativeOptions, native } from './native.js';
@@ -94,6 +95,7 @@ export {
   proxyLogsPreset,
   proxyRequestDataSchema,
   proxyRequestEvent,
+  proxyRetentionPolicy,
   proxyUsers,
 } from './proxy-logs.js';
 export { CREDENTIAL_HEADERS, CREDENTIAL_QUERY_PARAMS, redactedRequest, redactUrl } from './redact.js';

@@ -23,7 +23,7 @@ type Operation = { parameters?: { name: string; in: string; required?: boolean }
  * Calls every GET operation of a document at the URL it implies (`servers[0].url` + path, path
  * parameters filled in), the way a generated client would, and returns each URL with its status.
  */
-async function callEveryGet(document: OpenApiDocument, eventId: number, headers: Record<string, string>) {
+async function callEveryGet(document: OpenApiDocument, ids: { eventId: number; jobId: string }, headers: Record<string, string>) {
   const servers = document.servers as { url: string }[] | undefined;
   expect(servers?.length).toBe(1);
   const results: { url: string; status: number }[] = [];
@@ -38,7 +38,8 @@ async function callEveryGet(document: OpenApiDocument, eventId: number, headers:
       if (value === undefined) throw new Error(`${path} requires ?${parameter.name}, which the test has no example for`);
       query.set(parameter.name, value);
     }
-    const url = `${servers![0]!.url}${path.replace('{id}', String(eventId))}${query.size ? `?${query}` : ''}`;
+    const id = path.includes('/jobs/') ? ids.jobId : String(ids.eventId);
+    const url = `${servers![0]!.url}${path.replace('{id}', id)}${query.size ? `?${query}` : ''}`;
     const abort = new AbortController();
     const response = await fetch(url, { headers, signal: abort.signal });
     // The live tail never ends; its status and headers are the answer.
@@ -53,6 +54,7 @@ async function serve(basePath: string | undefined) {
   const log = createEventLog({ store: createSqliteStore() });
   cleanup.push(() => log.close());
   const [event] = await log.recordMany([{ type: 'app.deploy', message: 'v1' }]);
+  const job = await log.jobs.prune({ before: 0, dryRun: true });
   const handler = createHandler({
     log,
     profiles: [native({ authenticate: () => ({ role: 'admin' }) })],
@@ -60,12 +62,12 @@ async function serve(basePath: string | undefined) {
   });
   const server = await listen(handler);
   cleanup.push(server.close);
-  return { base: server.base, eventId: event!.id };
+  return { base: server.base, eventId: event!.id, jobId: job.id };
 }
 
 describe('OpenAPI under a base path', () => {
   it('lists the mounted paths and this server, and every GET it lists answers there', async () => {
-    const { base, eventId } = await serve('/x');
+    const { base, eventId, jobId } = await serve('/x');
     const response = await fetch(`${base}/x/eventlog/openapi.json`);
     expect(response.status).toBe(200);
     const document = (await response.json()) as OpenApiDocument;
@@ -76,12 +78,14 @@ describe('OpenAPI under a base path', () => {
     const result = await validate(structuredClone(document) as Parameters<typeof validate>[0]);
     expect(result.valid ? [] : compileErrors(result)).toEqual([]);
 
-    const calls = await callEveryGet(document, eventId, {});
+    const calls = await callEveryGet(document, { eventId, jobId }, {});
     expect(calls.map((c) => c.url).sort()).toEqual(
       [
         `${base}/x/eventlog/events`,
         `${base}/x/eventlog/events/${eventId}`,
         `${base}/x/eventlog/export.csv`,
+        `${base}/x/eventlog/jobs`,
+        `${base}/x/eventlog/jobs/${jobId}`,
         `${base}/x/eventlog/openapi.json`,
         `${base}/x/eventlog/schema`,
         `${base}/x/eventlog/sessions`,
@@ -96,11 +100,11 @@ describe('OpenAPI under a base path', () => {
   });
 
   it('keeps the paths as they are at the root, with the server still named', async () => {
-    const { base, eventId } = await serve(undefined);
+    const { base, eventId, jobId } = await serve(undefined);
     const document = (await (await fetch(`${base}/eventlog/openapi.json`)).json()) as OpenApiDocument;
     expect(document.servers).toEqual([{ url: base, description: 'This server.' }]);
     expect(Object.keys(document.paths)).toContain('/eventlog/events/{id}');
-    const calls = await callEveryGet(document, eventId, {});
+    const calls = await callEveryGet(document, { eventId, jobId }, {});
     expect(calls).toHaveLength(11);
     expect(calls.filter((c) => c.status !== 200)).toEqual([]);
   });

@@ -43,6 +43,8 @@ if (url) {
       structure:
         'no secondary indexes: the sorting key stands in for them, cannot be changed in place, and clickhouse-store.test.ts checks that migrate refuses a table with another one',
       killConnections: 'HTTP requests: no connection outlives a request, so there is none to kill mid-transaction',
+      childStore:
+        'no jobs table (18.16 has no row updates, only asynchronous mutations): jobs live in the process that runs them, so another process cannot resume one',
     },
     integrity: {
       gap: 'ClickHouse 18.16 has no transactions and no row locks, so concurrent writers cannot append to one chain without forking it, and a position written by an ALTER … UPDATE mutation is applied asynchronously',

@@ -46,6 +46,10 @@ export function whereSql(conditions: readonly Condition[], columns: ColumnInfo):
         parts.push(any.length === 1 ? any[0]! : `(${any.join(' OR ')})`);
         break;
       }
+      case 'not':
+        // 18.16 has no IS NOT TRUE: a NULL (unknown) inner result counts as not holding.
+        parts.push(`NOT ifNull((${whereSql(c.conditions, columns)}), 0)`);
+        break;
     }
   }
   return parts.length === 0 ? '1' : parts.join(' AND ');

@@ -22,6 +22,7 @@ import { type ChainAppend, createChainStore } from './chain-store.js';
 import { type AnyKysely, type InsertContext, resolveDialect, type SqlDialect } from './dialect.js';
 import { idempotentInsert } from './insert/idempotent.js';
 import { multiRowInsert } from './insert/multi-row.js';
+import { kyselyJobStore } from './jobs.js';
 import { compactJson } from './json.js';
 import { leaseLock } from './locks.js';
 import { migrateSchema, type TableNames, tableNames } from './migrations.js';
@@ -312,6 +313,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
       insert: (rows) => store.insert(rows),
       append: options.chainAppend,
     }),
+    jobs: kyselyJobStore(db, tables),
 
     async close() {
       if (closed) return;

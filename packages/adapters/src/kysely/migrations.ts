@@ -1,6 +1,7 @@
 import type { StoreSchema } from '@eventlog/core';
 import { sql } from 'kysely';
 import type { AnyKysely, ResolvedDialect as SqlDialect } from './dialect.js';
+import { createJobsTable } from './jobs.js';
 
 /** Names of the tables one store uses, schema-qualified where a schema is set (`schema.table`). */
 export interface TableNames {
@@ -14,6 +15,8 @@ export interface TableNames {
   chainLocks: string;
   /** Tokens of recent inserts (engines with the `idempotentInsert` flag). */
   batches: string;
+  /** Retention jobs (migration version 4). */
+  jobs: string;
   /** The schema, when one is set (PostgreSQL). */
   schema: string | undefined;
   /** Unqualified name of the events table, for catalog look-ups. */
@@ -41,6 +44,7 @@ export function tableNames(prefix: string, schema?: string): TableNames {
     batches: q(`${prefix}batches`),
     checkpoints: q(`${prefix}checkpoints`),
     chainLocks: q(`${prefix}chain_locks`),
+    jobs: q(`${prefix}jobs`),
     schema,
     eventsTable: `${prefix}events`,
     indexPrefix: `${prefix}ix_`,
@@ -97,6 +101,7 @@ const MIGRATIONS: readonly Migration[] = [
       await createChainTables(db, dialect, tables);
     },
   },
+  { version: 4, name: 'create jobs', up: (db, _schema, dialect, tables) => createJobsTable(db, dialect, tables) },
 ];
 
 /**

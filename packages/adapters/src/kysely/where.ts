@@ -1,5 +1,5 @@
 import type { Condition } from '@eventlog/core';
-import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
+import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import { type DialectFlags, escapeLike, type SqlDialect } from './dialect.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: run-time table layout.
@@ -42,6 +42,10 @@ export function whereOf(
         parts.push(eb.or(c.columns.map((column) => dialect.containsInsensitive(column, pattern))));
         break;
       }
+      case 'not':
+        // IS NOT TRUE, not NOT: a NULL column makes the inner condition unknown, and the contract counts that as not holding.
+        parts.push(sql<SqlBool>`(${whereOf(eb, c.conditions, dialect)}) is not true`);
+        break;
     }
   }
   return eb.and(parts);

@@ -2,6 +2,7 @@ import {
   type AggregateQuery,
   type AggregateRow,
   type Condition,
+  createMemoryJobStore,
   type DeleteQuery,
   type EventRow,
   type FindQuery,
@@ -262,6 +263,9 @@ export function createMemoryStore(): MemoryStore {
 
     /** Nothing here fails for a reason that a retry would fix. */
     isTransientError: () => false,
+
+    /** Retention jobs, in this process's memory like the events. */
+    jobs: createMemoryJobStore(),
 
     /** Drops the data; the store owns no client, so there is nothing of the host's to leave open. */
     async close() {

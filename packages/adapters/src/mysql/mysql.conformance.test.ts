@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { StorageAdapter } from '@eventlog/core';
 import mysql from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
@@ -41,6 +42,11 @@ if (url) {
     createStore: () => open(nextPrefix()),
     hooks: {
       openSecondStore: (store) => open(prefixOf(store)),
+      childStore: (store) => ({
+        module: fileURLToPath(new URL('./mysql-store.ts', import.meta.url)),
+        factory: 'createMysqlStore',
+        options: { connectionString: url, tablePrefix: prefixOf(store) },
+      }),
       async hostClient() {
         const pool = mysql.createPool({ uri: url, connectionLimit: 2 });
         return {
@@ -94,7 +100,7 @@ if (url) {
   });
   afterAll(async () => {
     for (const prefix of prefixes) {
-      const tables = ['events', 'sessions', 'locks', 'migrations', 'batches'].map((t) => `\`${prefix}${t}\``).join(', ');
+      const tables = ['events', 'sessions', 'locks', 'migrations', 'batches', 'jobs'].map((t) => `\`${prefix}${t}\``).join(', ');
       await admin.query(`drop table if exists ${tables}`);
     }
     await admin.end();

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { StorageAdapter } from '@eventlog/core';
 import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
@@ -34,6 +35,11 @@ if (url) {
     },
     hooks: {
       openSecondStore: (store) => open(schemaOf(store)),
+      childStore: (store) => ({
+        module: fileURLToPath(new URL('./postgres-store.ts', import.meta.url)),
+        factory: 'createPostgresStore',
+        options: { connectionString: url, schema: schemaOf(store), maxConnections: 4 },
+      }),
       async hostClient() {
         const schema = `${run}_${schemas.length}`;
         schemas.push(schema);

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { StorageAdapter } from '@eventlog/core';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
@@ -52,6 +53,7 @@ runStoreConformance({
   hooks: { structure, hostClient: hostClient(':memory:') },
   hookGaps: {
     openSecondStore: 'a :memory: database lives in one connection (the file variant below tests it)',
+    childStore: 'another process cannot open a :memory: database (the file variant below tests it)',
     killConnections: 'SQLite is embedded: there is no server connection to kill',
   },
   integrity: {
@@ -77,6 +79,11 @@ runStoreConformance({
       if (!filename) throw new Error('openSecondStore got a store this file did not create.');
       return createSqliteStore({ filename, keywordIndex: true });
     },
+    childStore: (store) => ({
+      module: fileURLToPath(new URL('./sqlite-store.ts', import.meta.url)),
+      factory: 'createSqliteStore',
+      options: { filename: files.get(store), keywordIndex: true },
+    }),
   },
   hookGaps: { killConnections: 'SQLite is embedded: there is no server connection to kill' },
   integrity: {

@@ -6,6 +6,7 @@ import { abortSuite } from './suites/abort.js';
 import { contractSuite } from './suites/contract.js';
 import { hooksSuite } from './suites/hooks.js';
 import { type IntegritySuiteOptions, integritySuite } from './suites/integrity.js';
+import { jobsSuite } from './suites/jobs.js';
 import { readsSuite } from './suites/reads.js';
 import { retentionSuite } from './suites/retention.js';
 import { statsSuite } from './suites/stats.js';
@@ -52,6 +53,19 @@ export interface ConformanceHooks {
    * Unlocks: every acknowledged event survives connections killed mid-ingest, stored once.
    */
   killConnections?(store: StorageAdapter): Promise<number>;
+  /**
+   * How a child process opens a store on the same tables as `store`: the absolute path of a module,
+   * the name of its factory export and JSON options for it. Unlocks: a retention job killed
+   * (SIGKILL) between archive and delete is resumed by another process with nothing lost or archived twice.
+   */
+  childStore?(store: StorageAdapter): ChildStoreSpec;
+}
+
+/** A store a child process can open: `(await import(module))[factory](options)`. */
+export interface ChildStoreSpec {
+  module: string;
+  factory: string;
+  options: unknown;
 }
 
 import { runSearchConformance } from './search-suite.js';
@@ -76,7 +90,7 @@ export interface ConformanceOptions {
 }
 
 /** Every hook the suite knows, so a store's file is told about the ones it neither gives nor explains. */
-const HOOKS: readonly (keyof ConformanceHooks)[] = ['openSecondStore', 'hostClient', 'structure', 'killConnections'];
+const HOOKS: readonly (keyof ConformanceHooks)[] = ['openSecondStore', 'hostClient', 'structure', 'killConnections', 'childStore'];
 
 /**
  * Runs the storage-contract conformance suite against one store: every rule through the core API,
@@ -154,6 +168,7 @@ export function runStoreConformance(options: ConformanceOptions): void {
     readsSuite(ctx);
     statsSuite(ctx);
     retentionSuite(ctx);
+    jobsSuite(ctx, options.hooks ?? {});
     contractSuite(ctx);
     hooksSuite(ctx, options.hooks ?? {});
     abortSuite(ctx);

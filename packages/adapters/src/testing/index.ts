@@ -1,4 +1,5 @@
 export {
+  type ChildStoreSpec,
   type ConformanceHooks,
   type ConformanceOptions,
   type HostClientFixture,

@@ -217,6 +217,10 @@ export function timeBounds(conditions: readonly Condition[]): { gte?: number; lt
  */
 export function matchesConditions(row: EventRow, conditions: readonly Condition[]): boolean {
   for (const c of conditions) {
+    if (c.op === 'not') {
+      if (matchesConditions(row, c.conditions)) return false;
+      continue;
+    }
     const value = c.op === 'search' ? null : row[c.column];
     switch (c.op) {
       case 'in':

@@ -1,14 +1,14 @@
 import type { LogCore } from '../core.js';
 import { EventLogError, isEventLogError } from '../errors.js';
-import type { Maintenance, PruneInput } from '../types.js';
-
-const DAY = 86_400_000;
+import type { Maintenance } from '../types.js';
+import type { JobsApi, RetentionPolicy } from './job-types.js';
 
 /**
  * The scheduled retention task: one pass per interval, run only by the process that takes the
- * store's `retention` lock, its timer unref'd so it never keeps a host alive. @internal
+ * store's `retention` lock, its timer unref'd so it never keeps a host alive. A pass first resumes
+ * jobs left unfinished by a dead process, then runs every policy as a job. @internal
  */
-export function createMaintenanceScheduler(core: LogCore, prune: (input: PruneInput) => Promise<number>) {
+export function createMaintenanceScheduler(core: LogCore, jobs: Omit<JobsApi, 'prune'>, policies: readonly RetentionPolicy[]) {
   const running = new Set<Maintenance>();
 
   function start(options: { intervalMs?: number; runOnStart?: boolean } = {}): Maintenance {
@@ -23,7 +23,13 @@ export function createMaintenanceScheduler(core: LogCore, prune: (input: PruneIn
         const release = await core.guard('tryLock', () => core.defaults.tryLock('retention', Math.max(intervalMs, 60_000)));
         if (!release) return 0;
         try {
-          return await prune({ before: core.clock() - retention.maxAgeDays * DAY });
+          let deleted = 0;
+          for (const job of await jobs.resume()) if (job.kind === 'delete') deleted += job.processed;
+          for (const policy of policies) {
+            const job = await jobs.runPolicy(policy.name);
+            if (job?.kind === 'delete') deleted += job.processed;
+          }
+          return deleted;
         } finally {
           await release();
         }

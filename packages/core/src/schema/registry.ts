@@ -38,7 +38,7 @@ export interface RegistryInput {
 }
 
 /** Version of the table layout the core asks stores for. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 4;
 
 /** Index definitions every store creates; scope column first, then time and id (see CONVENTIONS). */
 const BASE_INDEXES: readonly IndexSpec[] = [

@@ -60,7 +60,13 @@ export type Condition =
    * Case-insensitive substring match of `term` in any of `columns`. `term` is raw user text: the
    * store MUST escape its own wildcard characters (`%`, `_`, the escape character).
    */
-  | { readonly op: 'search'; readonly columns: readonly string[]; readonly term: string };
+  | { readonly op: 'search'; readonly columns: readonly string[]; readonly term: string }
+  /**
+   * Holds when `conditions` do not all hold; a condition that is unknown for the row (a NULL
+   * column) counts as not holding, so `not` of `in` on a NULL column is true. Retention policies use
+   * it to leave the rows of other policies alone.
+   */
+  | { readonly op: 'not'; readonly conditions: readonly Condition[] };
 
 /** Sort direction. */
 export type SortDirection = 'asc' | 'desc';
@@ -184,6 +190,58 @@ export interface StoreCapabilities {
   readonly deleteBatchSize: number;
 }
 
+/** State of a retention job. */
+export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** A job as a store keeps it; `state` is JSON text owned by the core, stored and returned verbatim. */
+export interface JobRow {
+  /** Unique id (the core's UUID). */
+  readonly id: string;
+  /** Policy name, or `prune` / `expireData` for ad-hoc jobs. */
+  readonly name: string;
+  /** `delete` or `expireData`. */
+  readonly kind: string;
+  readonly status: JobStatus;
+  /** Epoch ms. */
+  readonly createdAt: number;
+  /** Epoch ms. */
+  readonly updatedAt: number;
+  /** Set by {@link JobStore.requestCancel}; only that call writes it. */
+  readonly cancelRequested: boolean;
+  /** The core's JSON text: spec, counters, archive record. */
+  readonly state: string;
+}
+
+/** Input of {@link JobStore.list}. */
+export interface JobQuery {
+  /** Only jobs of this name. */
+  readonly name?: string;
+  /** Only jobs in one of these states; every state when absent. */
+  readonly status?: readonly JobStatus[];
+  readonly limit: number;
+  readonly offset?: number;
+}
+
+/** The jobs table: the history and resumable state of retention jobs, in the events' database. */
+export interface JobStore {
+  /** Inserts a new job; MUST reject when the id exists. */
+  create(row: JobRow): Promise<void>;
+  /**
+   * Writes `status`, `updatedAt` and `state` of an existing job. MUST NOT change
+   * `cancelRequested`, so a cancel requested meanwhile (from any process) is never lost.
+   */
+  update(row: Pick<JobRow, 'id' | 'status' | 'updatedAt' | 'state'>): Promise<void>;
+  /**
+   * Sets `cancelRequested` on a job that is `pending` or `running`; resolves whether it did
+   * (false for an unknown or finished job).
+   */
+  requestCancel(id: string): Promise<boolean>;
+  /** One job, or null. */
+  get(id: string): Promise<JobRow | null>;
+  /** Jobs newest first (`createdAt` desc, then `id` desc). */
+  list(query: JobQuery): Promise<JobRow[]>;
+}
+
 /** Releases a lock taken with {@link EventStore.tryLock}. */
 export type ReleaseLock = () => Promise<void>;
 
@@ -272,6 +330,12 @@ export interface EventStore {
    * be absent: `integrity` options then fail with `UNSUPPORTED`.
    */
   readonly chain?: ChainStore;
+  /**
+   * The jobs table (migration version 4), so retention jobs are observable, resumable by another
+   * process and cancellable from anywhere. MAY be absent: jobs are then kept in this process only
+   * (no resume after a restart, no cross-process cancel).
+   */
+  readonly jobs?: JobStore;
   /** Releases what the store created; MUST NOT close a client the host passed in. */
   close(): Promise<void>;
 }

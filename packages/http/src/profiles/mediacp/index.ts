@@ -11,6 +11,7 @@ export {
   type MediaCpEventType,
   mediaCpEventDataSchema,
   mediaCpPreset,
+  mediaCpRetentionPolicy,
 } from './preset.js';
 
 /** Options of {@link mediaCp}. */

@@ -1,4 +1,4 @@
-import { defineEventType, definePreset } from '@eventlog/core';
+import { defineEventType, definePreset, type RetentionPolicy } from '@eventlog/core';
 import { z } from 'zod';
 
 /**
@@ -135,6 +135,26 @@ export const mediaCpPreset = definePreset({
   name: 'mediaCp',
   types: mediaCpTypes,
   dimensions: [{ name: 'customer_name' }],
+});
+
+/**
+ * MediaCP's own retention, "stream events are kept for 30 days", as a retention policy: put it in
+ * `retention.policies` and every MediaCP event older than 30 days is deleted by
+ * `log.startMaintenance()` (or `log.jobs.runPolicy('mediacp-stream-events')`), as a job.
+ *
+ * @example
+ * ```ts
+ * import { createEventLog } from '@eventlog/core';
+ * import { createSqliteStore } from '@eventlog/adapters/sqlite';
+ * import { mediaCpPreset, mediaCpRetentionPolicy } from '@eventlog/http/mediacp';
+ * const log = createEventLog({ store: createSqliteStore(), presets: [mediaCpPreset], retention: { policies: [mediaCpRetentionPolicy] } });
+ * log.startMaintenance();
+ * ```
+ */
+export const mediaCpRetentionPolicy: RetentionPolicy = Object.freeze({
+  name: 'mediacp-stream-events',
+  match: Object.freeze({ type: mediaCpTypes.map((t) => t.name) }),
+  maxAgeDays: 30,
 });
 
 /** The wire event type (`dj.connect`) of a stored type. @internal */

@@ -7,6 +7,7 @@ import { csvResponse, sseResponse } from '../../stream.js';
 import { countingCsv, recordExported } from './audit.js';
 import { grantOf, nativeView } from './auth.js';
 import type { NativeOptions } from './index.js';
+import { addJobRoutes } from './jobs.js';
 import { eventInputSchema, filterQuery, storedEventSchema, sumsSchema, toFilter } from './schemas.js';
 import { addViewerRoutes } from './viewer-routes.js';
 import { addVerifyRoutes } from './verify.js';
@@ -284,4 +285,5 @@ export function addNativeRoutes(options: NativeOptions, prefix: string, group: R
 
   addViewerRoutes(prefix, group);
   addVerifyRoutes(prefix, group);
+  addJobRoutes(prefix, group);
 }

@@ -10,7 +10,7 @@ import { addHookRoute, addLogRoutes, loginRoute } from './routes.js';
 export { type ProxyAuthenticate, type ProxyUser, type ProxyUserEntry, proxyUsers } from './auth.js';
 export { type ProxyRequestInput, proxyAuditEvent, proxyRequestEvent } from './events.js';
 export type { ProxyHook, ProxyHookContext, ProxyLogsOptions } from './options.js';
-export { PROXY_AUDIT_TYPE, PROXY_REQUEST_TYPE, proxyLogsPreset, proxyRequestDataSchema } from './preset.js';
+export { PROXY_AUDIT_TYPE, PROXY_REQUEST_TYPE, proxyLogsPreset, proxyRequestDataSchema, proxyRetentionPolicy } from './preset.js';
 
 /**
  * A forward proxy's logs-and-analytics admin API: `GET /api/logs` (limit/offset/sort/order/search),

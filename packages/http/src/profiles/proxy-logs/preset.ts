@@ -1,4 +1,11 @@
-import { defineEventType, definePreset, HTTP_REQUEST_TYPE, httpRequestDataSchema, httpRequestsPreset } from '@eventlog/core';
+import {
+  defineEventType,
+  definePreset,
+  HTTP_REQUEST_TYPE,
+  httpRequestDataSchema,
+  httpRequestsPreset,
+  type RetentionPolicy,
+} from '@eventlog/core';
 import { z } from 'zod';
 
 /**
@@ -58,3 +65,21 @@ export const proxyLogsPreset = definePreset({
   dimensions: httpRequestsPreset.dimensions,
   metrics: httpRequestsPreset.metrics,
 });
+
+/**
+ * The proxy's `clear-old` setting (`log_retention_days`) as a retention policy: access-log entries
+ * older than `days` are deleted by `log.startMaintenance()` as a job, as `POST /api/logs/clear-old`
+ * does on demand; the audit log is left alone.
+ *
+ * @example
+ * ```ts
+ * import { createEventLog } from '@eventlog/core';
+ * import { createSqliteStore } from '@eventlog/adapters/sqlite';
+ * import { proxyLogsPreset, proxyRetentionPolicy } from '@eventlog/http/proxy-logs';
+ * const log = createEventLog({ store: createSqliteStore(), presets: [proxyLogsPreset], retention: { policies: [proxyRetentionPolicy(14)] } });
+ * log.startMaintenance();
+ * ```
+ */
+export function proxyRetentionPolicy(days = 30): RetentionPolicy {
+  return { name: 'proxy-requests', match: { type: PROXY_REQUEST_TYPE }, maxAgeDays: days };
+}
