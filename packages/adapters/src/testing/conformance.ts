@@ -61,14 +61,8 @@ export interface ConformanceHooks {
   childStore?(store: StorageAdapter): ChildStoreSpec;
 }
 
-/** A store a child process can open: `(await import(module))[factory](options)`. */
-export interface ChildStoreSpec {
-  module: string;
-  factory: string;
-  options: unknown;
-}
-
 import { runSearchConformance } from './search-suite.js';
+import type { ChildStoreSpec } from './suites/integrity.js';
 
 /** Options of {@link runStoreConformance}. */
 export interface ConformanceOptions {

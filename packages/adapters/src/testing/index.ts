@@ -1,5 +1,4 @@
 export {
-  type ChildStoreSpec,
   type ConformanceHooks,
   type ConformanceOptions,
   type HostClientFixture,
