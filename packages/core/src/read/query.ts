@@ -4,6 +4,7 @@ import { InvalidCursorError } from '../errors.js';
 import { type FilterInput, isEmptySelection } from '../filter/filter.js';
 import { decodeCursor, encodeCursor, fingerprint } from '../pagination/cursor.js';
 import { createQuerySchema, type QueryInput } from '../pagination/query.js';
+import { findOf, findWindow } from '../pagination/seek.js';
 import { rowToEvent, type StoredEvent } from '../schema/event.js';
 import { applyScope } from '../scope/principal.js';
 import type { CursorResult, OffsetResult, PageResult } from '../types.js';
@@ -29,7 +30,7 @@ export function createQueryReads(core: LogCore) {
     if (q.kind === 'offset') {
       if (isEmptySelection(where)) return { items: [], total: 0, offset: q.offset, limit: q.limit };
       const [rows, total] = await Promise.all([
-        core.guard('find', () => core.store.find({ where, orderBy, limit: q.limit, offset: q.offset })),
+        core.guard('find', () => findWindow(findOf(core.store), { where, orderBy, limit: q.limit, offset: q.offset })),
         core.guard('count', () => core.store.count(where)),
       ]);
       return { items: rows.map(read), total, offset: q.offset, limit: q.limit };
@@ -37,7 +38,7 @@ export function createQueryReads(core: LogCore) {
     if (q.kind === 'page') {
       if (isEmptySelection(where)) return { items: [], total: 0, page: q.page, pageSize: q.pageSize, totalPages: 0 };
       const [rows, total] = await Promise.all([
-        core.guard('find', () => core.store.find({ where, orderBy, limit: q.pageSize, offset: (q.page - 1) * q.pageSize })),
+        core.guard('find', () => findWindow(findOf(core.store), { where, orderBy, limit: q.pageSize, offset: (q.page - 1) * q.pageSize })),
         core.guard('count', () => core.store.count(where)),
       ]);
       return { items: rows.map(read), total, page: q.page, pageSize: q.pageSize, totalPages: Math.ceil(total / q.pageSize) };
