@@ -6,6 +6,7 @@ import type { FilterInput } from './filter/filter.js';
 import { checkRetention, type EventLogLimits, type EventLogOptions, type InternalOptions } from './options.js';
 import type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput } from './pagination/query.js';
 import { createExpireData } from './privacy/expire-data.js';
+import { createCountByRead } from './read/count-by.js';
 import { createExport } from './read/export.js';
 import { createLatestRead } from './read/latest.js';
 import { createQueryReads } from './read/query.js';
@@ -21,6 +22,8 @@ import type { Principal } from './scope/principal.js';
 import { createSessions } from './sessions/sessions.js';
 import type { EventStore } from './storage/contract.js';
 import type {
+  CountByEntry,
+  CountByInput,
   CursorResult,
   DataInput,
   DataOutput,
@@ -125,6 +128,7 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
       stats: createStatsRead(core),
       timeline: createTimelineRead(core),
       top: createTopRead(core),
+      countBy: createCountByRead(core),
       latest: createLatestRead(core),
       exportCsv: createExport(core),
       sessions,
@@ -240,6 +244,10 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
 
   top(input: TopInput): Promise<TopEntry[]> {
     return this.#root.top(input);
+  }
+
+  countBy(input: CountByInput): Promise<CountByEntry[]> {
+    return this.#root.countBy(input);
   }
 
   latest(input: LatestInput): Promise<StoredEvent | null> {

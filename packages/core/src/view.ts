@@ -3,6 +3,7 @@ import { type LogCore, parseInput, type Scope, type Subscriber } from './core.js
 import { type FilterInput, matchesConditions } from './filter/filter.js';
 import type { QueryInput } from './pagination/query.js';
 import { maskIp } from './privacy/mask-ip.js';
+import type { createCountByRead } from './read/count-by.js';
 import type { createExport } from './read/export.js';
 import type { createLatestRead } from './read/latest.js';
 import type { createQueryReads } from './read/query.js';
@@ -22,6 +23,7 @@ export interface Operations {
   stats: ReturnType<typeof createStatsRead>;
   timeline: ReturnType<typeof createTimelineRead>;
   top: ReturnType<typeof createTopRead>;
+  countBy: ReturnType<typeof createCountByRead>;
   latest: ReturnType<typeof createLatestRead>;
   exportCsv: ReturnType<typeof createExport>;
   sessions: ReturnType<typeof createSessions>;
@@ -100,6 +102,7 @@ export function createView(core: LogCore, ops: Operations, options: ViewOptions 
     stats: (filter) => ops.stats(scope, filter),
     timeline: (input) => ops.timeline(scope, input),
     top: async (input) => mask.top(await ops.top(scope, input), input),
+    countBy: (input) => ops.countBy(scope, input),
     latest: async (input) => nullable(await ops.latest(scope, input)),
     exportCsv: (input) => ops.exportCsv(scope, input, mask.row),
     subscribe: (filter: FilterInput | undefined, listener: (event: StoredEvent) => void) => {
