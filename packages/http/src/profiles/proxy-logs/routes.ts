@@ -105,9 +105,8 @@ export function addLogRoutes(context: ProxyContext, group: RouteGroup<ProxyUser>
     cost: 'expensive',
     run: async ({ log }) => {
       const { view } = await context.viewFor(log);
-      const [total, blocked, ipBlocks, last] = await Promise.all([
-        view.count(requests()),
-        countBlocked(view, requests()),
+      const [{ total, blocked }, ipBlocks, last] = await Promise.all([
+        context.countRequests(view, requests()),
         countBlocked(view, requests({ dimensions: { destination_is_ip: 1 } })),
         options.lastImport ? options.lastImport() : view.latest({ type: types }).then((e) => (e ? e.time : null)),
       ]);
@@ -218,11 +217,9 @@ export function addLogRoutes(context: ProxyContext, group: RouteGroup<ProxyUser>
             return { timestamp: item.timestamp, source_ip: item.client_ip, destination: item.destination, status: item.status };
           });
       };
-      const [total, blocked, todayTotal, todayBlocked, recent] = await Promise.all([
-        view.count(requests()),
-        countBlocked(view, requests()),
-        view.count(today),
-        countBlocked(view, today),
+      const [{ total, blocked }, { total: todayTotal, blocked: todayBlocked }, recent] = await Promise.all([
+        context.countRequests(view, requests()),
+        context.countRequests(view, today),
         recentBlocks(10),
       ]);
       return {
