@@ -11,4 +11,5 @@ export {
   type SeedContext,
   shellQuote,
 } from './run.js';
+export { seedModules } from './seed.js';
 export { type OpenedStore, openStore } from './store.js';
