@@ -1,5 +1,5 @@
 export { env, envInt } from './env.js';
-export { createRandom, type Random } from './random.js';
+export { ascendingTimes, createRandom, type Random } from './random.js';
 export {
   type ExampleModule,
   type LiveContext,
