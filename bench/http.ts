@@ -36,6 +36,9 @@ const concurrency = Number(values.concurrency);
 const dir = mkdtempSync(join(tmpdir(), 'eventlog-bench-http-'));
 const log = createEventLog({ store: createSqliteStore({ filename: join(dir, 'events.db') }), presets: BENCH_PRESETS, clock: () => NOW });
 const server = createServer(toNodeHandler(createHandler({ log, profiles: [native({ authenticate: () => ({ role: 'admin' }) })] })));
+// The phases timing the core leave the client's sockets idle for seconds; with Node's 5 s default
+// the server closes them just as fetch reuses them on a loaded machine (ECONNRESET).
+server.keepAliveTimeout = 120_000;
 
 try {
   const generator = createGenerator(rows);
