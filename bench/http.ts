@@ -40,6 +40,9 @@ const log = createEventLog({
   clock: () => NOW,
 });
 const server = createServer(toNodeHandler(createHandler({ log, profiles: [native({ authenticate: () => ({ role: 'admin' }) })] })));
+// The phases timing the core leave the client's sockets idle for seconds; with Node's 5 s default
+// the server closes them just as fetch reuses them on a loaded machine (ECONNRESET).
+server.keepAliveTimeout = 120_000;
 
 try {
   const generator = createGenerator(rows);

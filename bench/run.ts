@@ -26,6 +26,8 @@ import {
 } from './workloads.js';
 
 const USAGE = `Usage: pnpm bench [options]
+       pnpm bench scale [options]   (bench/scale.ts: every product endpoint at 100 k … 10 M events)
+       pnpm bench http [options]    (bench/http.ts: a paged query through the handler vs the core)
 
   --rows N            events to generate and ingest (default 1000000)
   --engines LIST      comma-separated: ${Object.keys(ENGINES).join(', ')} (default sqlite)
@@ -237,7 +239,15 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-  process.exitCode = 1;
-});
+// `pnpm bench scale …` and `pnpm bench http …` run the workloads that have their own options.
+const SUBCOMMANDS: Record<string, string> = { scale: './scale.js', http: './http.js' };
+const subcommand = SUBCOMMANDS[process.argv[2] ?? ''];
+if (subcommand) {
+  process.argv.splice(2, 1);
+  await import(subcommand);
+} else {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exitCode = 1;
+  });
+}

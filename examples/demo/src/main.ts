@@ -5,32 +5,20 @@
  * proxy API. Start it with `pnpm demo` from the repository root.
  */
 import { fileURLToPath } from 'node:url';
-import { mediaCpExample } from '@eventlog/example-mediacp';
-import { newApiExample } from '@eventlog/example-new-api';
-import { proxyExample } from '@eventlog/example-proxy';
 import { env, main, shellQuote } from '@eventlog/example-shared';
-import { unifiAccessExample } from '@eventlog/example-unifi-access';
-import { xuiOneExample } from '@eventlog/example-xui-one';
 import { createAudit } from '@eventlog/express';
-import { bearerToken, native, safeEqual } from '@eventlog/http';
 import express from 'express';
-
-const nativeToken = () => env('EVENTLOG_API_TOKEN', 'demo-eventlog-token');
+import { DEMO_MODULES, demoNativeProfile, nativeToken } from './modules.js';
 
 main({
   name: 'demo',
   title: 'eventlog demo: new-api, XUI.ONE, MediaCP, UniFi Access, the proxy admin API and the native API in one Express app',
   defaultPort: 3000,
   directory: fileURLToPath(new URL('..', import.meta.url)),
-  modules: [newApiExample, xuiOneExample, mediaCpExample, unifiAccessExample, proxyExample],
+  modules: DEMO_MODULES,
   allowUnknownTypes: true,
   retentionDays: 30,
-  extraProfiles: () => [
-    native({
-      authenticate: (request) => (safeEqual(bearerToken(request) ?? '', nativeToken()) ? { role: 'admin', id: 'demo' } : null),
-      title: 'eventlog demo',
-    }),
-  ],
+  extraProfiles: () => [demoNativeProfile()],
   setup(app, log) {
     // The host app's own routes: requestLogger records them (route patterns included), audit() writes
     // rows the proxy API's /api/audit-log lists.

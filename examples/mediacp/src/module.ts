@@ -5,7 +5,7 @@
  * and the banner. The example keeps 30 days, like the panel.
  */
 import type { EventInput, EventLog } from '@eventlog/core';
-import { type ExampleModule, env, type Random, recordInChunks, shellQuote } from '@eventlog/example-shared';
+import { ascendingTimes, type ExampleModule, env, type Random, recordInChunks, shellQuote } from '@eventlog/example-shared';
 import { type MediaCpEventType, mediaCp, mediaCpPreset, mediaCpTokens } from '@eventlog/http';
 
 /** Demo credentials; each can be replaced through its environment variable. */
@@ -119,7 +119,7 @@ function random1(random: Random, time: number): EventInput {
 
 function* rows(random: Random, size: number, now: number): Generator<EventInput> {
   // Within the 30-day retention, so the first maintenance pass keeps everything.
-  for (let i = 0; i < size; i++) yield random1(random, now - random.int(MINUTE, 29 * DAY));
+  for (const time of ascendingTimes(size, () => now - random.int(MINUTE, 29 * DAY))) yield random1(random, time);
   // Someone guessing DJ passwords on Radio One from one address: kicked again and again.
   for (let i = 0; i < 15; i++) {
     yield event('dj.kicked', SERVICES[0]!, now - 3 * HOUR + i * 40_000, {

@@ -3,7 +3,7 @@
  * data, a little live traffic and the banner. `examples/demo` mounts it beside the others.
  */
 import type { EventInput } from '@eventlog/core';
-import { type ExampleModule, env, type Random, recordInChunks, shellQuote } from '@eventlog/example-shared';
+import { ascendingTimes, type ExampleModule, env, type Random, recordInChunks, shellQuote } from '@eventlog/example-shared';
 import { type NewApiKind, type NewApiLogInput, newApi, newApiEvent, newApiPreset, staticTokenKeys, staticTokens } from '@eventlog/http';
 
 /** Demo credentials; every one can be replaced through its environment variable. */
@@ -151,8 +151,7 @@ function other(random: Random, time: number): NewApiLogInput {
 
 /** Bulk rows spread over the last seven days, then the fixed scenario. */
 function* rows(random: Random, size: number, now: number): Generator<EventInput> {
-  for (let i = 0; i < size; i++) {
-    const time = now - random.int(2 * MINUTE, 7 * DAY);
+  for (const time of ascendingTimes(size, () => now - random.int(2 * MINUTE, 7 * DAY))) {
     yield newApiEvent(random.chance(0.85) ? consume(random, time) : other(random, time));
   }
   // Token usage over the last six hours: every few minutes, so the hourly figures are never empty.

@@ -5,7 +5,7 @@
  * `requestLogger` and listed by the same API.
  */
 import type { EventInput } from '@eventlog/core';
-import { type ExampleModule, env, type Random, recordInChunks, shellQuote } from '@eventlog/example-shared';
+import { ascendingTimes, type ExampleModule, env, type Random, recordInChunks, shellQuote } from '@eventlog/example-shared';
 import { audit } from '@eventlog/express';
 import { PROXY_AUDIT_TYPE, proxyLogs, proxyLogsPreset, proxyRequestEvent, proxyUsers, safeEqual } from '@eventlog/http';
 import express from 'express';
@@ -116,7 +116,9 @@ const DAY = 24 * HOUR;
 
 function* rows(random: Random, size: number, now: number): Generator<EventInput> {
   // Bulk traffic over the last fourteen days, denser in the last day.
-  for (let i = 0; i < size; i++) yield request(random, now - (random.chance(0.5) ? random.int(MINUTE, DAY) : random.int(DAY, 14 * DAY)));
+  for (const time of ascendingTimes(size, () => now - (random.chance(0.5) ? random.int(MINUTE, DAY) : random.int(DAY, 14 * DAY)))) {
+    yield request(random, time);
+  }
   // Every hour of the last day has traffic, so the timeline has no holes.
   for (let t = now - DAY; t < now - MINUTE; t += random.int(3, 9) * MINUTE) yield request(random, t);
   // A client brute-forcing the admin login through the proxy: 401s from one address.

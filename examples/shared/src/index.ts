@@ -1,5 +1,5 @@
 export { env, envInt } from './env.js';
-export { createRandom, type Random } from './random.js';
+export { ascendingTimes, createRandom, type Random } from './random.js';
 export {
   type ExampleModule,
   type LiveContext,
@@ -11,4 +11,5 @@ export {
   type SeedContext,
   shellQuote,
 } from './run.js';
+export { seedModules } from './seed.js';
 export { type OpenedStore, openStore } from './store.js';

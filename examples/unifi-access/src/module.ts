@@ -5,7 +5,7 @@
  * live door traffic and the banner.
  */
 import type { EventInput } from '@eventlog/core';
-import { type ExampleModule, env, type Random, recordInChunks, shellQuote } from '@eventlog/example-shared';
+import { ascendingTimes, type ExampleModule, env, type Random, recordInChunks, shellQuote } from '@eventlog/example-shared';
 import { UNIFI_LOG_PERMISSION, unifiAccess, unifiAccessPreset, unifiAccessTokens } from '@eventlog/http';
 
 /** Demo credentials; replace through the environment. */
@@ -149,8 +149,7 @@ function other(random: Random, time: number): EventInput {
 }
 
 function* rows(random: Random, size: number, now: number): Generator<EventInput> {
-  for (let i = 0; i < size; i++) {
-    const time = now - random.int(MINUTE, 20 * DAY);
+  for (const time of ascendingTimes(size, () => now - random.int(MINUTE, 20 * DAY))) {
     yield random.chance(0.7) ? unlock(random, time) : other(random, time);
   }
   // The document's actor (Ada Lovelace) opening Door 3855 during the last hour.

@@ -4,7 +4,7 @@
  * and outputs, logins with a brute-forcing address, MAG events), live traffic and the banner.
  */
 import type { EventInput, EventLog } from '@eventlog/core';
-import { type ExampleModule, env, type Random, recordInChunks, shellQuote } from '@eventlog/example-shared';
+import { ascendingTimes, type ExampleModule, env, type Random, recordInChunks, shellQuote } from '@eventlog/example-shared';
 import { XUI_ONE_TYPES as T, xuiApiKeys, xuiOne, xuiOnePreset } from '@eventlog/http';
 
 /** Demo credentials; each can be replaced through its environment variable. */
@@ -192,8 +192,7 @@ function misc(random: Random, time: number): EventInput {
 
 function* rows(random: Random, size: number, now: number): Generator<EventInput> {
   const balance = new Map<string, number>();
-  for (let i = 0; i < size; i++) {
-    const time = now - random.int(MINUTE, 7 * DAY);
+  for (const time of ascendingTimes(size, () => now - random.int(MINUTE, 7 * DAY))) {
     const roll = random.next();
     yield roll < 0.3
       ? client(random, time)

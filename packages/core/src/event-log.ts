@@ -8,6 +8,7 @@ import type { VerifyReport } from './integrity/verify.js';
 import type { EventLogLimits, EventLogOptions, InternalOptions } from './options.js';
 import type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput } from './pagination/query.js';
 import { createExpireData } from './privacy/expire-data.js';
+import { createCountByRead } from './read/count-by.js';
 import { createExport } from './read/export.js';
 import { createLatestRead } from './read/latest.js';
 import { createQueryReads } from './read/query.js';
@@ -26,6 +27,8 @@ import type { Principal } from './scope/principal.js';
 import { createSessions } from './sessions/sessions.js';
 import type { EventStore } from './storage/contract.js';
 import type {
+  CountByEntry,
+  CountByInput,
   CursorResult,
   DataInput,
   DataOutput,
@@ -132,6 +135,7 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
       stats: createStatsRead(core),
       timeline: createTimelineRead(core),
       top: createTopRead(core),
+      countBy: createCountByRead(core),
       latest: createLatestRead(core),
       exportCsv: createExport(core),
       sessions,
@@ -266,6 +270,10 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
 
   top(input: TopInput, options?: ReadOptions): Promise<TopEntry[]> {
     return this.#root.top(input, options);
+  }
+
+  countBy(input: CountByInput, options?: ReadOptions): Promise<CountByEntry[]> {
+    return this.#root.countBy(input, options);
   }
 
   latest(input: LatestInput, options?: ReadOptions): Promise<StoredEvent | null> {

@@ -136,6 +136,8 @@ export { fromSessionColumns, type SessionColumns, toSessionColumns } from './sto
 export { createIsoFormatter } from './time/iso.js';
 export type {
   ClosedSession,
+  CountByEntry,
+  CountByInput,
   CursorResult,
   DataInput,
   DataOutput,

@@ -181,6 +181,19 @@ export interface TopEntry {
   sums: Record<string, number>;
 }
 
+/** Input of {@link EventLogReader.countBy}; the parameters are the names a typed log accepts. */
+export interface CountByInput<Type extends string = string, D extends string = string, M extends string = string> {
+  /** A canonical string field (e.g. `outcome`, `category`) or a dimension; not `ip` (use `top`). */
+  by: TopField<D>;
+  filter?: FilterInput<Type, D, M>;
+}
+
+/** One group of {@link EventLogReader.countBy}: a value (`null` for events without one) and its count. */
+export interface CountByEntry {
+  value: string | number | null;
+  count: number;
+}
+
 /** Input of {@link EventLogReader.latest}; the parameters are the names a typed log accepts. */
 export interface LatestInput<Type extends string = string, D extends string = string, M extends string = string> {
   type?: OneOrMany<Type>;
@@ -367,6 +380,12 @@ export interface EventLogReader<T extends EventTypeMap = any, D extends string =
   timeline(input?: TimelineInput<TypeSelector<T>, D, M>, options?: ReadOptions): Promise<Timeline>;
   /** The most frequent values of a field or dimension. */
   top(input: TopInput<TypeSelector<T>, D, M>, options?: ReadOptions): Promise<TopEntry[]>;
+  /**
+   * Counts per value of a field over a filter, every value (and `null`) included, in one grouped
+   * read: several figures that are sums of groups cost one query instead of one count each. Fails
+   * with a validation error when the field has more than `limits.maxTopLimit` distinct values.
+   */
+  countBy(input: CountByInput<TypeSelector<T>, D, M>, options?: ReadOptions): Promise<CountByEntry[]>;
   /** The newest event of a target (e.g. a stream's last state), or null. */
   latest<K extends TypeSelector<T> = TypeName<T>>(input: LatestInput<K, D, M>, options?: ReadOptions): Promise<EventOf<T, K> | null>;
   /** Streams matching events as CSV chunks with constant memory. */

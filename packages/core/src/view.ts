@@ -3,6 +3,7 @@ import { type LogCore, parseInput, type Scope, type Subscriber } from './core.js
 import { type FilterInput, matchesConditions } from './filter/filter.js';
 import type { QueryInput } from './pagination/query.js';
 import { maskIp } from './privacy/mask-ip.js';
+import type { createCountByRead } from './read/count-by.js';
 import type { createExport } from './read/export.js';
 import type { createLatestRead } from './read/latest.js';
 import type { createQueryReads } from './read/query.js';
@@ -23,6 +24,7 @@ export interface Operations {
   stats: ReturnType<typeof createStatsRead>;
   timeline: ReturnType<typeof createTimelineRead>;
   top: ReturnType<typeof createTopRead>;
+  countBy: ReturnType<typeof createCountByRead>;
   latest: ReturnType<typeof createLatestRead>;
   exportCsv: ReturnType<typeof createExport>;
   sessions: ReturnType<typeof createSessions>;
@@ -106,6 +108,7 @@ export function createView(core: LogCore, ops: Operations, options: ViewOptions 
     stats: (filter, options) => ops.stats(scope, filter, options),
     timeline: (input, options) => ops.timeline(scope, input, options),
     top: async (input, options) => mask.top(await ops.top(scope, input, options), input),
+    countBy: (input, options) => ops.countBy(scope, input, options),
     latest: async (input, options) => nullable(await ops.latest(scope, input, options)),
     exportCsv: (input, options) => ops.exportCsv(scope, input, mask.row, options),
     subscribe: (filter: FilterInput | undefined, listener: (event: StoredEvent) => void) => {

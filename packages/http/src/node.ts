@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Handler } from './handler.js';
+import { staticText } from './static-body.js';
 
 /** Options of {@link toNodeHandler} and {@link toRequest}. */
 export interface NodeHandlerOptions {
@@ -92,6 +93,12 @@ export async function writeResponse(response: Response, res: ServerResponse): Pr
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length) headers['set-cookie'] = cookies;
+  const text = staticText(response);
+  if (text !== undefined) {
+    res.writeHead(response.status, headers);
+    res.end(text);
+    return;
+  }
   res.writeHead(response.status, headers);
   if (!response.body) {
     res.end();

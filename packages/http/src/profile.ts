@@ -2,6 +2,7 @@ import type { EventLog, Preset } from '@eventlog/core';
 import type { z } from 'zod';
 import type { HttpError } from './errors.js';
 import type { Method } from './router.js';
+import { textResponse } from './static-body.js';
 
 /**
  * An event log with any preset types. `EventLog<T>` with registered types is not assignable to the
@@ -225,7 +226,7 @@ export function createRouteGroup<A>(options: RouteGroupOptions<A>): RouteGroup<A
  * ```
  */
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
+  return textResponse(JSON.stringify(body), {
     status,
     headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers },
   });

@@ -4,6 +4,7 @@ import { InvalidCursorError } from '../errors.js';
 import { type FilterInput, isEmptySelection } from '../filter/filter.js';
 import { decodeCursor, encodeCursor, fingerprint } from '../pagination/cursor.js';
 import { createQuerySchema, type QueryInput } from '../pagination/query.js';
+import { findOf, findWindow } from '../pagination/seek.js';
 import { rowToEvent, type StoredEvent } from '../schema/event.js';
 import { applyScope } from '../scope/principal.js';
 import type { CursorResult, OffsetResult, PageResult, ReadOptions } from '../types.js';
@@ -31,7 +32,7 @@ export function createQueryReads(core: LogCore) {
     if (q.kind === 'offset') {
       if (isEmptySelection(where)) return { items: [], total: 0, offset: q.offset, limit: q.limit };
       const [rows, total] = await Promise.all([
-        guardRead(core, 'find', signal, () => core.store.find({ where, orderBy, limit: q.limit, offset: q.offset, signal })),
+        guardRead(core, 'find', signal, () => findWindow(findOf(core.store), { where, orderBy, limit: q.limit, offset: q.offset, signal })),
         guardRead(core, 'count', signal, () => core.store.count(where, { signal })),
       ]);
       return { items: rows.map(read), total, offset: q.offset, limit: q.limit };
@@ -40,7 +41,7 @@ export function createQueryReads(core: LogCore) {
       if (isEmptySelection(where)) return { items: [], total: 0, page: q.page, pageSize: q.pageSize, totalPages: 0 };
       const [rows, total] = await Promise.all([
         guardRead(core, 'find', signal, () =>
-          core.store.find({ where, orderBy, limit: q.pageSize, offset: (q.page - 1) * q.pageSize, signal }),
+          findWindow(findOf(core.store), { where, orderBy, limit: q.pageSize, offset: (q.page - 1) * q.pageSize, signal }),
         ),
         guardRead(core, 'count', signal, () => core.store.count(where, { signal })),
       ]);

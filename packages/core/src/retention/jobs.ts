@@ -243,7 +243,9 @@ export function createJobs(core: LogCore, context: JobsContext) {
     if (writer && state.archive) {
       const archive = state.archive;
       return async (limit: number) => {
-        const rows: StoredRow[] = await call('find', () => core.store.find({ where, orderBy: { column: 'time', direction: 'asc' }, limit }));
+        const rows: StoredRow[] = await call('find', () =>
+          core.store.find({ where, orderBy: { column: 'time', direction: 'asc' }, limit }),
+        );
         if (rows.length === 0) return 0;
         // Written and flushed, then recorded with the ids, then deleted: a crash in between leaves
         // ids the next run deletes without writing them again.

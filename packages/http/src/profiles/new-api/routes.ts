@@ -152,7 +152,8 @@ export function newApiRoutes(options: NewApiOptions): Route[] {
     const code = /^\d+$/.test(term) ? typeCodes[Number(term)] : undefined;
     if (code) filter.type = TYPE_NAME[code];
     else if (term) filter.search = term;
-    const result = await view.query({ filter, page: 1, pageSize: listLimit });
+    // A keyset page: the search answers rows only, so nothing counts the (unindexed) matches.
+    const result = await view.query({ filter, limit: listLimit });
     return result.items.map((event) => toItem(event, admin));
   };
 
@@ -169,8 +170,7 @@ export function newApiRoutes(options: NewApiOptions): Route[] {
       if (!found) throw new HttpError('UNAUTHORIZED', 'The token does not exist or has no permission.');
       const result = await selfView(context, found).query({
         filter: { type: ALL_TYPES, dimensions: { token_id: found.tokenId } },
-        page: 1,
-        pageSize: listLimit,
+        limit: listLimit,
       });
       return result.items.map((event) => toItem(event, false));
     },

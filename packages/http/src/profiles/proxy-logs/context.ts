@@ -1,4 +1,4 @@
-import type { EventLogView } from '@eventlog/core';
+import type { CountByEntry, EventLogView } from '@eventlog/core';
 import { type FilterInput, isValidTimeZone } from '@eventlog/core';
 import type { AnyEventLog } from '../../profile.js';
 import { formatSqlTime, startOfZonedHour } from '../zoned-time.js';
@@ -35,6 +35,8 @@ export interface ProxyContext {
   /** The view every read goes through, masking IPs in GDPR mode. */
   viewFor(log: AnyEventLog): Promise<{ view: EventLogView; gdpr: boolean }>;
   countBlocked(view: EventLogView, base: FilterInput): Promise<number>;
+  /** All and blocked requests of a filter, from two grouped counts instead of one count per figure. */
+  countRequests(view: EventLogView, base: FilterInput): Promise<{ total: number; blocked: number }>;
   /** Hourly totals, blocked counts and bytes over the last `hours` hours, one row per hour. */
   hourly(view: EventLogView, hours: number): Promise<{ time: string; total: number; blocked: number; bytes: number }[]>;
 }
@@ -47,10 +49,18 @@ export function createProxyContext(options: ProxyLogsOptions): ProxyContext {
   const clock = options.clock ?? Date.now;
   const time = (ms: number) => formatSqlTime(ms, timeZone);
   const requests = (extra: FilterInput = {}): FilterInput => ({ ...extra, type: types });
-  const countBlocked = async (view: EventLogView, base: FilterInput): Promise<number> => {
-    const [a, b, both] = await Promise.all(blockedFilters(base).map((f) => view.count(f)));
-    return (a ?? 0) + (b ?? 0) - (both ?? 0);
+  // Blocked = outcome blocked + status 403 − both. Counting by outcome over the filter and over its
+  // 403 rows gives all four terms (and the total) in two grouped reads.
+  const countRequests = async (view: EventLogView, base: FilterInput) => {
+    const [all, forbidden] = await Promise.all([
+      view.countBy({ by: 'outcome', filter: base }),
+      view.countBy({ by: 'outcome', filter: blockedFilters(base)[1] }),
+    ]);
+    const sum = (groups: CountByEntry[], blockedOnly: boolean) =>
+      groups.reduce((n, g) => (!blockedOnly || (typeof g.value === 'string' && BLOCKED_OUTCOMES.includes(g.value)) ? n + g.count : n), 0);
+    return { total: sum(all, false), blocked: sum(all, true) + sum(forbidden, false) - sum(forbidden, true) };
   };
+  const countBlocked = async (view: EventLogView, base: FilterInput): Promise<number> => (await countRequests(view, base)).blocked;
   return {
     options,
     timeZone,
@@ -65,6 +75,7 @@ export function createProxyContext(options: ProxyLogsOptions): ProxyContext {
       return { view: log.view(gdpr ? { maskIp: true } : {}), gdpr };
     },
     countBlocked,
+    countRequests,
     async hourly(view, hours) {
       const now = clock();
       // Whole local hours: the oldest bucket starts at the top of its hour, the newest holds now.

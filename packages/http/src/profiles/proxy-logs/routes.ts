@@ -105,9 +105,8 @@ export function addLogRoutes(context: ProxyContext, group: RouteGroup<ProxyUser>
     cost: 'expensive',
     run: async ({ log }) => {
       const { view } = await context.viewFor(log);
-      const [total, blocked, ipBlocks, last] = await Promise.all([
-        view.count(requests()),
-        countBlocked(view, requests()),
+      const [{ total, blocked }, ipBlocks, last] = await Promise.all([
+        context.countRequests(view, requests()),
         countBlocked(view, requests({ dimensions: { destination_is_ip: 1 } })),
         options.lastImport ? options.lastImport() : view.latest({ type: types }).then((e) => (e ? e.time : null)),
       ]);
@@ -201,10 +200,11 @@ export function addLogRoutes(context: ProxyContext, group: RouteGroup<ProxyUser>
       const { view } = await context.viewFor(log);
       const today = requests({ since: startOfZonedDay(clock(), context.timeZone) });
       const recentBlocks = async (count: number) => {
+        // Keyset pages: the newest rows of each blocked filter without counting all of them.
         const pages = await Promise.all(
           blockedFilters(requests())
             .slice(0, 2)
-            .map((filter) => view.query({ filter, page: 1, pageSize: count })),
+            .map((filter) => view.query({ filter, limit: count })),
         );
         const seen = new Set<number>();
         return pages
@@ -217,11 +217,9 @@ export function addLogRoutes(context: ProxyContext, group: RouteGroup<ProxyUser>
             return { timestamp: item.timestamp, source_ip: item.client_ip, destination: item.destination, status: item.status };
           });
       };
-      const [total, blocked, todayTotal, todayBlocked, recent] = await Promise.all([
-        view.count(requests()),
-        countBlocked(view, requests()),
-        view.count(today),
-        countBlocked(view, today),
+      const [{ total, blocked }, { total: todayTotal, blocked: todayBlocked }, recent] = await Promise.all([
+        context.countRequests(view, requests()),
+        context.countRequests(view, today),
         recentBlocks(10),
       ]);
       return {

@@ -1,0 +1,78 @@
+import { createMemoryStore } from '@eventlog/adapters/memory';
+import { createSqliteStore } from '@eventlog/adapters/sqlite';
+import { describe, expect, it } from 'vitest';
+import { createEventLog } from '../event-log.js';
+import type { EventStore, FindQuery } from '../storage/contract.js';
+import { SEEK_FROM_OFFSET } from './seek.js';
+
+const T0 = Date.UTC(2026, 0, 1);
+const TOTAL = 2600;
+
+/** A store that keeps every find query it is asked. */
+function spied(store: EventStore) {
+  const finds: FindQuery[] = [];
+  const find = store.find.bind(store);
+  store.find = (query) => {
+    finds.push(query);
+    return find(query);
+  };
+  return { store, finds };
+}
+
+describe.each([
+  ['memory', () => createMemoryStore()],
+  ['sqlite', () => createSqliteStore()],
+] as const)('deep offset pages on the %s store', (_engine, makeStore) => {
+  it('return exactly the rows OFFSET would, with ties in time, in both directions, by page and by offset', async () => {
+    const { store, finds } = spied(makeStore());
+    const log = createEventLog({ store, clock: () => T0 + 10_000_000 });
+    // Seven events share each timestamp, so only the id breaks ties inside a page boundary.
+    const input = Array.from({ length: TOTAL }, (_, i) => ({ type: i % 3 === 0 ? 'job.b' : 'job.a', time: T0 + Math.floor(i / 7) * 1000 }));
+    const stored = await log.recordMany(input);
+    const ofType = (type: string, direction: 'asc' | 'desc') =>
+      stored
+        .filter((e) => e.type === type)
+        .sort((a, b) => (direction === 'desc' ? b.time - a.time || b.id - a.id : a.time - b.time || a.id - b.id))
+        .map((e) => e.id);
+
+    for (const direction of ['desc', 'asc'] as const) {
+      const expected = ofType('job.a', direction);
+      for (const [page, pageSize] of [
+        [1, 50],
+        [21, 50],
+        [22, 50],
+        [35, 50],
+        [12, 100],
+        [18, 100],
+      ] as const) {
+        const result = await log.query({ filter: { type: 'job.a' }, sort: { field: 'time', direction }, page, pageSize });
+        expect(result.items.map((e) => e.id)).toEqual(expected.slice((page - 1) * pageSize, page * pageSize));
+        expect(result.total).toBe(expected.length);
+      }
+      for (const offset of [SEEK_FROM_OFFSET - 1, SEEK_FROM_OFFSET, SEEK_FROM_OFFSET + 3, expected.length - 5, expected.length]) {
+        const result = await log.query({ filter: { type: 'job.a' }, sort: { field: 'time', direction }, offset, limit: 20 });
+        expect(result.items.map((e) => e.id)).toEqual(expected.slice(offset, offset + 20));
+      }
+      const ids = stored
+        .filter((e) => e.type === 'job.a')
+        .map((e) => e.id)
+        .sort((a, b) => (direction === 'desc' ? b - a : a - b));
+      const byId = await log.query({ filter: { type: 'job.a' }, sort: { field: 'id', direction }, offset: SEEK_FROM_OFFSET + 1, limit: 7 });
+      expect(byId.items.map((e) => e.id)).toEqual(ids.slice(SEEK_FROM_OFFSET + 1, SEEK_FROM_OFFSET + 8));
+    }
+
+    // A deep page asks the store for the key of the row before it (two columns), then a keyset page.
+    finds.length = 0;
+    await log.query({ filter: { type: 'job.a' }, page: 30, pageSize: 50 });
+    expect(finds).toHaveLength(2);
+    expect(finds[0]).toMatchObject({ limit: 1, offset: 29 * 50 - 1, columns: ['id', 'time'] });
+    expect(finds[1]?.offset).toBeUndefined();
+    expect(finds[1]?.after).toBeDefined();
+    // A shallow page is one plain OFFSET read.
+    finds.length = 0;
+    await log.query({ filter: { type: 'job.a' }, page: 2, pageSize: 50 });
+    expect(finds).toHaveLength(1);
+    expect(finds[0]).toMatchObject({ offset: 50, limit: 50 });
+    await log.close();
+  });
+});
