@@ -26,7 +26,9 @@ if (url) {
   const threads = new WeakMap<StorageAdapter, Set<number>>();
   const prefixOf = (store: StorageAdapter) => (store as KyselyStore).tables.eventsTable.slice(0, -'events'.length);
   const open = (tablePrefix: string) => {
-    const pool = mysql.createPool({ uri: url, connectionLimit: 4 });
+    // Idle connections close after a second: the pools live until the file ends, and the server
+    // (shared with other runs) allows 151 connections in all.
+    const pool = mysql.createPool({ uri: url, connectionLimit: 4, maxIdle: 0, idleTimeout: 1000 });
     pools.push(pool);
     const ids = new Set<number>();
     pool.on('connection', (connection) => ids.add(connection.threadId));

@@ -5,7 +5,8 @@ export const CHECKPOINT_FORMAT = 'eventlog-checkpoint/1';
 
 /**
  * A sealed segment of one tenant's chain, as stored and exported (JSON). The signature covers every
- * other field (see {@link checkpointPayload}).
+ * other field: the Ed25519 signature of `JSON.stringify` of the checkpoint without `signature`, keys
+ * in code-unit order.
  */
 export interface Checkpoint {
   readonly format: typeof CHECKPOINT_FORMAT;
@@ -32,7 +33,7 @@ export interface Checkpoint {
   readonly sealedAt: number;
   /** Which key signed it (first 16 hex digits of the SHA-256 of the public key's DER form), or null when unsigned. */
   readonly keyId: string | null;
-  /** Ed25519 signature (base64) over {@link checkpointPayload}, or null when unsigned. */
+  /** Ed25519 signature (base64) over every other field (see above), or null when unsigned. */
   readonly signature: string | null;
 }
 
