@@ -89,3 +89,14 @@ export function nativeView(log: AnyEventLog, principal: Principal): EventLogView
   const { filter } = grantOf(principal);
   return log.view(filter ? { principal, filter } : { principal });
 }
+
+/**
+ * The guard of the admin-only native routes (jobs, verify, checkpoints): an administrator whose
+ * credential carries no fixed filter (such a credential sees only part of the log, so it may not
+ * read log-wide reports), and, for routes that change something, no read-only grant. @internal
+ */
+export function requireLogAdmin(principal: Principal, what: string, options: { readonly writes?: boolean } = {}): void {
+  const grant = grantOf(principal);
+  if (principal.role !== 'admin' || grant.filter) throw new HttpError('FORBIDDEN', `Only administrators may ${what}.`);
+  if (options.writes && grant.readOnly) throw new HttpError('FORBIDDEN', `This credential is read-only: it may not ${what}.`);
+}

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { HttpError } from '../../errors.js';
 import { queryInt, queryList, queryString } from '../../params.js';
 import type { RouteGroup } from '../../profile.js';
+import { requireLogAdmin } from './auth.js';
 
 const STATUSES = ['pending', 'running', 'succeeded', 'failed', 'cancelled'] as const satisfies readonly JobStatus[];
 
@@ -37,10 +38,6 @@ const jobSchema = z.object({
 
 const idParams = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a job id') });
 
-function adminOnly(principal: Principal): void {
-  if (principal.role !== 'admin') throw new HttpError('FORBIDDEN', 'Only admins may see or cancel retention jobs.');
-}
-
 /** Adds the retention-job routes (admins only): the job history, one job, and cancel. @internal */
 export function addJobRoutes(prefix: string, group: RouteGroup<Principal>): void {
   group.route({
@@ -56,7 +53,7 @@ export function addJobRoutes(prefix: string, group: RouteGroup<Principal>): void
       offset: queryInt({ min: 0, max: 100_000, default: 0, description: 'Jobs to skip.' }),
     }),
     run: async ({ log, auth, query }) => {
-      adminOnly(auth);
+      requireLogAdmin(auth, 'see retention jobs');
       const jobs = await log.jobs.list({
         limit: query.limit,
         offset: query.offset,
@@ -73,7 +70,7 @@ export function addJobRoutes(prefix: string, group: RouteGroup<Principal>): void
     path: `${prefix}/jobs/:id`,
     params: idParams,
     run: async ({ log, auth, params }) => {
-      adminOnly(auth);
+      requireLogAdmin(auth, 'see retention jobs');
       const job = await log.jobs.get(params.id);
       if (!job) throw new HttpError('NOT_FOUND', `There is no job ${params.id}.`);
       return { data: job };
@@ -86,7 +83,7 @@ export function addJobRoutes(prefix: string, group: RouteGroup<Principal>): void
     path: `${prefix}/jobs/:id/cancel`,
     params: idParams,
     run: async ({ log, auth, params }) => {
-      adminOnly(auth);
+      requireLogAdmin(auth, 'cancel retention jobs', { writes: true });
       const job = await log.jobs.cancel(params.id);
       if (!job) throw new HttpError('NOT_FOUND', `There is no job ${params.id}.`);
       return { data: job };

@@ -9,8 +9,8 @@ import { grantOf, nativeView } from './auth.js';
 import type { NativeOptions } from './index.js';
 import { addJobRoutes } from './jobs.js';
 import { eventInputSchema, filterQuery, storedEventSchema, sumsSchema, toFilter } from './schemas.js';
-import { addViewerRoutes } from './viewer-routes.js';
 import { addVerifyRoutes } from './verify.js';
+import { addViewerRoutes } from './viewer-routes.js';
 
 /** The most invalid events one ingest answer lists. */
 const MAX_REPORTED = 20;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { HttpError } from '../../errors.js';
 import { queryInt, queryString } from '../../params.js';
 import { json, type RouteGroup } from '../../profile.js';
+import { requireLogAdmin } from './auth.js';
 
 const hash = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -37,9 +38,7 @@ const anchorSchema = z.union([
  * signed checkpoints for anchoring elsewhere. @internal
  */
 export function addVerifyRoutes(prefix: string, group: RouteGroup<Principal>): void {
-  const adminOnly = (principal: Principal) => {
-    if (principal.role !== 'admin') throw new HttpError('FORBIDDEN', 'Only administrators may verify the log or export its checkpoints.');
-  };
+  const adminOnly = (principal: Principal) => requireLogAdmin(principal, 'verify the log or export its checkpoints');
 
   group.route({
     method: 'POST',

@@ -251,3 +251,28 @@ describe('the live tail with an expiring credential', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 });
+
+describe('admin-only routes and viewer grants', () => {
+  it('refuses log-wide admin routes to a filtered admin token, and changes to a read-only one', async () => {
+    const { base } = await serve();
+    const filtered = await createViewerToken({ secret: SECRET, principal: { role: 'admin' }, ttl: '15m', filter: { tenantId: 'acme' } });
+    const readOnly = await createViewerToken({ secret: SECRET, principal: { role: 'admin' }, ttl: '15m' });
+    // A filtered credential sees part of the log: no job history, no checkpoints, no verification.
+    for (const path of ['/jobs', '/checkpoints']) {
+      const r = await get(`${base}${path}`, filtered);
+      expect([path, r.status, r.body?.error?.code]).toEqual([path, 403, 'FORBIDDEN']);
+    }
+    const verify = await fetch(`${base}/verify`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${filtered}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ tenantId: 'globex' }),
+    });
+    expect(verify.status).toBe(403);
+    // An unfiltered read-only admin token may read the job history but not cancel a job.
+    expect((await get(`${base}/jobs`, readOnly)).status).toBe(200);
+    const cancel = await fetch(`${base}/jobs/some-job/cancel`, { method: 'POST', headers: { authorization: `Bearer ${readOnly}` } });
+    expect([cancel.status, ((await cancel.json()) as { error: { code: string } }).error.code]).toEqual([403, 'FORBIDDEN']);
+    // The host's own admin credential keeps every route.
+    expect((await get(`${base}/jobs`, 'admin-token')).status).toBe(200);
+  });
+});
