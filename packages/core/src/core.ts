@@ -94,7 +94,7 @@ export class LogCore {
       this.migrated = true;
       return Promise.resolve();
     }
-    this.migration ??= this.store.migrate(this.registry.storeSchema).then(
+    this.migration ??= this.store.migrate(this.registry.storeSchema, { onProgress: (p) => this.emit('rollups', p) }).then(
       () => {
         this.migrated = true;
       },

@@ -14,6 +14,7 @@ import { createTimelineRead } from './read/timeline.js';
 import { createTopRead } from './read/top.js';
 import { createMaintenanceScheduler } from './retention/maintenance.js';
 import { createPrune } from './retention/prune.js';
+import { createRebuildRollups } from './rollups/rebuild.js';
 import type { EventInput, StoredEvent } from './schema/event.js';
 import type { DimensionSpec, EventTypeMap, MetricSpec, Preset } from './schema/preset.js';
 import type { Registry } from './schema/registry.js';
@@ -37,6 +38,7 @@ import type {
   PresetMetrics,
   PresetTypes,
   PruneInput,
+  RebuildRollupsOptions,
   SessionsApi,
   Stats,
   Timeline,
@@ -96,6 +98,7 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
   readonly #root: EventLogView;
   readonly #prune: (input: PruneInput) => Promise<number>;
   readonly #expireData: (input: ExpireDataInput) => Promise<number>;
+  readonly #rebuildRollups: (options?: RebuildRollupsOptions) => Promise<void>;
   readonly #maintenance: ReturnType<typeof createMaintenanceScheduler>;
   readonly #warn: (error: unknown) => void;
   #closed: Promise<void> | null = null;
@@ -132,6 +135,7 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
     };
     this.#prune = createPrune(core);
     this.#expireData = createExpireData(core);
+    this.#rebuildRollups = createRebuildRollups(core);
     this.#maintenance = createMaintenanceScheduler(core, this.#prune);
     this.#root = createView(core, this.#ops, {});
     this.sessions = {
@@ -197,6 +201,10 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
 
   expireData(input: ExpireDataInput): Promise<number> {
     return this.#expireData(input);
+  }
+
+  rebuildRollups(options?: RebuildRollupsOptions): Promise<void> {
+    return this.#rebuildRollups(options);
   }
 
   startMaintenance(options?: { intervalMs?: number; runOnStart?: boolean }): Maintenance {

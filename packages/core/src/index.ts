@@ -44,6 +44,15 @@ export {
   type RedactPatternField,
 } from './privacy/redact.js';
 export type { PrivacyOptions, PrivacyRules } from './privacy/write-privacy.js';
+export {
+  coverRange,
+  ROLLUP_GRAINS,
+  ROLLUP_KEY_COLUMNS,
+  type RollupDelta,
+  rollupColumns,
+  rollupDeltas,
+  rollupTables,
+} from './rollups/model.js';
 export type { Actor, ActorInput, EventInput, PayloadLimitOptions, StoredEvent, Target, TargetInput } from './schema/event.js';
 export { defineEventType, EVENT_TYPE_NAME, type EventType, type EventTypeOptions } from './schema/event-type.js';
 export {
@@ -79,7 +88,12 @@ export type {
   FindQuery,
   GroupBy,
   IndexSpec,
+  MigrateOptions,
   ReleaseLock,
+  RollupProgress,
+  RollupQuery,
+  RollupSpan,
+  RollupSpec,
   RowValue,
   SessionQuery,
   SessionRow,
@@ -116,6 +130,7 @@ export type {
   PresetMetrics,
   PresetTypes,
   PruneInput,
+  RebuildRollupsOptions,
   SessionFilter,
   SessionListInput,
   SessionsApi,

@@ -83,6 +83,12 @@ export interface EventLogOptions<P extends readonly Preset[] = readonly Preset[]
   migrate?: boolean;
   /** Close the store when the log closes. @default true */
   closeStore?: boolean;
+  /**
+   * Whether `stats`, `timeline`, `top` and `count` answer from the store's rollups when the filter
+   * allows (docs/rollups.md); false reads raw rows only. Stores keep their rollups either way.
+   * @default true
+   */
+  rollups?: boolean;
 }
 
 /**

@@ -121,6 +121,11 @@ export interface InsertContext {
    * `batchRow(token, ids)` into `tables.batches` in the same transaction as the rows.
    */
   readonly token?: BatchToken;
+  /**
+   * Statements the strategy MUST run in the same transaction as `rows`, after them (the rollup
+   * increments); none when absent or empty.
+   */
+  readonly rollups?: (rows: readonly EventRow[]) => readonly CompiledQuery[];
 }
 
 /**

@@ -6,6 +6,7 @@ import { contractSuite } from './suites/contract.js';
 import { hooksSuite } from './suites/hooks.js';
 import { readsSuite } from './suites/reads.js';
 import { retentionSuite } from './suites/retention.js';
+import { rollupsSuite } from './suites/rollups.js';
 import { statsSuite } from './suites/stats.js';
 import { writesSuite } from './suites/writes.js';
 
@@ -152,5 +153,6 @@ export function runStoreConformance(options: ConformanceOptions): void {
     retentionSuite(ctx);
     contractSuite(ctx);
     hooksSuite(ctx, options.hooks ?? {});
+    rollupsSuite(ctx, options.hooks ?? {});
   });
 }

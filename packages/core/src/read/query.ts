@@ -4,6 +4,7 @@ import { InvalidCursorError } from '../errors.js';
 import { type FilterInput, isEmptySelection } from '../filter/filter.js';
 import { decodeCursor, encodeCursor, fingerprint } from '../pagination/cursor.js';
 import { createQuerySchema, type QueryInput } from '../pagination/query.js';
+import { createRollupPlanner } from '../rollups/planner.js';
 import { rowToEvent, type StoredEvent } from '../schema/event.js';
 import { applyScope } from '../scope/principal.js';
 import type { CursorResult, OffsetResult, PageResult } from '../types.js';
@@ -19,6 +20,7 @@ const getSchema = z.object({ id: idSchema });
 export function createQueryReads(core: LogCore) {
   const querySchema = createQuerySchema(core.registry, core.limits);
   const read = (row: Record<string, unknown>): StoredEvent => rowToEvent(row, core.registry);
+  const planner = createRollupPlanner(core);
 
   async function query(scope: Scope, input?: QueryInput): Promise<PageResult | CursorResult | OffsetResult> {
     core.assertOpen();
@@ -30,7 +32,7 @@ export function createQueryReads(core: LogCore) {
       if (isEmptySelection(where)) return { items: [], total: 0, offset: q.offset, limit: q.limit };
       const [rows, total] = await Promise.all([
         core.guard('find', () => core.store.find({ where, orderBy, limit: q.limit, offset: q.offset })),
-        core.guard('count', () => core.store.count(where)),
+        planner.count(where),
       ]);
       return { items: rows.map(read), total, offset: q.offset, limit: q.limit };
     }
@@ -38,7 +40,7 @@ export function createQueryReads(core: LogCore) {
       if (isEmptySelection(where)) return { items: [], total: 0, page: q.page, pageSize: q.pageSize, totalPages: 0 };
       const [rows, total] = await Promise.all([
         core.guard('find', () => core.store.find({ where, orderBy, limit: q.pageSize, offset: (q.page - 1) * q.pageSize })),
-        core.guard('count', () => core.store.count(where)),
+        planner.count(where),
       ]);
       return { items: rows.map(read), total, page: q.page, pageSize: q.pageSize, totalPages: Math.ceil(total / q.pageSize) };
     }
@@ -67,7 +69,7 @@ export function createQueryReads(core: LogCore) {
     core.assertOpen();
     const where = core.conditions(scope, filter);
     await core.ready();
-    return isEmptySelection(where) ? 0 : core.guard('count', () => core.store.count(where));
+    return isEmptySelection(where) ? 0 : planner.count(where);
   }
 
   async function get(scope: Scope, id: number): Promise<StoredEvent | null> {

@@ -1,9 +1,11 @@
 import type { LogCore, Scope } from '../core.js';
 import { type FilterInput, isEmptySelection, withTimeRange } from '../filter/filter.js';
+import { createRollupPlanner } from '../rollups/planner.js';
 import type { Stats } from '../types.js';
 
 /** Count, metric sums, RPM and TPM over a scope. @internal */
 export function createStatsRead(core: LogCore) {
+  const planner = createRollupPlanner(core);
   return async function stats(scope: Scope, filter?: FilterInput): Promise<Stats> {
     core.assertOpen();
     const where = core.conditions(scope, filter);
@@ -15,7 +17,7 @@ export function createStatsRead(core: LogCore) {
     // "Last 60 s" is (now - 60 s, now]: an event exactly a minute old no longer counts.
     const recent = withTimeRange(where, core.clock() - 60_000 + 1, undefined);
     const [all, last] = await Promise.all([
-      core.guard('aggregate', () => core.store.aggregate({ where, sum: metrics })),
+      planner.aggregate({ where, sum: metrics }),
       core.guard('aggregate', () => core.store.aggregate({ where: recent, sum: tokenMetrics })),
     ]);
     const total = all[0];

@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { type LogCore, parseInput, type Scope } from '../core.js';
 import { type FilterInput, isEmptySelection, timeBounds, withTimeRange } from '../filter/filter.js';
+import { createRollupPlanner } from '../rollups/planner.js';
 import { alignedStep, BUCKETS, bucketBoundaries, DEFAULT_SPAN, foldIntoBuckets, isValidTimeZone } from '../stats/timeline.js';
 import type { Timeline, TimelineInput } from '../types.js';
 
 /** Timelines over a scope. @internal */
 export function createTimelineRead(core: LogCore) {
   const metrics = core.registry.metrics;
+  const planner = createRollupPlanner(core);
   const schema = z.object({
     filter: z.unknown().optional(),
     bucket: z
@@ -39,13 +41,11 @@ export function createTimelineRead(core: LogCore) {
     await core.ready();
     const rows = isEmptySelection(where)
       ? []
-      : await core.guard('aggregate', () =>
-          core.store.aggregate({
-            where: withTimeRange(where, since, until),
-            groupBy: { timeStepMs: alignedStep(boundaries, bucket) },
-            sum: sums,
-          }),
-        );
+      : await planner.aggregate({
+          where: withTimeRange(where, since, until),
+          groupBy: { timeStepMs: alignedStep(boundaries, bucket) },
+          sum: sums,
+        });
     return { bucket, timeZone, points: foldIntoBuckets(boundaries, rows, sums, timeZone) };
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type LogCore, parseInput, type Scope } from '../core.js';
 import { type FilterInput, isEmptySelection } from '../filter/filter.js';
+import { createRollupPlanner } from '../rollups/planner.js';
 import { STRING_FIELDS } from '../schema/fields.js';
 import type { Condition } from '../storage/contract.js';
 import type { TopEntry, TopInput } from '../types.js';
@@ -8,6 +9,7 @@ import type { TopEntry, TopInput } from '../types.js';
 /** Top-N by a field or dimension over a scope; values come back unmasked (the view masks). @internal */
 export function createTopRead(core: LogCore) {
   const { registry, limits } = core;
+  const planner = createRollupPlanner(core);
   const columnOf = (name: string): string | undefined =>
     STRING_FIELDS.find((f) => f.field === name)?.column ?? (registry.dimensions.has(name) ? name : undefined);
   const limitMessage = `must be a whole number from 1 to ${limits.maxTopLimit}`;
@@ -43,9 +45,7 @@ export function createTopRead(core: LogCore) {
     const where: Condition[] = [...core.conditions(scope, filter as FilterInput | undefined), { op: 'notNull', column }];
     await core.ready();
     if (isEmptySelection(where)) return [];
-    const rows = await core.guard('aggregate', () =>
-      core.store.aggregate({ where, groupBy: { column }, sum: metrics, orderBy: { by: orderBy, direction: 'desc' }, limit }),
-    );
+    const rows = await planner.aggregate({ where, groupBy: { column }, sum: metrics, orderBy: { by: orderBy, direction: 'desc' }, limit });
     return rows.map((r) => ({ value: r.key as string | number, count: r.count, sums: { ...r.sums } }));
   };
 }

@@ -1,0 +1,145 @@
+import { createHash } from 'node:crypto';
+import type { RollupDelta, StoreColumn, StoreSchema } from '@eventlog/core';
+import { rollupColumns } from '@eventlog/core';
+import { type CompiledQuery, type RawBuilder, sql } from 'kysely';
+import type { AnyKysely, ResolvedDialect } from './dialect.js';
+import type { TableNames } from './migrations.js';
+
+/** A rollup table's names: qualified for queries, bare for catalog look-ups and upsert references. */
+export interface RollupTable {
+  /** `base` or the marked dimension; the key of its state row and of progress reports. */
+  readonly name: string;
+  readonly dimension: string | null;
+  readonly qualified: string;
+  readonly bare: string;
+}
+
+const MAX_IDENTIFIER = 60;
+
+/** The prefix the store was built with, recovered from the events table's name. */
+function prefixOf(tables: TableNames): string {
+  return tables.eventsTable.slice(0, -'events'.length);
+}
+
+function qualify(tables: TableNames, bare: string): string {
+  return tables.schema ? `${tables.schema}.${bare}` : bare;
+}
+
+/** The state table: one row per rollup table, with its backfill position. */
+export function rollupStateTable(tables: TableNames): string {
+  return qualify(tables, `${prefixOf(tables)}rollup_state`);
+}
+
+/** Names of the rollup table of `dimension` (null: the base table), within every engine's identifier limit. */
+export function rollupTable(tables: TableNames, dimension: string | null): RollupTable {
+  const prefix = prefixOf(tables);
+  let bare = dimension === null ? `${prefix}rollups` : `${prefix}rollups_${dimension}`;
+  if (bare.length > MAX_IDENTIFIER && dimension !== null) {
+    const hash = createHash('sha1').update(dimension).digest('hex').slice(0, 8);
+    bare = `${prefix}rollups_${dimension.slice(0, MAX_IDENTIFIER - prefix.length - 18)}_${hash}`;
+  }
+  return { name: dimension ?? 'base', dimension, qualified: qualify(tables, bare), bare };
+}
+
+/** Column of a metric's sum in a rollup table (a leading `_` never clashes with declared names). */
+export function sumColumn(metric: string): string {
+  return `_s_${metric}`;
+}
+
+/** The unique key of a delta's values: a hash, so NULLs and long values fit one bounded column. */
+function keyHash(key: string): string {
+  return createHash('sha1').update(key).digest('base64');
+}
+
+/** Creates the state table (migration version 2). */
+export async function createRollupState(db: AnyKysely, dialect: ResolvedDialect, tables: TableNames): Promise<void> {
+  const name = sql.raw(dialect.columnType({ name: '', type: 'string', maxLength: 128, nullable: false, kind: 'canonical' }));
+  const bigint = sql.raw(dialect.columnType({ name: '', type: 'integer', maxLength: undefined, nullable: false, kind: 'canonical' }));
+  await sql`create table if not exists ${sql.table(rollupStateTable(tables))} (
+    name ${name} not null primary key,
+    ready ${bigint} not null,
+    first_day ${bigint},
+    next_day ${bigint},
+    last_day ${bigint}
+  )${sql.raw(dialect.tableOptions ?? '')}`.execute(db);
+}
+
+/**
+ * Creates a rollup table when missing and adds missing sum columns; returns whether it was
+ * created (and so needs a backfill).
+ */
+export async function ensureRollupTable(
+  db: AnyKysely,
+  dialect: ResolvedDialect,
+  schema: StoreSchema,
+  table: RollupTable,
+  existing: readonly string[] | null,
+): Promise<boolean> {
+  const byName = new Map(schema.columns.map((c) => [c.name, c]));
+  const type = (c: StoreColumn | undefined, fallback: StoreColumn['type']) =>
+    sql.raw(dialect.columnType(c ?? { name: '', type: fallback, maxLength: 255, nullable: true, kind: 'canonical' }));
+  const bigint = type(undefined, 'integer');
+  const sumType = (m: string) => type(byName.get(m), 'integer');
+  const metrics = schema.rollups?.metrics ?? [];
+  if (existing) {
+    for (const m of metrics) {
+      if (existing.includes(sumColumn(m))) continue;
+      await sql`alter table ${sql.table(table.qualified)} add column ${sql.ref(sumColumn(m))} ${sumType(m)} default 0 not null`.execute(db);
+    }
+    return false;
+  }
+  const keyType = sql.raw(dialect.columnType({ name: '', type: 'string', maxLength: 32, nullable: false, kind: 'canonical' }));
+  const columns = [
+    sql`${sql.ref('_grain')} ${bigint} not null`,
+    sql`${sql.ref('_bucket')} ${bigint} not null`,
+    sql`${sql.ref('_key')} ${keyType} not null`,
+    ...rollupColumns(table.dimension).map((c) => sql`${sql.ref(c)} ${type(byName.get(c), 'string')}`),
+    sql`${sql.ref('_n')} ${bigint} not null`,
+    ...metrics.map((m) => sql`${sql.ref(sumColumn(m))} ${sumType(m)} default 0 not null`),
+    sql`primary key (${sql.ref('_grain')}, ${sql.ref('_bucket')}, ${sql.ref('_key')})`,
+  ];
+  await sql`create table if not exists ${sql.table(table.qualified)} (${sql.join(columns)})${sql.raw(dialect.tableOptions ?? '')}`.execute(
+    db,
+  );
+  return true;
+}
+
+/**
+ * Upserts of `deltas` into `table`: counts and sums are added to the existing row, in statements
+ * under the engine's parameter limit.
+ */
+export function upsertStatements(
+  db: AnyKysely,
+  dialect: ResolvedDialect,
+  table: RollupTable,
+  metrics: readonly string[],
+  deltas: readonly RollupDelta[],
+): CompiledQuery[] {
+  if (deltas.length === 0) return [];
+  const keyColumns = rollupColumns(table.dimension);
+  const columns = ['_grain', '_bucket', '_key', ...keyColumns, '_n', ...metrics.map(sumColumn)];
+  const added = ['_n', ...metrics.map(sumColumn)];
+  const perStatement = Math.max(1, Math.floor(dialect.capabilities.maxParameters / columns.length));
+  let conflict: RawBuilder<unknown>;
+  if (dialect.flags.upsert === 'onConflict') {
+    const sets = added.map((c) => sql`${sql.ref(c)} = ${sql.ref(`${table.bare}.${c}`)} + excluded.${sql.ref(c)}`);
+    conflict = sql`on conflict (${sql.ref('_grain')}, ${sql.ref('_bucket')}, ${sql.ref('_key')}) do update set ${sql.join(sets)}`;
+  } else {
+    const sets = added.map((c) => sql`${sql.ref(c)} = ${sql.ref(c)} + values(${sql.ref(c)})`);
+    conflict = sql`on duplicate key update ${sql.join(sets)}`;
+  }
+  const statements: CompiledQuery[] = [];
+  for (let i = 0; i < deltas.length; i += perStatement) {
+    const rows = deltas.slice(i, i + perStatement).map((d) => {
+      const values: unknown[] = [d.grain, d.bucket, keyHash(d.key), ...keyColumns.map((c) => d.values[c] ?? null), d.count];
+      for (const m of metrics) values.push(d.sums[m] ?? 0);
+      return sql`(${sql.join(values)})`;
+    });
+    statements.push(
+      sql`insert into ${sql.table(table.qualified)} (${sql.join(columns.map((c) => sql.ref(c)))}) values ${sql.join(rows)} ${conflict}`.compile(
+        db,
+      ),
+    );
+  }
+  return statements;
+}

@@ -1,0 +1,87 @@
+import type { LogCore } from '../core.js';
+import { timeBounds } from '../filter/filter.js';
+import type { AggregateQuery, AggregateRow, Condition, RollupQuery } from '../storage/contract.js';
+import { coverRange, ROLLUP_GRAINS, ROLLUP_KEY_COLUMNS } from './model.js';
+
+/** An aggregate the planner may answer from rollups: the store's query plus the largest bucket it may use. */
+export interface PlannedAggregate extends AggregateQuery {
+  /**
+   * The largest rollup grain whose buckets each fall inside one group (a timeline's step); every
+   * grain when absent.
+   */
+  readonly maxGrain?: number;
+}
+
+const KEY_COLUMNS: ReadonlySet<string> = new Set(ROLLUP_KEY_COLUMNS);
+const DAY = ROLLUP_GRAINS[ROLLUP_GRAINS.length - 1] as number;
+
+/**
+ * The read planner: answers aggregates and counts from the store's rollups for whole buckets and
+ * from raw rows for the partial buckets at the edges, and from raw rows alone when a condition
+ * names something rollups do not keep (docs/rollups.md lists which). @internal
+ */
+export function createRollupPlanner(core: LogCore) {
+  const marked = new Set([...core.registry.dimensions.values()].filter((d) => d.rollup).map((d) => d.name));
+  const enabled = core.options.rollups !== false;
+
+  /** The rollup query for `query`, or null when rollups cannot answer it. */
+  function plan(query: PlannedAggregate): RollupQuery | null {
+    if (!enabled || !core.store.aggregateRollups) return null;
+    let dimension: string | null = null;
+    const useColumn = (column: string): boolean => {
+      if (KEY_COLUMNS.has(column)) return true;
+      if (!marked.has(column) || (dimension !== null && dimension !== column)) return false;
+      dimension = column;
+      return true;
+    };
+    const where: Condition[] = [];
+    for (const c of query.where) {
+      if (c.op === 'range' && c.column === 'time') continue;
+      if ((c.op === 'in' || c.op === 'notNull') && useColumn(c.column)) where.push(c);
+      else return null;
+    }
+    const groupBy = query.groupBy;
+    let maxGrain = query.maxGrain ?? DAY;
+    if (groupBy && 'column' in groupBy && !useColumn(groupBy.column)) return null;
+    if (groupBy && 'timeStepMs' in groupBy) {
+      const step = groupBy.timeStepMs;
+      maxGrain = Math.min(maxGrain, ROLLUP_GRAINS.filter((g) => step % g === 0).pop() ?? 0);
+      if (maxGrain === 0) return null;
+    }
+    const bounds = timeBounds(query.where);
+    const { spans, edges } = coverRange(bounds.gte, bounds.lt, maxGrain);
+    const out: { -readonly [K in keyof RollupQuery]: RollupQuery[K] } = { dimension, where, spans, edges, sum: query.sum };
+    if (groupBy) out.groupBy = groupBy;
+    if (query.orderBy) out.orderBy = query.orderBy;
+    if (query.limit !== undefined) out.limit = query.limit;
+    return out;
+  }
+
+  /** `store.aggregate(query)`, answered from rollups where they can. */
+  async function aggregate(query: PlannedAggregate): Promise<AggregateRow[]> {
+    const planned = plan(query);
+    const store = core.store;
+    if (planned && store.aggregateRollups) {
+      const rows = await core.guard('aggregate', () => store.aggregateRollups!(planned));
+      if (rows) return rows;
+    }
+    const { maxGrain: _unused, ...plain } = query;
+    return core.guard('aggregate', () => store.aggregate(plain));
+  }
+
+  /** `store.count(where)`, answered from rollups where they can. */
+  async function count(where: readonly Condition[]): Promise<number> {
+    const planned = plan({ where, sum: [] });
+    const store = core.store;
+    if (planned && store.aggregateRollups) {
+      const rows = await core.guard('count', () => store.aggregateRollups!(planned));
+      if (rows) return rows[0]?.count ?? 0;
+    }
+    return core.guard('count', () => store.count(where));
+  }
+
+  return { plan, aggregate, count };
+}
+
+/** The planner of one log. @internal */
+export type RollupPlanner = ReturnType<typeof createRollupPlanner>;
