@@ -33,7 +33,6 @@ export function rollupTables(spec: RollupSpec): (string | null)[] {
 /**
  * The changes `rows` make to one rollup table, `sign` 1 when they are stored and -1 when they are
  * deleted; ordered by grain, bucket and key so concurrent writers lock rows in one order.
- * @internal
  */
 export function rollupDeltas(rows: readonly EventRow[], spec: RollupSpec, dimension: string | null, sign: 1 | -1): RollupDelta[] {
   const columns = rollupColumns(dimension);
@@ -68,8 +67,8 @@ export function rollupDeltas(rows: readonly EventRow[], spec: RollupSpec, dimens
 
 /**
  * Splits `[gte, lt)` (either bound open) into whole buckets of the grains up to `maxGrain`, largest
- * in the middle, and the raw edges shorter than a minute that no bucket covers. Every instant of
- * the range falls in exactly one span or edge. @internal
+ * in the middle, and the raw edges no bucket covers (each under a minute, or the whole range when
+ * it holds no whole minute). Every instant of the range falls in exactly one span or edge.
  */
 export function coverRange(
   gte: number | undefined,
