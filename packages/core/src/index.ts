@@ -51,6 +51,7 @@ export {
   type RollupDelta,
   rollupColumns,
   rollupDeltas,
+  rollupGrains,
   rollupTables,
 } from './rollups/model.js';
 export type { Actor, ActorInput, EventInput, PayloadLimitOptions, StoredEvent, Target, TargetInput } from './schema/event.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RollupDelta, StoreColumn, StoreSchema } from '@eventlog/core';
 import { rollupColumns } from '@eventlog/core';
-import { type CompiledQuery, type RawBuilder, sql } from 'kysely';
+import { CompiledQuery, type RawBuilder, sql } from 'kysely';
 import type { AnyKysely, ResolvedDialect } from './dialect.js';
 import type { TableNames } from './migrations.js';
 
@@ -104,9 +104,14 @@ export async function ensureRollupTable(
   return true;
 }
 
+/** Compiled upsert texts by table and row count: the text only depends on those, so it is built once. */
+const upsertTexts = new WeakMap<AnyKysely, Map<string, string>>();
+
 /**
  * Upserts of `deltas` into `table`: counts and sums are added to the existing row, in statements
- * under the engine's parameter limit.
+ * under the engine's parameter limit. SQLite gets one row per statement (a cached prepared
+ * statement run per row beats parsing a new multi-row text per batch); the network engines get
+ * multi-row statements (one round trip each).
  */
 export function upsertStatements(
   db: AnyKysely,
@@ -118,8 +123,45 @@ export function upsertStatements(
   if (deltas.length === 0) return [];
   const keyColumns = rollupColumns(table.dimension);
   const columns = ['_grain', '_bucket', '_key', ...keyColumns, '_n', ...metrics.map(sumColumn)];
+  const perStatement = dialect.engine === 'sqlite' ? 1 : Math.max(1, Math.floor(dialect.capabilities.maxParameters / columns.length));
+  let texts = upsertTexts.get(db);
+  if (!texts) {
+    texts = new Map();
+    upsertTexts.set(db, texts);
+  }
+  // PostgreSQL text cannot hold NUL: the same replacement its Kysely plugin makes (these parameters bypass it).
+  const text = dialect.engine === 'postgres' ? (v: unknown) => (typeof v === 'string' ? v.replace(/\0/g, '\ufffd') : v) : (v: unknown) => v;
+  const statements: CompiledQuery[] = [];
+  for (let i = 0; i < deltas.length; i += perStatement) {
+    const chunk = deltas.slice(i, i + perStatement);
+    const parameters: unknown[] = [];
+    for (const d of chunk) {
+      parameters.push(d.grain, d.bucket, keyHash(d.key));
+      for (const c of keyColumns) parameters.push(text(d.values[c] ?? null));
+      parameters.push(d.count);
+      for (const m of metrics) parameters.push(d.sums[m] ?? 0);
+    }
+    const id = `${table.qualified}|${metrics.join(',')}|${chunk.length}`;
+    let sqlText = texts.get(id);
+    if (!sqlText) {
+      sqlText = upsertText(db, dialect, table, columns, metrics, chunk.length);
+      if (texts.size > 256) texts.clear();
+      texts.set(id, sqlText);
+    }
+    statements.push(CompiledQuery.raw(sqlText, parameters));
+  }
+  return statements;
+}
+
+function upsertText(
+  db: AnyKysely,
+  dialect: ResolvedDialect,
+  table: RollupTable,
+  columns: readonly string[],
+  metrics: readonly string[],
+  rows: number,
+): string {
   const added = ['_n', ...metrics.map(sumColumn)];
-  const perStatement = Math.max(1, Math.floor(dialect.capabilities.maxParameters / columns.length));
   let conflict: RawBuilder<unknown>;
   if (dialect.flags.upsert === 'onConflict') {
     const sets = added.map((c) => sql`${sql.ref(c)} = ${sql.ref(`${table.bare}.${c}`)} + excluded.${sql.ref(c)}`);
@@ -128,18 +170,9 @@ export function upsertStatements(
     const sets = added.map((c) => sql`${sql.ref(c)} = ${sql.ref(c)} + values(${sql.ref(c)})`);
     conflict = sql`on duplicate key update ${sql.join(sets)}`;
   }
-  const statements: CompiledQuery[] = [];
-  for (let i = 0; i < deltas.length; i += perStatement) {
-    const rows = deltas.slice(i, i + perStatement).map((d) => {
-      const values: unknown[] = [d.grain, d.bucket, keyHash(d.key), ...keyColumns.map((c) => d.values[c] ?? null), d.count];
-      for (const m of metrics) values.push(d.sums[m] ?? 0);
-      return sql`(${sql.join(values)})`;
-    });
-    statements.push(
-      sql`insert into ${sql.table(table.qualified)} (${sql.join(columns.map((c) => sql.ref(c)))}) values ${sql.join(rows)} ${conflict}`.compile(
-        db,
-      ),
-    );
-  }
-  return statements;
+  const row = sql`(${sql.join(columns.map(() => 0))})`;
+  const values = Array.from({ length: rows }, () => row);
+  return sql`insert into ${sql.table(table.qualified)} (${sql.join(columns.map((c) => sql.ref(c)))}) values ${sql.join(values)} ${conflict}`.compile(
+    db,
+  ).sql;
 }

@@ -75,8 +75,8 @@ describe('rollupDeltas', () => {
       [DAY + HOUR, 1],
     ]);
     const removed = rollupDeltas(rows.slice(0, 1), spec, 'model', -1);
+    // A dimension's table keeps hours and days only.
     expect(removed.map((d) => [d.grain, d.count, d.sums.quota, d.values.model])).toEqual([
-      [MINUTE, -1, -3, 'x'],
       [HOUR, -1, -3, 'x'],
       [DAY, -1, -3, 'x'],
     ]);

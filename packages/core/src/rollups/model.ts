@@ -3,6 +3,15 @@ import type { EventRow, RollupSpan, RollupSpec } from '../storage/contract.js';
 /** Bucket widths the rollup tables keep, in ms, smallest first: minute, hour, UTC day. */
 export const ROLLUP_GRAINS = [60_000, 3_600_000, 86_400_000] as const;
 
+/**
+ * The grains a rollup table keeps: minute, hour and day for the base table; hour and day for a
+ * dimension's table, whose minute rows would multiply its size by up to 60 (and every insert's
+ * writes with it) for edges that raw rows answer within an hour (docs/rollups.md).
+ */
+export function rollupGrains(dimension: string | null): readonly number[] {
+  return dimension === null ? ROLLUP_GRAINS : ROLLUP_GRAINS.slice(1);
+}
+
 /** The event columns every rollup row is keyed by, besides its time bucket (and its dimension). */
 export const ROLLUP_KEY_COLUMNS = ['tenant_id', 'type', 'category', 'outcome'] as const;
 
@@ -36,6 +45,7 @@ export function rollupTables(spec: RollupSpec): (string | null)[] {
  */
 export function rollupDeltas(rows: readonly EventRow[], spec: RollupSpec, dimension: string | null, sign: 1 | -1): RollupDelta[] {
   const columns = rollupColumns(dimension);
+  const grains = rollupGrains(dimension);
   const groups = new Map<string, RollupDelta>();
   for (const row of rows) {
     const time = Number(row.time);
@@ -45,7 +55,7 @@ export function rollupDeltas(rows: readonly EventRow[], spec: RollupSpec, dimens
       values[c] = v === undefined ? null : v;
     }
     const key = JSON.stringify(columns.map((c) => values[c]));
-    for (const grain of ROLLUP_GRAINS) {
+    for (const grain of grains) {
       const bucket = Math.floor(time / grain) * grain;
       const id = `${grain}|${bucket}|${key}`;
       let delta = groups.get(id);
@@ -66,16 +76,17 @@ export function rollupDeltas(rows: readonly EventRow[], spec: RollupSpec, dimens
 }
 
 /**
- * Splits `[gte, lt)` (either bound open) into whole buckets of the grains up to `maxGrain`, largest
- * in the middle, and the raw edges no bucket covers (each under a minute, or the whole range when
- * it holds no whole minute). Every instant of the range falls in exactly one span or edge.
+ * Splits `[gte, lt)` (either bound open) into whole buckets of the `available` grains up to
+ * `maxGrain`, largest in the middle, and the raw edges no bucket covers (each under the smallest
+ * grain, or the whole range when it holds no whole bucket). Every instant of the range falls in exactly one span or edge.
  */
 export function coverRange(
   gte: number | undefined,
   lt: number | undefined,
   maxGrain: number,
+  available: readonly number[] = ROLLUP_GRAINS,
 ): { spans: RollupSpan[]; edges: { gte: number; lt: number }[] } {
-  const grains = ROLLUP_GRAINS.filter((g) => g <= maxGrain);
+  const grains = available.filter((g) => g <= maxGrain);
   const smallest = grains[0];
   if (smallest === undefined) return { spans: [], edges: gte !== undefined && lt !== undefined && gte < lt ? [{ gte, lt }] : [] };
   const inner = { gte: gte === undefined ? undefined : ceilTo(gte, smallest), lt: lt === undefined ? undefined : floorTo(lt, smallest) };

@@ -1,7 +1,7 @@
 import type { LogCore } from '../core.js';
 import { timeBounds } from '../filter/filter.js';
 import type { AggregateQuery, AggregateRow, Condition, RollupQuery } from '../storage/contract.js';
-import { coverRange, ROLLUP_GRAINS, ROLLUP_KEY_COLUMNS } from './model.js';
+import { coverRange, ROLLUP_GRAINS, ROLLUP_KEY_COLUMNS, rollupGrains } from './model.js';
 
 /** An aggregate the planner may answer from rollups: the store's query plus the largest bucket it may use. */
 export interface PlannedAggregate extends AggregateQuery {
@@ -43,13 +43,14 @@ export function createRollupPlanner(core: LogCore) {
     const groupBy = query.groupBy;
     let maxGrain = query.maxGrain ?? DAY;
     if (groupBy && 'column' in groupBy && !useColumn(groupBy.column)) return null;
+    const grains = rollupGrains(dimension);
     if (groupBy && 'timeStepMs' in groupBy) {
       const step = groupBy.timeStepMs;
-      maxGrain = Math.min(maxGrain, ROLLUP_GRAINS.filter((g) => step % g === 0).pop() ?? 0);
+      maxGrain = Math.min(maxGrain, grains.filter((g) => step % g === 0).pop() ?? 0);
       if (maxGrain === 0) return null;
     }
     const bounds = timeBounds(query.where);
-    const { spans, edges } = coverRange(bounds.gte, bounds.lt, maxGrain);
+    const { spans, edges } = coverRange(bounds.gte, bounds.lt, maxGrain, grains);
     const out: { -readonly [K in keyof RollupQuery]: RollupQuery[K] } = { dimension, where, spans, edges, sum: query.sum };
     if (groupBy) out.groupBy = groupBy;
     if (query.orderBy) out.orderBy = query.orderBy;
