@@ -154,11 +154,13 @@ export function rollupsSuite(ctx: SuiteContext, hooks: ConformanceHooks): void {
       const counter = countRollupAnswers(store);
       const rng = seeded(SEED);
       await fillRandom(log, rng, 3000);
+      // Without rollups both logs read raw rows: fewer questions then, only the planner's fallback is compared.
+      const questions = store.aggregateRollups ? 1500 : 200;
       await compareAnswers(
         log,
         rawLog(store, () => clock.now),
         rng,
-        1500,
+        questions,
         'after a random fill',
       );
       if (store.aggregateRollups) expect(counter.answered, 'answers taken from rollups').toBeGreaterThan(500);
