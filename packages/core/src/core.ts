@@ -94,7 +94,10 @@ export class LogCore {
       this.migrated = true;
       return Promise.resolve();
     }
-    this.migration ??= this.store.migrate(this.registry.storeSchema, { onProgress: (p) => this.emit('rollups', p) }).then(
+    // A log that reads no rollups does not ask the store to keep them (a store another log asked keeps them).
+    const { rollups: _rollups, ...plain } = this.registry.storeSchema;
+    const schema = this.options.rollups === false ? plain : this.registry.storeSchema;
+    this.migration ??= this.store.migrate(schema, { onProgress: (p) => this.emit('rollups', p) }).then(
       () => {
         this.migrated = true;
       },

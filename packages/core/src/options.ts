@@ -84,8 +84,9 @@ export interface EventLogOptions<P extends readonly Preset[] = readonly Preset[]
   /** Close the store when the log closes. @default true */
   closeStore?: boolean;
   /**
-   * Whether `stats`, `timeline`, `top` and `count` answer from the store's rollups when the filter
-   * allows (docs/rollups.md); false reads raw rows only. Stores keep their rollups either way.
+   * Whether the store keeps rollups and `stats`, `timeline`, `top` and `count` answer from them
+   * when the filter allows (docs/rollups.md). False reads raw rows only and does not ask the store
+   * to keep rollups (a store that another log on the same tables asked keeps them).
    * @default true
    */
   rollups?: boolean;

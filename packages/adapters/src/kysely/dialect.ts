@@ -2,6 +2,7 @@ import type { EventRow, ReleaseLock, StoreCapabilities, StoreColumn } from '@eve
 import type { CompiledQuery, Expression, Kysely, RawBuilder, SqlBool } from 'kysely';
 import type { BatchToken } from './insert/idempotent.js';
 import type { TableNames } from './migrations.js';
+import type { RollupArrays } from './rollups-sql.js';
 import type { KeywordSearch } from './search/keyword-search.js';
 
 export { NETWORK_ERROR_CODES, someCause } from './transient.js';
@@ -126,6 +127,11 @@ export interface InsertContext {
    * increments); none when absent or empty.
    */
   readonly rollups?: (rows: readonly EventRow[]) => readonly CompiledQuery[];
+  /**
+   * The same increments as column arrays per rollup table, for strategies that write them in the
+   * rows' own statement (PostgreSQL's `unnest` insert); empty when there are none.
+   */
+  readonly rollupArrays?: (rows: readonly EventRow[]) => readonly RollupArrays[];
 }
 
 /**

@@ -131,6 +131,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     capabilities: dialect.capabilities,
     jsonValue: dialect.jsonValue,
     rollups: (rows) => rollups.statements(rows, 1),
+    rollupArrays: (rows) => rollups.arrays(rows),
   });
 
   const store: KyselyStore = {

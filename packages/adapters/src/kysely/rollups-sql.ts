@@ -176,3 +176,66 @@ function upsertText(
     db,
   ).sql;
 }
+
+/** One rollup table's increments as column arrays, for PostgreSQL's `unnest` insert (one statement). */
+export interface RollupArrays {
+  /** Quoted, schema-qualified table name. */
+  readonly table: string;
+  /** Quoted bare table name, for referencing the existing row in `DO UPDATE`. */
+  readonly bare: string;
+  readonly columns: readonly string[];
+  /** Array type of each column, e.g. `bigint[]`. */
+  readonly types: readonly string[];
+  /** The columns added to an existing row on conflict. */
+  readonly added: readonly string[];
+  /** One array of values per column. */
+  readonly values: readonly unknown[][];
+}
+
+/** The increments of `deltas` as column arrays (PostgreSQL). */
+export function rollupArrays(
+  schema: StoreSchema,
+  table: RollupTable,
+  metrics: readonly string[],
+  deltas: readonly RollupDelta[],
+): RollupArrays {
+  const byName = new Map(schema.columns.map((c) => [c.name, c]));
+  const keyColumns = rollupColumns(table.dimension);
+  const columns = ['_grain', '_bucket', '_key', ...keyColumns, '_n', ...metrics.map(sumColumn)];
+  const arrayOf = (c: StoreColumn | undefined) =>
+    c?.type === 'integer' ? 'bigint[]' : c?.type === 'float' ? 'double precision[]' : 'text[]';
+  const types = [
+    'bigint[]',
+    'bigint[]',
+    'text[]',
+    ...keyColumns.map((c) => arrayOf(byName.get(c))),
+    'bigint[]',
+    ...metrics.map((m) => arrayOf(byName.get(m) ?? { name: m, type: 'integer', maxLength: undefined, nullable: true, kind: 'metric' })),
+  ];
+  const values: unknown[][] = columns.map(() => []);
+  for (const d of deltas) {
+    let i = 0;
+    values[i++]?.push(d.grain);
+    values[i++]?.push(d.bucket);
+    values[i++]?.push(keyHash(d.key));
+    for (const c of keyColumns) {
+      const v = d.values[c] ?? null;
+      values[i++]?.push(typeof v === 'string' ? v.replace(/\0/g, '\ufffd') : v);
+    }
+    values[i++]?.push(d.count);
+    for (const m of metrics) values[i++]?.push(d.sums[m] ?? 0);
+  }
+  const quote = (name: string) =>
+    name
+      .split('.')
+      .map((p) => `"${p}"`)
+      .join('.');
+  return {
+    table: quote(table.qualified),
+    bare: quote(table.bare),
+    columns: columns.map(quote),
+    types,
+    added: ['_n', ...metrics.map(sumColumn)].map(quote),
+    values,
+  };
+}

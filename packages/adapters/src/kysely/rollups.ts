@@ -4,7 +4,16 @@ import { type CompiledQuery, type Expression, type ExpressionBuilder, type SqlBo
 import type { AnyKysely, ResolvedDialect } from './dialect.js';
 import { inTransaction } from './insert/multi-row.js';
 import type { TableNames } from './migrations.js';
-import { ensureRollupTable, type RollupTable, rollupStateTable, rollupTable, sumColumn, upsertStatements } from './rollups-sql.js';
+import {
+  ensureRollupTable,
+  type RollupArrays,
+  type RollupTable,
+  rollupArrays,
+  rollupStateTable,
+  rollupTable,
+  sumColumn,
+  upsertStatements,
+} from './rollups-sql.js';
 import { whereOf } from './where.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: run-time table layout.
@@ -69,6 +78,15 @@ export function createKyselyRollups(context: RollupContext) {
       }
     }
     return rows;
+  };
+
+  let schemaSeen: StoreSchema | undefined;
+  /** The increments of `rows` as column arrays per table (PostgreSQL's one-statement insert). */
+  const arrays = (rows: readonly EventRow[]): RollupArrays[] => {
+    if (!spec || !schemaSeen || rows.length === 0) return [];
+    const s = spec;
+    const seen = schemaSeen;
+    return tablesOf(s).map((table) => rollupArrays(seen, table, s.metrics, rollupDeltas(rows, s, table.dimension, 1)));
   };
 
   const eventColumns = (s: RollupSpec): string[] => [...new Set(['time', ...rollupColumns(null), ...s.dimensions, ...s.metrics])];
@@ -198,6 +216,7 @@ export function createKyselyRollups(context: RollupContext) {
       const columns = new Set(schema.columns.filter((c) => c.kind === 'dimension').map((c) => c.name));
       const others = names.filter((n) => n !== 'base' && columns.has(n) && !schema.rollups?.dimensions.includes(n));
       spec = { ...schema.rollups, dimensions: [...schema.rollups.dimensions, ...others] };
+      schemaSeen = schema;
       numeric = new Set(schema.columns.filter((c) => c.type === 'integer' || c.type === 'float').map((c) => c.name));
       await readState(executor);
     },
@@ -213,6 +232,7 @@ export function createKyselyRollups(context: RollupContext) {
     },
 
     statements,
+    arrays,
 
     /**
      * Deletes like the contract's `delete` and takes the deleted rows off the rollups in the same

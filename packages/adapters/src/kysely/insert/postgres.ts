@@ -128,8 +128,9 @@ export function postgresInsert(options: PostgresInsertOptions): PostgresInsert {
     const table = await tableInfo(context.tables);
     const method = options.method ?? (rows.length <= UNNEST_MAX_ROWS ? 'unnest' : 'copy');
     const copyFrom = method === 'copy' ? await loadCopyFrom() : null;
+    if (copyFrom) return copyInsert(pool, copyFrom, table, rows, columns, context.token, context.rollups?.(rows) ?? []);
+    if (context.rollupArrays) return unnestInsert(pool, table, rows, columns, context);
     const companions = context.rollups?.(rows) ?? [];
-    if (copyFrom) return copyInsert(pool, copyFrom, table, rows, columns, context.token, companions);
     if (companions.length === 0) return unnestInsert(pool, table, rows, columns, context);
     // The rollup increments must commit with the rows: one transaction on one connection.
     const client = await pool.connect();
@@ -268,6 +269,15 @@ async function unnestInsert(
     params.push(context.token.token, context.token.createdAt);
     text += `,\n  tok as (${tokenInsert(table.batches, n + 1)})`;
   }
+  // The rollup increments in the same statement (so the same transaction): one upsert per table.
+  (context.rollupArrays?.(rows) ?? []).forEach((r, t) => {
+    const first = params.length + 1;
+    params.push(...r.values);
+    const arrays = r.types.map((type, i) => `$${first + i}::${type}`).join(', ');
+    const sets = r.added.map((c) => `${c} = ${r.bare}.${c} + excluded.${c}`).join(', ');
+    text += `,\n  r${t} as (insert into ${r.table} (${r.columns.join(', ')}) select * from unnest(${arrays})
+      on conflict ("_grain", "_bucket", "_key") do update set ${sets})`;
+  });
   text += '\nselect id from ins';
   const name = `eventlog_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
   const result = await pool.query<{ id: string }>({ name, text, values: params });

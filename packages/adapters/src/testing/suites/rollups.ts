@@ -234,7 +234,7 @@ export function rollupsSuite(ctx: SuiteContext, hooks: ConformanceHooks): void {
         const { log, store, clock } = await setup();
         const other = await hooks.openSecondStore!(store);
         ctx.track(other);
-        const second = createEventLog({ store: other, presets: [conformancePreset], clock: () => clock.now });
+        const second: EventLog = createEventLog({ store: other, presets: [conformancePreset], clock: () => clock.now });
         ctx.track(second);
         const rng = seeded(SEED + 3);
         // The same buckets from both sides, so their upserts collide on the same rollup rows.
