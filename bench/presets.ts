@@ -37,7 +37,12 @@ const proxyRequest = defineEventType('proxy.request', z.object({ path: z.string(
 export const newApiPreset = definePreset({
   name: 'bench-new-api',
   types: [llmConsumption, llmError, llmTopup],
-  dimensions: [{ name: 'token_name' }, { name: 'model_name', indexed: true }, { name: 'channel', type: 'integer' }, { name: 'group' }],
+  dimensions: [
+    { name: 'token_name', rollup: true },
+    { name: 'model_name', indexed: true, rollup: true },
+    { name: 'channel', type: 'integer', rollup: true },
+    { name: 'group', rollup: true },
+  ],
   metrics: [{ name: 'quota' }, { name: 'prompt_tokens', tokens: true }, { name: 'completion_tokens', tokens: true }, { name: 'use_time' }],
 });
 
@@ -52,7 +57,11 @@ export const xuiPreset = definePreset({
 export const proxyPreset = definePreset({
   name: 'bench-proxy',
   types: [proxyRequest],
-  dimensions: [{ name: 'method' }, { name: 'destination' }, { name: 'status', type: 'integer' }],
+  dimensions: [
+    { name: 'method', rollup: true },
+    { name: 'destination', rollup: true },
+    { name: 'status', type: 'integer', rollup: true },
+  ],
   metrics: [{ name: 'bytes' }],
 });
 

@@ -116,7 +116,9 @@ async function runEngine(
   const generator = createGenerator(options.rows, options.seed);
   const newLog = async (slot: string) => {
     const handle = await engine.createStore(context, slot);
-    const log: EventLog = createEventLog({ store: handle.store, presets: BENCH_PRESETS, clock: () => NOW });
+    // EVENTLOG_BENCH_ROLLUP_READS=0 measures eventlog without rollups (the log neither keeps nor reads them).
+    const rollups = process.env.EVENTLOG_BENCH_ROLLUP_READS !== '0';
+    const log: EventLog = createEventLog({ store: handle.store, presets: BENCH_PRESETS, clock: () => NOW, rollups });
     return { log, location: handle.location, drop: () => handle.drop() };
   };
   let main: Awaited<ReturnType<typeof newLog>> | undefined;

@@ -106,7 +106,10 @@ export class LogCore {
       this.migrated = true;
       return Promise.resolve();
     }
-    this.migration ??= this.store.migrate(this.integrity.schema(this.registry.storeSchema)).then(
+    // A log that keeps no rollups (the default: `rollups: true` turns them on) does not ask the store for their tables.
+    const { rollups: _rollups, ...plain } = this.registry.storeSchema;
+    const schema = this.options.rollups === true ? this.registry.storeSchema : plain;
+    this.migration ??= this.store.migrate(this.integrity.schema(schema), { onProgress: (p) => this.emit('rollups', p) }).then(
       () => {
         this.migrated = true;
       },

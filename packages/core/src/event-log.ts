@@ -20,6 +20,7 @@ import { createJobs } from './retention/jobs.js';
 import { createMaintenanceScheduler } from './retention/maintenance.js';
 import { policySegments, retentionPolicies } from './retention/policies.js';
 import { createPrune } from './retention/prune.js';
+import { createRebuildRollups } from './rollups/rebuild.js';
 import type { EventInput, StoredEvent } from './schema/event.js';
 import type { DimensionSpec, EventTypeMap, MetricSpec, Preset } from './schema/preset.js';
 import type { Registry } from './schema/registry.js';
@@ -46,6 +47,7 @@ import type {
   PresetTypes,
   PruneInput,
   ReadOptions,
+  RebuildRollupsOptions,
   SessionsApi,
   Stats,
   Timeline,
@@ -106,6 +108,7 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
   readonly #root: EventLogView;
   readonly #prune: (input: PruneInput) => Promise<number>;
   readonly #expireData: (input: ExpireDataInput) => Promise<number>;
+  readonly #rebuildRollups: (options?: RebuildRollupsOptions) => Promise<void>;
   readonly #maintenance: ReturnType<typeof createMaintenanceScheduler>;
   readonly #warn: (error: unknown) => void;
   #closed: Promise<void> | null = null;
@@ -153,6 +156,7 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
     this.jobs = { ...jobs.api, prune: prune.pruneJob };
     this.#expireData = createExpireData(core, jobs);
     this.#maintenance = createMaintenanceScheduler(core, jobs.api, policies);
+    this.#rebuildRollups = createRebuildRollups(core);
     this.#root = createView(core, this.#ops, {});
     this.sessions = {
       list: this.#root.sessions.list,
@@ -226,6 +230,10 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
 
   expireData(input: ExpireDataInput): Promise<number> {
     return this.#expireData(input);
+  }
+
+  rebuildRollups(options?: RebuildRollupsOptions): Promise<void> {
+    return this.#rebuildRollups(options);
   }
 
   startMaintenance(options?: { intervalMs?: number; runOnStart?: boolean }): Maintenance {

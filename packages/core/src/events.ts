@@ -1,4 +1,5 @@
 import type { StoredEvent } from './schema/event.js';
+import type { RollupProgress } from './storage/contract.js';
 
 /** Payload of the `flushed` event. */
 export interface FlushedInfo {
@@ -22,6 +23,8 @@ export interface EventLogEvents {
   flushed: [info: FlushedInfo];
   /** A prune finished. */
   pruned: [info: PrunedInfo];
+  /** A chunk of the rollup backfill that migration runs on existing events finished. */
+  rollups: [progress: RollupProgress];
   /** Background work (maintenance, a subscriber) failed; foreground calls reject instead. */
   error: [error: unknown];
 }

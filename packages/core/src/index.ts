@@ -72,6 +72,16 @@ export type {
   RetentionPolicy,
 } from './retention/job-types.js';
 export { createMemoryJobStore } from './retention/memory-jobs.js';
+export {
+  coverRange,
+  ROLLUP_GRAINS,
+  ROLLUP_KEY_COLUMNS,
+  type RollupDelta,
+  rollupColumns,
+  rollupDeltas,
+  rollupGrains,
+  rollupTables,
+} from './rollups/model.js';
 export type { Actor, ActorInput, EventInput, PayloadLimitOptions, StoredEvent, Target, TargetInput } from './schema/event.js';
 export { defineEventType, EVENT_TYPE_NAME, type EventType, type EventTypeOptions } from './schema/event-type.js';
 export {
@@ -119,7 +129,12 @@ export type {
   JobRow,
   JobStatus,
   JobStore,
+  MigrateOptions,
   ReleaseLock,
+  RollupProgress,
+  RollupQuery,
+  RollupSpan,
+  RollupSpec,
   RowValue,
   SessionQuery,
   SessionRow,
@@ -160,6 +175,7 @@ export type {
   PresetMetrics,
   PresetTypes,
   PruneInput,
+  RebuildRollupsOptions,
   SessionFilter,
   SessionListInput,
   SessionsApi,

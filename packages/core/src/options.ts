@@ -100,6 +100,14 @@ export interface EventLogOptions<P extends readonly Preset[] = readonly Preset[]
   migrate?: boolean;
   /** Close the store when the log closes. @default true */
   closeStore?: boolean;
+  /**
+   * Whether the store keeps rollups and `stats`, `timeline`, `top` and `count` answer from them
+   * when the filter allows (docs/rollups.md). Off by default for now: keeping them multiplies the
+   * rows each insert writes (docs/benchmarks.md, "Rollups"). Off reads raw rows only and does not
+   * ask the store to keep rollups (a store that another log on the same tables asked keeps them).
+   * @default false
+   */
+  rollups?: boolean;
 }
 
 /**

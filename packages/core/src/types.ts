@@ -16,7 +16,7 @@ import type { DimensionSpec, EventTypeMap, MetricSpec, Preset, SpecNames } from 
 import type { Registry } from './schema/registry.js';
 import type { Principal } from './scope/principal.js';
 import type { Bucket, TimelinePoint } from './stats/timeline.js';
-import type { EventStore, SortDirection } from './storage/contract.js';
+import type { EventStore, RollupProgress, SortDirection } from './storage/contract.js';
 
 export type { ReadOptions } from './read/read-options.js';
 
@@ -494,6 +494,12 @@ export interface EventLog<T extends EventTypeMap = any, D extends string = strin
    * process left, cancel, and read the job history.
    */
   readonly jobs: JobsApi;
+  /**
+   * Recomputes the store's rollup tables from the events, one UTC day at a time (each day in one
+   * transaction, so answers stay exact while it runs); rejects with `UNSUPPORTED` when the store
+   * keeps no rollups.
+   */
+  rebuildRollups(options?: RebuildRollupsOptions): Promise<void>;
   /** Starts the retention task of `options.retention`. */
   startMaintenance(options?: { intervalMs?: number; runOnStart?: boolean }): Maintenance;
   /** A view bound to a principal and a masking choice. */
@@ -542,3 +548,9 @@ export type PresetMetrics<P extends readonly Preset[], Extra extends readonly Me
   : (P[number] extends infer U ? (U extends Preset<infer _T, infer _D, infer N> ? N : never) : never) | SpecNames<Extra>;
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+
+/** Options of {@link EventLog.rebuildRollups}. */
+export interface RebuildRollupsOptions {
+  /** Told after each finished day of each rollup table. */
+  onProgress?: (progress: RollupProgress) => void;
+}

@@ -3,6 +3,7 @@ import type { CompiledQuery, Expression, Kysely, RawBuilder, SqlBool } from 'kys
 import type { QueryCanceller } from './cancel.js';
 import type { BatchToken } from './insert/idempotent.js';
 import type { TableNames } from './migrations.js';
+import type { RollupArrays } from './rollups-sql.js';
 import type { KeywordSearch } from './search/keyword-search.js';
 
 export { NETWORK_ERROR_CODES, someCause } from './transient.js';
@@ -122,6 +123,16 @@ export interface InsertContext {
    * `batchRow(token, ids)` into `tables.batches` in the same transaction as the rows.
    */
   readonly token?: BatchToken;
+  /**
+   * Statements the strategy MUST run in the same transaction as `rows`, after them (the rollup
+   * increments); none when absent or empty.
+   */
+  readonly rollups?: (rows: readonly EventRow[]) => readonly CompiledQuery[];
+  /**
+   * The same increments as column arrays per rollup table, for strategies that write them in the
+   * rows' own statement (PostgreSQL's `unnest` insert); empty when there are none.
+   */
+  readonly rollupArrays?: (rows: readonly EventRow[]) => readonly RollupArrays[];
 }
 
 /**

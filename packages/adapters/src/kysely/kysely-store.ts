@@ -5,7 +5,9 @@ import type {
   DeleteQuery,
   EventRow,
   FindQuery,
+  MigrateOptions,
   ReleaseLock,
+  RollupQuery,
   SessionQuery,
   SessionRow,
   StorageAdapter,
@@ -26,6 +28,7 @@ import { kyselyJobStore } from './jobs.js';
 import { compactJson } from './json.js';
 import { leaseLock } from './locks.js';
 import { migrateSchema, type TableNames, tableNames } from './migrations.js';
+import { createKyselyRollups } from './rollups.js';
 import { classified } from './transient.js';
 import { afterOf, whereOf } from './where.js';
 
@@ -123,6 +126,15 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     });
 
   const isTransient = (error: unknown) => dialect.isTransientError(error);
+  const rollups = createKyselyRollups({ db, dialect, tables, rows: rowsOf });
+  const tableColumns = async (executor: typeof db, bare: string): Promise<string[] | null> => {
+    const found = dialect.introspection.listColumns
+      ? await dialect.introspection.listColumns(executor, bare, tables.schema)
+      : ((await executor.introspection.getTables())
+          .find((t) => t.name === bare && (tables.schema === undefined || t.schema === tables.schema))
+          ?.columns.map((c) => c.name) ?? []);
+    return found.length ? found : null;
+  };
   // One retry-safe wrapper around whichever strategy the engine writes with.
   const insert = dialect.flags.idempotentInsert ? idempotentInsert(dialect.insert) : dialect.insert;
   const insertContext = (): InsertContext => ({
@@ -131,6 +143,8 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     jsonColumns,
     capabilities: dialect.capabilities,
     jsonValue: dialect.jsonValue,
+    rollups: (rows) => rollups.statements(rows, 1),
+    rollupArrays: (rows) => rollups.arrays(rows),
   });
 
   const store: KyselyStore = {
@@ -144,16 +158,21 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
       return columns;
     },
 
-    async migrate(schema: StoreSchema) {
+    async migrate(schema: StoreSchema, options?: MigrateOptions) {
       // Classified here like every other failure, so a refused connection is transient at migrate() as at insert().
       await classified(dialect.engine, 'migrate', isTransient, async () => {
         const key = `eventlog:migrate:${tables.events}`;
-        await dialect.locks.withMigrationLock(db, key, (locked) => migrateSchema(locked, schema, dialect, tables));
+        await dialect.locks.withMigrationLock(db, key, async (locked) => {
+          await migrateSchema(locked, schema, dialect, tables);
+          await rollups.migrate(locked, schema, (bare) => tableColumns(locked, bare));
+        });
         columns = schema.columns.filter((c) => c.name !== 'id').map((c) => c.name);
         numericColumns = schema.columns.filter((c) => c.type === 'integer' || c.type === 'float').map((c) => c.name);
         jsonColumns = schema.columns.filter((c) => c.type === 'json').map((c) => c.name);
         await dialect.afterMigrate?.(db, tables);
       });
+      // After the lock: a long backfill must not hold other processes' migrations; each day is its own transaction.
+      await classified(dialect.engine, 'migrate', isTransient, () => rollups.backfill(options));
     },
 
     async insert(rows: readonly EventRow[]) {
@@ -234,6 +253,11 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     },
 
     async delete(query: DeleteQuery) {
+      if (rollups.active) {
+        const deleted = await rollups.delete(query);
+        dialect.onWrite?.(db, tables, 'delete', deleted);
+        return deleted;
+      }
       if (dialect.flags.deleteWithLimit) {
         const result = await db
           .deleteFrom(tables.events)
@@ -259,6 +283,14 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
         .executeTakeFirst();
       dialect.onWrite?.(db, tables, 'delete', Number(result.numDeletedRows));
       return Number(result.numDeletedRows);
+    },
+
+    async aggregateRollups(query: RollupQuery) {
+      return rollups.aggregate(query);
+    },
+
+    async rebuildRollups(options?: MigrateOptions) {
+      await rollups.rebuild(options);
     },
 
     async openSession(row: SessionRow) {

@@ -2,6 +2,7 @@ import type { StoreSchema } from '@eventlog/core';
 import { sql } from 'kysely';
 import type { AnyKysely, ResolvedDialect as SqlDialect } from './dialect.js';
 import { createJobsTable } from './jobs.js';
+import { createRollupState } from './rollups-sql.js';
 
 /** Names of the tables one store uses, schema-qualified where a schema is set (`schema.table`). */
 export interface TableNames {
@@ -92,6 +93,13 @@ const MIGRATIONS: readonly Migration[] = [
         owner ${text(64)} not null,
         expires_at ${bigint} not null
       )${sql.raw(dialect.tableOptions ?? '')}`.execute(db);
+    },
+  },
+  {
+    version: 2,
+    name: 'create rollup state (rollup tables follow the rollup spec, see rollups.ts)',
+    async up(db, _schema, dialect, tables) {
+      await createRollupState(db, dialect, tables);
     },
   },
   {

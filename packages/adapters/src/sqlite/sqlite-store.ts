@@ -3,7 +3,7 @@ import type { EventRow, SessionRow } from '@eventlog/core';
 import { fromSessionColumns } from '@eventlog/core';
 import Database from 'better-sqlite3';
 import { type CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
-import type { AnyKysely } from '../kysely/dialect.js';
+import type { AnyKysely, InsertContext } from '../kysely/dialect.js';
 import { createKyselyStore, type KyselyStore } from '../kysely/kysely-store.js';
 import { kyselyRedactData } from '../kysely/redact-data.js';
 import { sqliteChainAppend } from './sqlite-chain.js';
@@ -66,7 +66,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
 
   // Measured: one cached single-row INSERT run in a transaction beats rebuilding a multi-row
   // statement per batch (see docs/benchmarks.md), so SQLite gets its own insert path.
-  const insert = async (rows: readonly Record<string, unknown>[], columns: readonly string[]) => {
+  const companionStatements = new Map<string, Database.Statement>();
+  const insert = async (rows: readonly Record<string, unknown>[], columns: readonly string[], context?: InsertContext) => {
     const key = columns.join(',');
     let statement = statements.get(key);
     if (!statement) {
@@ -78,9 +79,20 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
     }
     const run = statement;
     const ids: number[] = new Array(rows.length);
+    // The rollup increments commit with the rows (InsertContext.rollups).
+    const companions = context?.rollups?.(rows as readonly EventRow[]) ?? [];
     database.transaction((batch: readonly Record<string, unknown>[]) => {
       for (let i = 0; i < batch.length; i++) {
         ids[i] = Number(run.run(bindable(batch[i] as EventRow, columns)).lastInsertRowid);
+      }
+      for (const q of companions) {
+        let prepared = companionStatements.get(q.sql);
+        if (!prepared) {
+          if (companionStatements.size >= MAX_CACHED_READERS) companionStatements.delete(companionStatements.keys().next().value as string);
+          prepared = database.prepare(q.sql);
+          companionStatements.set(q.sql, prepared);
+        }
+        prepared.run(...(q.parameters as unknown[]));
       }
     })(rows);
     return ids;
@@ -156,6 +168,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
     destroy: async () => {
       statements.clear();
       readers.clear();
+      companionStatements.clear();
       // Kysely's destroy closes the database it was given; only do that when the store opened it.
       if (owned) await db.destroy();
     },

@@ -9,6 +9,7 @@ import { type IntegritySuiteOptions, integritySuite } from './suites/integrity.j
 import { jobsSuite } from './suites/jobs.js';
 import { readsSuite } from './suites/reads.js';
 import { retentionSuite } from './suites/retention.js';
+import { rollupsSuite } from './suites/rollups.js';
 import { statsSuite } from './suites/stats.js';
 import { writesSuite } from './suites/writes.js';
 
@@ -167,5 +168,6 @@ export function runStoreConformance(options: ConformanceOptions): void {
     hooksSuite(ctx, options.hooks ?? {});
     abortSuite(ctx);
     integritySuite(ctx, options.integrity);
+    rollupsSuite(ctx, options.hooks ?? {});
   });
 }

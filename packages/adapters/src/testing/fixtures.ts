@@ -24,7 +24,11 @@ export const connectionClose = defineEventType('connection.close', z.unknown(), 
 export const conformancePreset = definePreset({
   name: 'conformance',
   types: [consumption, login, streamState, connectionOpen, connectionClose],
-  dimensions: [{ name: 'model_name', indexed: true }, { name: 'token_name' }, { name: 'channel', type: 'integer' }],
+  dimensions: [
+    { name: 'model_name', indexed: true, rollup: true },
+    { name: 'token_name' },
+    { name: 'channel', type: 'integer', rollup: true },
+  ],
   metrics: [
     { name: 'quota' },
     { name: 'prompt_tokens', tokens: true },

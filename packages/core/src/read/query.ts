@@ -5,6 +5,7 @@ import { type FilterInput, isEmptySelection } from '../filter/filter.js';
 import { decodeCursor, encodeCursor, fingerprint } from '../pagination/cursor.js';
 import { createQuerySchema, type QueryInput } from '../pagination/query.js';
 import { findOf, findWindow } from '../pagination/seek.js';
+import { createRollupPlanner } from '../rollups/planner.js';
 import { rowToEvent, type StoredEvent } from '../schema/event.js';
 import { applyScope } from '../scope/principal.js';
 import type { CursorResult, OffsetResult, PageResult, ReadOptions } from '../types.js';
@@ -21,6 +22,7 @@ const getSchema = z.object({ id: idSchema });
 export function createQueryReads(core: LogCore) {
   const querySchema = createQuerySchema(core.registry, core.limits);
   const read = (row: Record<string, unknown>): StoredEvent => rowToEvent(row, core.registry);
+  const planner = createRollupPlanner(core);
 
   async function query(scope: Scope, input?: QueryInput, options?: ReadOptions): Promise<PageResult | CursorResult | OffsetResult> {
     core.assertOpen();
@@ -33,7 +35,7 @@ export function createQueryReads(core: LogCore) {
       if (isEmptySelection(where)) return { items: [], total: 0, offset: q.offset, limit: q.limit };
       const [rows, total] = await Promise.all([
         guardRead(core, 'find', signal, () => findWindow(findOf(core.store), { where, orderBy, limit: q.limit, offset: q.offset, signal })),
-        guardRead(core, 'count', signal, () => core.store.count(where, { signal })),
+        planner.count(where, signal),
       ]);
       return { items: rows.map(read), total, offset: q.offset, limit: q.limit };
     }
@@ -43,7 +45,7 @@ export function createQueryReads(core: LogCore) {
         guardRead(core, 'find', signal, () =>
           findWindow(findOf(core.store), { where, orderBy, limit: q.pageSize, offset: (q.page - 1) * q.pageSize, signal }),
         ),
-        guardRead(core, 'count', signal, () => core.store.count(where, { signal })),
+        planner.count(where, signal),
       ]);
       return { items: rows.map(read), total, page: q.page, pageSize: q.pageSize, totalPages: Math.ceil(total / q.pageSize) };
     }
@@ -75,7 +77,7 @@ export function createQueryReads(core: LogCore) {
     const signal = signalOf(options);
     const where = core.conditions(scope, filter);
     await core.ready();
-    return isEmptySelection(where) ? 0 : guardRead(core, 'count', signal, () => core.store.count(where, { signal }));
+    return isEmptySelection(where) ? 0 : planner.count(where, signal);
   }
 
   async function get(scope: Scope, id: number, options?: ReadOptions): Promise<StoredEvent | null> {

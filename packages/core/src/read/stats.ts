@@ -1,10 +1,12 @@
 import type { LogCore, Scope } from '../core.js';
 import { type FilterInput, isEmptySelection, withTimeRange } from '../filter/filter.js';
+import { createRollupPlanner } from '../rollups/planner.js';
 import type { ReadOptions, Stats } from '../types.js';
 import { guardRead, signalOf } from './abort.js';
 
 /** Count, metric sums, RPM and TPM over a scope. @internal */
 export function createStatsRead(core: LogCore) {
+  const planner = createRollupPlanner(core);
   return async function stats(scope: Scope, filter?: FilterInput, options?: ReadOptions): Promise<Stats> {
     core.assertOpen();
     const signal = signalOf(options);
@@ -17,7 +19,7 @@ export function createStatsRead(core: LogCore) {
     // "Last 60 s" is (now - 60 s, now]: an event exactly a minute old no longer counts.
     const recent = withTimeRange(where, core.clock() - 60_000 + 1, undefined);
     const [all, last] = await Promise.all([
-      guardRead(core, 'aggregate', signal, () => core.store.aggregate({ where, sum: metrics, signal })),
+      planner.aggregate({ where, sum: metrics }, signal),
       guardRead(core, 'aggregate', signal, () => core.store.aggregate({ where: recent, sum: tokenMetrics, signal })),
     ]);
     const total = all[0];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type LogCore, parseInput, type Scope } from '../core.js';
 import { type FilterInput, isEmptySelection, timeBounds, withTimeRange } from '../filter/filter.js';
+import { createRollupPlanner } from '../rollups/planner.js';
 import { alignedStep, BUCKETS, bucketBoundaries, DEFAULT_SPAN, foldIntoBuckets, isValidTimeZone } from '../stats/timeline.js';
 import type { ReadOptions, Timeline, TimelineInput } from '../types.js';
 import { guardRead, signalOf } from './abort.js';
@@ -8,6 +9,7 @@ import { guardRead, signalOf } from './abort.js';
 /** Timelines over a scope. @internal */
 export function createTimelineRead(core: LogCore) {
   const metrics = core.registry.metrics;
+  const planner = createRollupPlanner(core);
   const schema = z.object({
     filter: z.unknown().optional(),
     bucket: z
@@ -41,13 +43,13 @@ export function createTimelineRead(core: LogCore) {
     await core.ready();
     const rows = isEmptySelection(where)
       ? []
-      : await guardRead(core, 'aggregate', signal, () =>
-          core.store.aggregate({
+      : await planner.aggregate(
+          {
             where: withTimeRange(where, since, until),
             groupBy: { timeStepMs: alignedStep(boundaries, bucket) },
             sum: sums,
-            signal,
-          }),
+          },
+          signal,
         );
     return { bucket, timeZone, points: foldIntoBuckets(boundaries, rows, sums, timeZone) };
   };

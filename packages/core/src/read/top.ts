@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type LogCore, parseInput, type Scope } from '../core.js';
 import { type FilterInput, isEmptySelection } from '../filter/filter.js';
+import { createRollupPlanner } from '../rollups/planner.js';
 import { STRING_FIELDS } from '../schema/fields.js';
 import type { Condition } from '../storage/contract.js';
 import type { ReadOptions, TopEntry, TopInput } from '../types.js';
@@ -9,6 +10,7 @@ import { guardRead, signalOf } from './abort.js';
 /** Top-N by a field or dimension over a scope; values come back unmasked (the view masks). @internal */
 export function createTopRead(core: LogCore) {
   const { registry, limits } = core;
+  const planner = createRollupPlanner(core);
   const columnOf = (name: string): string | undefined =>
     STRING_FIELDS.find((f) => f.field === name)?.column ?? (registry.dimensions.has(name) ? name : undefined);
   const limitMessage = `must be a whole number from 1 to ${limits.maxTopLimit}`;
@@ -45,8 +47,9 @@ export function createTopRead(core: LogCore) {
     const where: Condition[] = [...core.conditions(scope, filter as FilterInput | undefined), { op: 'notNull', column }];
     await core.ready();
     if (isEmptySelection(where)) return [];
-    const rows = await guardRead(core, 'aggregate', signal, () =>
-      core.store.aggregate({ where, groupBy: { column }, sum: metrics, orderBy: { by: orderBy, direction: 'desc' }, limit, signal }),
+    const rows = await planner.aggregate(
+      { where, groupBy: { column }, sum: metrics, orderBy: { by: orderBy, direction: 'desc' }, limit },
+      signal,
     );
     return rows.map((r) => ({ value: r.key as string | number, count: r.count, sums: { ...r.sums } }));
   };

@@ -12,6 +12,13 @@ export interface DimensionSpec {
   type?: DimensionType;
   /** Whether to create a `(name, time, id)` index for filtering on it. @default false */
   indexed?: boolean;
+  /**
+   * Whether the store keeps pre-aggregated counts and sums per time bucket for each value of this
+   * dimension (a rollup table of its own), so `stats`, `timeline`, `top` and `count` filtered or
+   * grouped by it cost O(buckets) instead of O(rows). Each marked dimension adds writes to every
+   * insert; mark the ones dashboards group or filter by. @default false
+   */
+  rollup?: boolean;
 }
 
 /** The stored type of a metric. */

@@ -10,6 +10,8 @@ export interface ResolvedDimension {
   readonly name: string;
   readonly type: DimensionType;
   readonly indexed: boolean;
+  /** Whether the dimension has a rollup table (see {@link DimensionSpec.rollup}). */
+  readonly rollup: boolean;
 }
 
 /** A metric with its defaults filled in. */
@@ -72,14 +74,23 @@ export function createRegistry(input: RegistryInput): Registry {
       types.set(type.name, type);
     }
     for (const spec of source.dimensions) {
-      const resolved: ResolvedDimension = { name: spec.name, type: spec.type ?? 'string', indexed: spec.indexed ?? false };
+      const resolved: ResolvedDimension = {
+        name: spec.name,
+        type: spec.type ?? 'string',
+        indexed: spec.indexed ?? false,
+        rollup: spec.rollup ?? false,
+      };
       checkColumnName(spec.name, 'Dimension', source.name);
       const existing = dimensions.get(spec.name);
       if (existing && existing.type !== resolved.type) {
         throw new TypeError(`Dimension "${spec.name}" is declared as ${existing.type} and as ${resolved.type}.`);
       }
       if (metrics.has(spec.name)) throw new TypeError(`"${spec.name}" is declared both as a dimension and a metric.`);
-      dimensions.set(spec.name, { ...resolved, indexed: resolved.indexed || (existing?.indexed ?? false) });
+      dimensions.set(spec.name, {
+        ...resolved,
+        indexed: resolved.indexed || (existing?.indexed ?? false),
+        rollup: resolved.rollup || (existing?.rollup ?? false),
+      });
     }
     for (const spec of source.metrics) {
       const resolved: ResolvedMetric = { name: spec.name, type: spec.type ?? 'integer', tokens: spec.tokens ?? false };
@@ -134,7 +145,11 @@ function buildStoreSchema(dimensions: ReadonlyMap<string, ResolvedDimension>, me
   for (const d of dimensions.values()) {
     if (d.indexed) indexes.push({ name: `dim_${d.name}`, columns: [d.name, 'time', 'id'] });
   }
-  return { version: SCHEMA_VERSION, columns, indexes };
+  const rollups = {
+    dimensions: [...dimensions.values()].filter((d) => d.rollup).map((d) => d.name),
+    metrics: [...metrics.keys()],
+  };
+  return { version: SCHEMA_VERSION, columns, indexes, rollups };
 }
 
 /** Converts zod issues to {@link ValidationIssue}s under a path prefix. @internal */

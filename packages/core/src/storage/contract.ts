@@ -18,11 +18,70 @@ export interface IndexSpec {
   readonly columns: readonly string[];
 }
 
+/**
+ * The rollup tables the core asks for (docs/rollups.md): one base table keyed by time bucket,
+ * tenant, type, category and outcome, plus one per marked dimension with that dimension added.
+ */
+export interface RollupSpec {
+  /** Dimensions marked `rollup: true`; each gets a table of its own. */
+  readonly dimensions: readonly string[];
+  /** Metric columns whose sums every rollup table keeps. */
+  readonly metrics: readonly string[];
+}
+
 /** The table layout the core needs, passed to {@link EventStore.migrate}. */
 export interface StoreSchema {
   readonly version: number;
   readonly columns: readonly StoreColumn[];
   readonly indexes: readonly IndexSpec[];
+  /** Rollup tables to keep; a store without rollups ignores it. */
+  readonly rollups?: RollupSpec;
+}
+
+/** Progress of a rollup backfill or rebuild, one call per finished chunk. */
+export interface RollupProgress {
+  /** The rollup table: `base` or the marked dimension's name. */
+  readonly table: string;
+  /** Chunks (UTC days of events) done so far in this table. */
+  readonly done: number;
+  /** Chunks this table needs in all. */
+  readonly total: number;
+}
+
+/** Options of {@link EventStore.migrate}. */
+export interface MigrateOptions {
+  /** Told after each chunk of a rollup backfill. */
+  readonly onProgress?: (progress: RollupProgress) => void;
+}
+
+/** Whole rollup buckets of one grain (bucket width in ms) whose start lies in `[gte, lt)`; an absent bound is open. */
+export interface RollupSpan {
+  readonly grain: number;
+  readonly gte?: number;
+  readonly lt?: number;
+}
+
+/**
+ * Input of {@link EventStore.aggregateRollups}: an aggregate answered from rollup rows for the
+ * whole buckets (`spans`) plus raw event rows for the partial ones (`edges`), in one answer.
+ */
+export interface RollupQuery {
+  /** The marked dimension whose table answers, or null for the base table. */
+  readonly dimension: string | null;
+  /**
+   * Conditions on `tenant_id`, `type`, `category`, `outcome` and `dimension` only (never on time):
+   * applied to rollup rows and edge rows alike.
+   */
+  readonly where: readonly Condition[];
+  /** Rollup buckets to read; disjoint, and together with `edges` they cover the range exactly once. */
+  readonly spans: readonly RollupSpan[];
+  /** Raw-row time ranges `[gte, lt)` read from the events table. */
+  readonly edges: readonly { readonly gte: number; readonly lt: number }[];
+  /** As in {@link AggregateQuery}; a `timeStepMs` is a multiple of every grain in `spans`. */
+  readonly groupBy?: GroupBy;
+  readonly sum: readonly string[];
+  readonly orderBy?: AggregateQuery['orderBy'];
+  readonly limit?: number;
 }
 
 /** A scalar value in a stored row. */
@@ -265,7 +324,7 @@ export interface EventStore {
    * Brings the tables to `schema`: MUST be idempotent, MUST be safe when several processes call it
    * at once, MUST add missing columns and MUST recreate indexes whose columns differ.
    */
-  migrate(schema: StoreSchema): Promise<void>;
+  migrate(schema: StoreSchema, options?: MigrateOptions): Promise<void>;
   /**
    * Stores rows; MUST be atomic when `capabilities.atomicInsert`, and MUST return ids in input
    * order when `capabilities.returnsIds` (otherwise an empty array).
@@ -336,6 +395,16 @@ export interface EventStore {
    * (no resume after a restart, no cross-process cancel).
    */
   readonly jobs?: JobStore;
+  /**
+   * Answers an aggregate from rollup rows plus raw edge rows. MUST equal {@link aggregate} over the
+   * same rows (groups whose count is 0 are left out), MUST resolve null when it cannot answer (the
+   * table is not built or still backfilling) so the core asks {@link aggregate} instead. A store
+   * that keeps rollups MUST update them in the transaction of every insert and delete. MAY be
+   * absent: the core then answers everything from raw rows.
+   */
+  aggregateRollups?(query: RollupQuery): Promise<AggregateRow[] | null>;
+  /** Recomputes every rollup table from the events, resumably, reporting each chunk. MAY be absent. */
+  rebuildRollups?(options?: MigrateOptions): Promise<void>;
   /** Releases what the store created; MUST NOT close a client the host passed in. */
   close(): Promise<void>;
 }

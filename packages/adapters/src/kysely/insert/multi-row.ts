@@ -34,14 +34,18 @@ export function multiRowInsert(options: MultiRowInsertOptions): InsertStrategy {
     if (rows.length === 0) return [];
     const perStatement = Math.max(1, Math.floor(context.capabilities.maxParameters / Math.max(1, columns.length)));
     const chunks = chunkRows(rows, perStatement, options.maxStatementBytes?.());
+    const companions = context.rollups?.(rows) ?? [];
     const write = async (executor: AnyKysely): Promise<number[]> => {
       const ids: number[] = [];
       for (const chunk of chunks) await insertChunk(executor, chunk, columns, context, useReturning, ids);
+      for (const statement of companions) await executor.executeQuery(statement);
       if (context.token) await executor.insertInto(context.tables.batches).values(batchRow(context.token, ids)).execute();
       return ids;
     };
     try {
-      return chunks.length === 1 && !context.token ? await write(context.db) : await inTransaction(context.db, write);
+      return chunks.length === 1 && !context.token && companions.length === 0
+        ? await write(context.db)
+        : await inTransaction(context.db, write);
     } catch (error) {
       throw oversized(options, chunks, columns, error) ?? error;
     }

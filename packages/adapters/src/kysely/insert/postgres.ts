@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { EventRow } from '@eventlog/core';
-import type { Pool } from 'pg';
+import type { CompiledQuery } from 'kysely';
+import type { Pool, PoolClient } from 'pg';
 import type { InsertContext, InsertStrategy } from '../dialect.js';
 import { wellFormedJson } from '../json.js';
 import type { TableNames } from '../migrations.js';
@@ -127,8 +128,26 @@ export function postgresInsert(options: PostgresInsertOptions): PostgresInsert {
     const table = await tableInfo(context.tables);
     const method = options.method ?? (rows.length <= UNNEST_MAX_ROWS ? 'unnest' : 'copy');
     const copyFrom = method === 'copy' ? await loadCopyFrom() : null;
-    if (copyFrom) return copyInsert(pool, copyFrom, table, rows, columns, context.token);
-    return unnestInsert(pool, table, rows, columns, context);
+    if (copyFrom) return copyInsert(pool, copyFrom, table, rows, columns, context.token, context.rollups?.(rows) ?? []);
+    if (context.rollupArrays) return unnestInsert(pool, table, rows, columns, context);
+    const companions = context.rollups?.(rows) ?? [];
+    if (companions.length === 0) return unnestInsert(pool, table, rows, columns, context);
+    // The rollup increments must commit with the rows: one transaction on one connection.
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('begin');
+      const ids = await unnestInsert(client, table, rows, columns, context);
+      await runAll(client, companions);
+      await client.query('commit');
+      return ids;
+    } catch (error) {
+      broken = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    } finally {
+      // A failed transaction leaves the connection aborted: discard it; the server rolls back on close.
+      client.release(broken);
+    }
   };
 
   return {
@@ -150,6 +169,7 @@ async function copyInsert(
   rows: readonly EventRow[],
   columns: readonly string[],
   token: BatchToken | undefined,
+  companions: readonly CompiledQuery[],
 ): Promise<number[]> {
   const client = await pool.connect();
   let broken: Error | undefined;
@@ -173,6 +193,7 @@ async function copyInsert(
       Readable.from(copyChunks(rows, columns, json, ids)),
       client.query(copyFrom(`copy ${table.qualified} (${list}) from stdin`)),
     );
+    await runAll(client, companions);
     if (token) {
       const row = batchRow(token, ids);
       await client.query(`insert into ${table.batches} (token, ids, created_at) values ($1, $2, $3)`, [row.token, row.ids, row.created_at]);
@@ -227,7 +248,7 @@ function tokenInsert(batches: string, tokenParam: number): string {
  * each connection parses and plans it once.
  */
 async function unnestInsert(
-  pool: Pool,
+  pool: Pool | PoolClient,
   table: TableInfo,
   rows: readonly EventRow[],
   columns: readonly string[],
@@ -248,11 +269,25 @@ async function unnestInsert(
     params.push(context.token.token, context.token.createdAt);
     text += `,\n  tok as (${tokenInsert(table.batches, n + 1)})`;
   }
+  // The rollup increments in the same statement (so the same transaction): one upsert per table.
+  (context.rollupArrays?.(rows) ?? []).forEach((r, t) => {
+    const first = params.length + 1;
+    params.push(...r.values);
+    const arrays = r.types.map((type, i) => `$${first + i}::${type}`).join(', ');
+    const sets = r.added.map((c) => `${c} = ${r.bare}.${c} + excluded.${c}`).join(', ');
+    text += `,\n  r${t} as (insert into ${r.table} (${r.columns.join(', ')}) select * from unnest(${arrays})
+      on conflict ("_grain", "_bucket", "_key") do update set ${sets})`;
+  });
   text += '\nselect id from ins';
   const name = `eventlog_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
   const result = await pool.query<{ id: string }>({ name, text, values: params });
   // nextval runs in array order, so ascending ids are input order.
   return result.rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+}
+
+/** Runs compiled statements in order on one connection. */
+async function runAll(client: PoolClient, statements: readonly CompiledQuery[]): Promise<void> {
+  for (const statement of statements) await client.query(statement.sql, statement.parameters as unknown[]);
 }
 
 function arrayType(udt: string | undefined): string {

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { coverRange, ROLLUP_GRAINS, rollupDeltas } from './model.js';
+
+const [MINUTE, HOUR, DAY] = ROLLUP_GRAINS;
+
+/** The pieces of a cover as time intervals, sorted. */
+function pieces(cover: ReturnType<typeof coverRange>, lo: number, hi: number): [number, number, number][] {
+  const out: [number, number, number][] = [];
+  for (const s of cover.spans) out.push([s.gte ?? lo, s.lt ?? hi, s.grain]);
+  for (const e of cover.edges) out.push([e.gte, e.lt, 0]);
+  return out.sort((a, b) => a[0] - b[0]);
+}
+
+describe('coverRange', () => {
+  it('splits random ranges into aligned buckets and sub-minute edges that tile the range exactly once', () => {
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let i = 0; i < 5000; i++) {
+      const base = 1_700_000_000_000 + Math.floor(rand() * 40 * DAY);
+      const align = [1, MINUTE, HOUR, DAY][Math.floor(rand() * 4)] as number;
+      const gte = Math.floor(base / align) * align;
+      const lt = gte + Math.floor(rand() * [2 * MINUTE, 3 * HOUR, 9 * DAY][i % 3]!);
+      const cover = coverRange(gte, lt, DAY);
+      const parts = pieces(cover, gte, lt);
+      let at = gte;
+      for (const [from, to, grain] of parts) {
+        expect(from, `${gte}..${lt}`).toBe(at);
+        expect(to).toBeGreaterThan(from);
+        if (grain) {
+          expect(from % grain).toBe(0);
+          expect(to % grain).toBe(0);
+        } else {
+          // An edge is under a minute, or the whole range when that holds no whole minute.
+          expect(to - from).toBeLessThan(parts.length === 1 ? 2 * MINUTE : MINUTE);
+        }
+        at = to;
+      }
+      expect(at === lt || (parts.length === 0 && gte === lt), `${gte}..${lt}`).toBe(true);
+      expect(cover.edges.length).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('uses day buckets for open ends and only grains up to maxGrain', () => {
+    expect(coverRange(undefined, undefined, DAY)).toEqual({ spans: [{ grain: DAY }], edges: [] });
+    const open = coverRange(undefined, 2 * DAY + HOUR + MINUTE + 5, DAY);
+    expect(open.spans).toEqual([
+      { grain: DAY, lt: 2 * DAY },
+      { grain: HOUR, gte: 2 * DAY, lt: 2 * DAY + HOUR },
+      { grain: MINUTE, gte: 2 * DAY + HOUR, lt: 2 * DAY + HOUR + MINUTE },
+    ]);
+    expect(open.edges).toEqual([{ gte: 2 * DAY + HOUR + MINUTE, lt: 2 * DAY + HOUR + MINUTE + 5 }]);
+    expect(coverRange(0, 2 * DAY, HOUR).spans).toEqual([{ grain: HOUR, gte: 0, lt: 2 * DAY }]);
+    expect(coverRange(10, 20, DAY)).toEqual({ spans: [], edges: [{ gte: 10, lt: 20 }] });
+  });
+});
+
+describe('rollupDeltas', () => {
+  it('groups rows per grain, bucket and key, with signed counts and sums (nulls add nothing)', () => {
+    const spec = { dimensions: ['model'], metrics: ['quota'] };
+    const rows = [
+      { time: DAY + 5, type: 'a', tenant_id: 't', model: 'x', quota: 3 },
+      { time: DAY + 7, type: 'a', tenant_id: 't', model: 'x', quota: null },
+      { time: DAY + HOUR, type: 'a', tenant_id: null, model: 'x', quota: 4 },
+    ];
+    const base = rollupDeltas(rows, spec, null, 1);
+    expect(base.filter((d) => d.grain === DAY)).toEqual([
+      expect.objectContaining({ bucket: DAY, count: 2, sums: { quota: 3 } }),
+      expect.objectContaining({ bucket: DAY, count: 1, sums: { quota: 4 } }),
+    ]);
+    expect(base.filter((d) => d.grain === MINUTE).map((d) => [d.bucket, d.count])).toEqual([
+      [DAY, 2],
+      [DAY + HOUR, 1],
+    ]);
+    const removed = rollupDeltas(rows.slice(0, 1), spec, 'model', -1);
+    // A dimension's table keeps hours and days only.
+    expect(removed.map((d) => [d.grain, d.count, d.sums.quota, d.values.model])).toEqual([
+      [HOUR, -1, -3, 'x'],
+      [DAY, -1, -3, 'x'],
+    ]);
+  });
+});

@@ -1,0 +1,136 @@
+import type { EventRow, RollupSpan, RollupSpec } from '../storage/contract.js';
+
+/** Bucket widths the rollup tables keep, in ms, smallest first: minute, hour, UTC day. */
+export const ROLLUP_GRAINS = [60_000, 3_600_000, 86_400_000] as const;
+
+/**
+ * The grains a rollup table keeps: minute, hour and day for the base table; hour and day for a
+ * dimension's table, whose minute rows would multiply its size by up to 60 (and every insert's
+ * writes with it) for edges that raw rows answer within an hour (docs/rollups.md).
+ */
+export function rollupGrains(dimension: string | null): readonly number[] {
+  return dimension === null ? ROLLUP_GRAINS : ROLLUP_GRAINS.slice(1);
+}
+
+/** The event columns every rollup row is keyed by, besides its time bucket (and its dimension). */
+export const ROLLUP_KEY_COLUMNS = ['tenant_id', 'type', 'category', 'outcome'] as const;
+
+/** One rollup row's change: add `count` and `sums` to the row of (`grain`, `bucket`, `values`). */
+export interface RollupDelta {
+  /** Bucket width in ms, one of {@link ROLLUP_GRAINS}. */
+  readonly grain: number;
+  /** Bucket start, epoch ms (a multiple of `grain`). */
+  readonly bucket: number;
+  /** The key columns' values (and the dimension's), by column name; null where the events hold none. */
+  readonly values: Readonly<Record<string, string | number | null>>;
+  /** A text identifying `values` exactly (JSON of the tuple), for stores to hash into a unique key. */
+  readonly key: string;
+  count: number;
+  readonly sums: Record<string, number>;
+}
+
+/** The key columns of a rollup table: the base table's (`dimension` null) or a marked dimension's. */
+export function rollupColumns(dimension: string | null): readonly string[] {
+  return dimension === null ? ROLLUP_KEY_COLUMNS : [...ROLLUP_KEY_COLUMNS, dimension];
+}
+
+/** Every rollup table of a spec: `null` (the base table) first, then each marked dimension. */
+export function rollupTables(spec: RollupSpec): (string | null)[] {
+  return [null, ...spec.dimensions];
+}
+
+/**
+ * The changes `rows` make to one rollup table, `sign` 1 when they are stored and -1 when they are
+ * deleted; ordered by grain, bucket and key so concurrent writers lock rows in one order.
+ */
+export function rollupDeltas(rows: readonly EventRow[], spec: RollupSpec, dimension: string | null, sign: 1 | -1): RollupDelta[] {
+  const columns = rollupColumns(dimension);
+  const grains = rollupGrains(dimension);
+  const groups = new Map<string, RollupDelta>();
+  for (const row of rows) {
+    const time = Number(row.time);
+    const values: Record<string, string | number | null> = {};
+    for (const c of columns) {
+      const v = row[c];
+      values[c] = v === undefined ? null : v;
+    }
+    const key = JSON.stringify(columns.map((c) => values[c]));
+    for (const grain of grains) {
+      const bucket = Math.floor(time / grain) * grain;
+      const id = `${grain}|${bucket}|${key}`;
+      let delta = groups.get(id);
+      if (!delta) {
+        const sums: Record<string, number> = {};
+        for (const m of spec.metrics) sums[m] = 0;
+        delta = { grain, bucket, values, key, count: 0, sums };
+        groups.set(id, delta);
+      }
+      delta.count += sign;
+      for (const m of spec.metrics) {
+        const v = row[m];
+        if (v !== null && v !== undefined) delta.sums[m] = (delta.sums[m] ?? 0) + sign * Number(v);
+      }
+    }
+  }
+  return [...groups.values()].sort((a, b) => a.grain - b.grain || a.bucket - b.bucket || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * Splits `[gte, lt)` (either bound open) into whole buckets of the `available` grains up to
+ * `maxGrain`, largest in the middle, and the raw edges no bucket covers (each under the smallest
+ * grain, or the whole range when it holds no whole bucket). Every instant of the range falls in exactly one span or edge.
+ */
+export function coverRange(
+  gte: number | undefined,
+  lt: number | undefined,
+  maxGrain: number,
+  available: readonly number[] = ROLLUP_GRAINS,
+): { spans: RollupSpan[]; edges: { gte: number; lt: number }[] } {
+  const grains = available.filter((g) => g <= maxGrain);
+  const smallest = grains[0];
+  if (smallest === undefined) return { spans: [], edges: gte !== undefined && lt !== undefined && gte < lt ? [{ gte, lt }] : [] };
+  const inner = { gte: gte === undefined ? undefined : ceilTo(gte, smallest), lt: lt === undefined ? undefined : floorTo(lt, smallest) };
+  if (inner.gte !== undefined && inner.lt !== undefined && inner.gte >= inner.lt) {
+    return { spans: [], edges: gte !== undefined && lt !== undefined && gte < lt ? [{ gte, lt }] : [] };
+  }
+  const edges: { gte: number; lt: number }[] = [];
+  if (gte !== undefined && inner.gte !== undefined && gte < inner.gte) edges.push({ gte, lt: inner.gte });
+  if (lt !== undefined && inner.lt !== undefined && inner.lt < lt) edges.push({ gte: inner.lt, lt });
+  const spans: RollupSpan[] = [];
+  coverAligned(inner.gte, inner.lt, [...grains].reverse(), spans);
+  return { spans, edges };
+}
+
+/** Covers a range whose bounds are multiples of the smallest of `grains` (largest first). */
+function coverAligned(gte: number | undefined, lt: number | undefined, grains: readonly number[], spans: RollupSpan[]): void {
+  if (gte !== undefined && lt !== undefined && gte >= lt) return;
+  const [grain, ...smaller] = grains;
+  if (grain === undefined) return;
+  if (smaller.length === 0) {
+    spans.push(span(grain, gte, lt));
+    return;
+  }
+  const inner = { gte: gte === undefined ? undefined : ceilTo(gte, grain), lt: lt === undefined ? undefined : floorTo(lt, grain) };
+  if (inner.gte !== undefined && inner.lt !== undefined && inner.gte >= inner.lt) {
+    coverAligned(gte, lt, smaller, spans);
+    return;
+  }
+  spans.push(span(grain, inner.gte, inner.lt));
+  if (gte !== undefined && inner.gte !== undefined) coverAligned(gte, inner.gte, smaller, spans);
+  if (lt !== undefined && inner.lt !== undefined) coverAligned(inner.lt, lt, smaller, spans);
+}
+
+function span(grain: number, gte: number | undefined, lt: number | undefined): RollupSpan {
+  const out: { grain: number; gte?: number; lt?: number } = { grain };
+  if (gte !== undefined) out.gte = gte;
+  if (lt !== undefined) out.lt = lt;
+  return out;
+}
+
+function ceilTo(value: number, step: number): number {
+  return Math.ceil(value / step) * step;
+}
+
+function floorTo(value: number, step: number): number {
+  return Math.floor(value / step) * step;
+}
