@@ -4,7 +4,7 @@ import { type FilterInput, isEmptySelection, timeBounds, withTimeRange } from '.
 import { createRollupPlanner } from '../rollups/planner.js';
 import { alignedStep, BUCKETS, bucketBoundaries, DEFAULT_SPAN, foldIntoBuckets, isValidTimeZone } from '../stats/timeline.js';
 import type { ReadOptions, Timeline, TimelineInput } from '../types.js';
-import { guardRead, signalOf } from './abort.js';
+import { signalOf } from './abort.js';
 
 /** Timelines over a scope. @internal */
 export function createTimelineRead(core: LogCore) {

@@ -5,7 +5,7 @@ import { createRollupPlanner } from '../rollups/planner.js';
 import { STRING_FIELDS } from '../schema/fields.js';
 import type { Condition } from '../storage/contract.js';
 import type { ReadOptions, TopEntry, TopInput } from '../types.js';
-import { guardRead, signalOf } from './abort.js';
+import { signalOf } from './abort.js';
 
 /** Top-N by a field or dimension over a scope; values come back unmasked (the view masks). @internal */
 export function createTopRead(core: LogCore) {

@@ -159,7 +159,7 @@ describe('keys and text that engines treat differently', () => {
       tenantId: 't\uDBFF',
       actor: { name: '\uDC00' },
       dimensions: { model: 'm\uD83D' },
-      data: { ['k\uD800']: ['v\uDFFF', '😀'] },
+      data: { 'k\uD800': ['v\uDFFF', '😀'] },
     });
     const read = await log.get(stored.id);
     expect(read?.message).toBe('a\uFFFDb\uFFFDc😀');
