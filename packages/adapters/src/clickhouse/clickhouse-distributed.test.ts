@@ -64,7 +64,7 @@ if (!why) {
   runStoreConformance({
     name: 'clickhouse (2 shards, Distributed)',
     createStore: distributed,
-    hookGaps: { openSecondStore: single, hostClient: single, structure: single, killConnections: single },
+    hookGaps: { openSecondStore: single, hostClient: single, structure: single, killConnections: single, childStore: single },
   });
 
   describe('clickhouse two shards answer like one server', () => {

@@ -234,17 +234,17 @@ export function createJobs(core: LogCore, context: JobsContext) {
     if (spec.kind === 'expireData') {
       const redactData = core.store.redactData;
       if (!redactData) throw new EventLogError('UNSUPPORTED', `The ${core.store.engine} store cannot remove data from stored events.`);
-      return async (limit: number) => {
-        const n = await call('redactData', () => redactData.call(core.store, { where, limit }, spec.fields));
+      return async () => {
+        const n = await call('redactData', () => redactData.call(core.store, { where, limit: spec.batchSize }, spec.fields));
         state.processed += n;
         return n;
       };
     }
     if (writer && state.archive) {
       const archive = state.archive;
-      return async (limit: number) => {
+      return async () => {
         const rows: StoredRow[] = await call('find', () =>
-          core.store.find({ where, orderBy: { column: 'time', direction: 'asc' }, limit }),
+          core.store.find({ where, orderBy: { column: 'time', direction: 'asc' }, limit: spec.batchSize }),
         );
         if (rows.length === 0) return 0;
         // Written and flushed, then recorded with the ids, then deleted: a crash in between leaves
@@ -257,8 +257,8 @@ export function createJobs(core: LogCore, context: JobsContext) {
         return rows.length;
       };
     }
-    return async (limit: number) => {
-      const n = await call('delete', () => core.store.delete({ where, limit }));
+    return async () => {
+      const n = await call('delete', () => core.store.delete({ where, limit: spec.batchSize }));
       state.processed += n;
       return n;
     };
