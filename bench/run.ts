@@ -7,6 +7,7 @@ import { createEventLog, type EventLog } from '@eventlog/core';
 import type { EngineContext, EngineModule, RawHandle } from './engine.js';
 import { ENGINES, loadEngine } from './engines/index.js';
 import { createGenerator, DEFAULT_SEED, NOW } from './generate.js';
+import { importWorkload } from './import-workload.js';
 import { now } from './measure.js';
 import { BENCH_PRESETS } from './presets.js';
 import { type BenchResult, formatTable, meets, RATIO_CONVENTION, writeJson } from './report.js';
@@ -176,6 +177,7 @@ async function runEngine(
     if (w('top')) await topWorkload(bench);
     if (w('export')) await exportWorkload(bench);
     if (w('prune')) await pruneWorkload(bench);
+    if (w('import')) await importWorkload(bench);
   } finally {
     const quietly = (what: string, p: Promise<unknown> | undefined) =>
       p?.catch((error: unknown) => say(`cleanup (${what}) failed: ${error instanceof Error ? error.message : String(error)}`));

@@ -12,7 +12,18 @@ import { now, type PairOptions, quantile, sleep, startWriter, type TimedWriter, 
 import { type BenchResult, result, type Target } from './report.js';
 
 /** Workload ids accepted by `--workloads`, in the order they run. */
-export const WORKLOADS = ['ingest-batch', 'ingest-record', 'page', 'keyset', 'stats', 'timeline', 'top', 'export', 'prune'] as const;
+export const WORKLOADS = [
+  'ingest-batch',
+  'ingest-record',
+  'page',
+  'keyset',
+  'stats',
+  'timeline',
+  'top',
+  'export',
+  'prune',
+  'import',
+] as const;
 export type WorkloadId = (typeof WORKLOADS)[number];
 
 /** Everything a workload needs. */

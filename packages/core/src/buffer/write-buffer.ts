@@ -23,8 +23,9 @@ export interface BufferOptions {
    * Longest time one insert should hold the event loop. A store whose driver works synchronously
    * (better-sqlite3) blocks the process for a whole batch, so the buffer measures how long its
    * inserts block and shrinks batches to stay under this; stores that wait on the network are not
-   * limited. A single `recordMany` call is still written in one insert, whatever its size.
-   * @default 25
+   * limited. A single `recordMany` call is still written in one insert, whatever its size. The
+   * default leaves a turn of the loop room for resolving the batch's calls within 50 ms.
+   * @default 40
    */
   maxBlockingMs?: number;
 }
@@ -111,7 +112,7 @@ export class WriteBuffer {
     this.retries = Math.max(0, options.retries ?? 5);
     this.retryDelayMs = Math.max(1, options.retryDelayMs ?? 50);
     this.maxRetryDelayMs = Math.max(this.retryDelayMs, options.maxRetryDelayMs ?? 2000);
-    this.maxBlockingMs = positive(options.maxBlockingMs, 25, 'maxBlockingMs');
+    this.maxBlockingMs = positive(options.maxBlockingMs, 40, 'maxBlockingMs');
   }
 
   /** Rows waiting or being written. */
@@ -246,7 +247,10 @@ export class WriteBuffer {
 
   private takeBatch(): Unit[] {
     const batch: Unit[] = [];
-    const limit = this.batchLimit;
+    // When the queue needs several batches, make them even (1000 rows under a limit of 900 become
+    // two of 500, not 900 and 100): as many transactions, and a shorter longest one.
+    const parts = Math.ceil(this.queuedRows / this.batchLimit);
+    const limit = Math.ceil(this.queuedRows / Math.max(1, parts));
     let rows = 0;
     while (this.queue.length > 0) {
       const next = this.queue.peek()!;
@@ -314,11 +318,15 @@ export class WriteBuffer {
     const sample = turned ? 0 : elapsedMs / rows;
     // Tiny batches overstate the per-row cost (the fixed cost of a transaction dominates).
     if (!turned && rows < Math.min(MIN_ADAPTIVE_BATCH, this.batchLimit)) return;
+    const first = !this.measured;
     this.measured = true;
-    // Slower inserts shrink batches at once; faster ones grow them gradually, so a busy machine
-    // does not produce a run of over-long stalls before the estimate catches up.
+    // Slower inserts shrink batches quickly and faster ones grow them gradually, so a busy machine
+    // does not produce a run of over-long stalls before the estimate catches up. Not at once: a
+    // single slow insert (SQLite checkpointing its WAL inside a commit, a descheduled process)
+    // says little about the next, and batches shrunk for nothing cost every later insert its own
+    // transaction.
     const current = this.blockingMsPerRow;
-    this.blockingMsPerRow = sample >= current ? sample : current * 0.8 + sample * 0.2;
+    this.blockingMsPerRow = first ? sample : sample >= current ? current * 0.5 + sample * 0.5 : current * 0.8 + sample * 0.2;
     if (this.blockingMsPerRow < 1e-6) this.blockingMsPerRow = 0;
   }
 

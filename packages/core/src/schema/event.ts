@@ -4,7 +4,7 @@ import type { EventRow, StoredRow } from '../storage/contract.js';
 import { createFastEnvelope, type Envelope } from './envelope.js';
 import { EVENT_TYPE_NAME } from './event-type.js';
 import { STRING_FIELDS } from './fields.js';
-import { issuesOf, PARSE_OPTIONS, showValue } from './messages.js';
+import { issuesOf, PARSE_OPTIONS, safeParseWorded, showValue } from './messages.js';
 import {
   checkShape,
   DEFAULT_MAX_DATA_BYTES,
@@ -255,7 +255,7 @@ export function createEventNormalizer(registry: Registry, clock: () => number, o
       // A recursive schema would overflow the stack on hostile nesting: bound the shape first.
       const shapeIssue = checkShape(data, limits.maxDepth, dataPath);
       if (shapeIssue) fail([shapeIssue], index);
-      const result = type.schema.safeParse(data, PARSE_OPTIONS);
+      const result = safeParseWorded(type.schema, data);
       if (!result.success) fail(issuesOf(result.error, dataPath), index);
       data = result.data;
     }

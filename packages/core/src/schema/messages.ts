@@ -172,6 +172,18 @@ export function zodErrorMap(issue: RawIssue): string | undefined {
 /** Parse options that apply {@link zodErrorMap}. @internal */
 export const PARSE_OPTIONS = { error: zodErrorMap } as const;
 
+/**
+ * `schema.safeParse(input)` with {@link zodErrorMap} applied to a failure. zod 4 parses several
+ * times slower when given parse options at all, so the hot path (a type's schema, once per recorded
+ * event) parses without them and parses again with them only to word the issues of a failure. A
+ * schema's transforms and refinements therefore run twice on invalid input (zod expects them to be
+ * pure). @internal
+ */
+export function safeParseWorded<T extends z.ZodType>(schema: T, input: unknown): z.ZodSafeParseResult<z.output<T>> {
+  const quick = schema.safeParse(input);
+  return quick.success ? quick : schema.safeParse(input, PARSE_OPTIONS);
+}
+
 /** Converts zod issues to {@link ValidationIssue}s under a path prefix, without repeats. @internal */
 export function issuesOf(error: z.ZodError, prefix: readonly (string | number)[] = []): ValidationIssue[] {
   const seen = new Set<string>();

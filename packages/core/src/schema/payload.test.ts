@@ -119,6 +119,29 @@ describe('payload limits', () => {
     expect(await log.count()).toBe(0);
   });
 
+  it('counts nesting by structure, not by brackets and quotes inside strings', async () => {
+    const log = open({ limits: { maxDataDepth: 2 } });
+    const data = { s: '[[[[{{{{"\\', t: ['a"]]]]}}', '\\"[[[['], 'k[{': { '"{[': '\\' } };
+    const stored = await log.record({ type: 'a', data });
+    expect((await log.get(stored.id))?.data).toEqual(data);
+    const deep = await rejection(log.record({ type: 'a', data: { s: '{{{{', t: [{ u: '}}}}' }] } }));
+    expect(deep.issues).toEqual([
+      { path: ['data', 't', 0], message: 'expected at most 2 levels of nested objects and arrays, received more' },
+    ]);
+    // A string ending in a backslash must not swallow the structure after it.
+    const after = await rejection(log.record({ type: 'a', data: { a: 'x\\', b: [[1]] } }));
+    expect(after.issues[0]?.path).toEqual(['data', 'b', 0]);
+  });
+
+  it('stores text that only looks like a surrogate escape unchanged', async () => {
+    const log = open();
+    // A backslash followed by "ud800" (six characters), not a lone surrogate.
+    const data = { path: 'C:\\ud800\\x', list: ['\\udfff'] };
+    const stored = await log.record({ type: 'a', data });
+    expect(stored.data).toEqual(data);
+    expect((await log.get(stored.id))?.data).toEqual(data);
+  });
+
   it('accepts the same object reached twice (not a cycle), Dates and other toJSON values', async () => {
     const log = open();
     const shared = { n: 1 };

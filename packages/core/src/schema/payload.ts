@@ -180,14 +180,71 @@ function sizeOver(json: string, max: number): number | undefined {
   return bytes > max ? bytes : undefined;
 }
 
+// What JSON.stringify writes for a lone surrogate (well-formed JSON.stringify, ES2019). Text
+// that merely contains a backslash followed by "ud8" matches too; that only sends the payload
+// down the careful path, which decides correctly.
+const ESCAPED_LONE_SURROGATE = /\\ud[89a-f]/i;
+
+/**
+ * Whether JSON text nests objects and arrays at most `maxDepth` deep. A scan of the text that
+ * `JSON.stringify` produced measures exactly the structure it serialised (toJSON results, boxed
+ * primitives, dropped functions), without a second walk over the value.
+ */
+function depthWithin(json: string, maxDepth: number): boolean {
+  // Each level takes an opening and a closing bracket: shorter text cannot be too deep.
+  if (json.length < 2 * (maxDepth + 1)) return true;
+  let depth = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 34) {
+      // Skip the string: find its closing quote, one not escaped by an odd run of backslashes.
+      for (;;) {
+        i = json.indexOf('"', i + 1);
+        let backslashes = 0;
+        while (json.charCodeAt(i - 1 - backslashes) === 92) backslashes++;
+        if (backslashes % 2 === 0) break;
+      }
+    } else if (c === 123 || c === 91) {
+      if (++depth > maxDepth) return false;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return true;
+}
+
+/** The size issue of `json`, if it is over the limit. */
+function sizeIssue(json: string, limits: PayloadLimits, prefix: Path): ValidationIssue | undefined {
+  const bytes = sizeOver(json, limits.maxBytes);
+  return bytes === undefined
+    ? undefined
+    : { path: [...prefix], message: `expected at most ${limits.maxBytes} bytes of JSON, received ${bytes}` };
+}
+
 /**
  * Validates and serialises an event's `data`: nesting at most `maxDepth`, at most `maxBytes` of
  * UTF-8 JSON, no BigInt, no circular reference, lone surrogates replaced with U+FFFD. Returns the
  * payload, or the issue that rejects it (its path starts with `prefix`).
+ *
+ * One pass in the common case: `JSON.stringify` walks the value (it throws on BigInt, cycles and
+ * nesting too deep for the stack) and the depth and lone-surrogate checks read the text it made.
+ * Anything unusual (a throw, too deep, a surrogate escape) is decided by the careful path, which
+ * walks the value without recursion and words the issue with its path.
  * @internal
  */
 export function toPayload(value: unknown, limits: PayloadLimits, prefix: Path): Payload | ValidationIssue {
   if (value === undefined) return { json: null, value };
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    return carefulPayload(value, limits, prefix);
+  }
+  if (json === undefined) return { json: null, value: undefined };
+  if (!depthWithin(json, limits.maxDepth) || ESCAPED_LONE_SURROGATE.test(json)) return carefulPayload(value, limits, prefix);
+  return sizeIssue(json, limits, prefix) ?? { json, value };
+}
+
+/** {@link toPayload} for values the quick path cannot vouch for: walks, repairs, then serialises. */
+function carefulPayload(value: unknown, limits: PayloadLimits, prefix: Path): Payload | ValidationIssue {
   let json: string | undefined;
   let out: unknown = value;
   try {
@@ -205,21 +262,35 @@ export function toPayload(value: unknown, limits: PayloadLimits, prefix: Path): 
     return { path: [...prefix], message: `expected a JSON value, received a value that cannot be serialised (${reason})` };
   }
   if (json === undefined) return { json: null, value: undefined };
-  const bytes = sizeOver(json, limits.maxBytes);
-  if (bytes !== undefined) {
-    return { path: [...prefix], message: `expected at most ${limits.maxBytes} bytes of JSON, received ${bytes}` };
-  }
-  return { json, value: out };
+  return sizeIssue(json, limits, prefix) ?? { json, value: out };
 }
 
 /**
- * Checks only the shape of a payload (depth, cycles), before a type's schema walks it: a
+ * Whether a value certainly has a JSON form at most `levels` deep with no BigInt (and so no cycle,
+ * which would be infinitely deep). Allocation-free and bounded by `levels`, so hostile nesting
+ * cannot overflow the stack. `false` means "not sure": values with toJSON and everything odd
+ * are left to {@link inspect}.
+ */
+function shapeFits(value: unknown, levels: number): boolean {
+  if (typeof value !== 'object' || value === null) return typeof value !== 'bigint';
+  if (levels === 0 || typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!shapeFits(value[i], levels - 1)) return false;
+    return true;
+  }
+  for (const key of Object.keys(value)) if (!shapeFits((value as Record<string, unknown>)[key], levels - 1)) return false;
+  return true;
+}
+
+/**
+ * Checks only the shape of a payload (depth, cycles, BigInt), before a type's schema walks it: a
  * recursive schema would otherwise overflow the stack on hostile nesting.
  * @internal
  */
 export function checkShape(value: unknown, maxDepth: number, prefix: Path): ValidationIssue | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   try {
+    if (shapeFits(value, maxDepth)) return undefined;
     return inspect(value, maxDepth, prefix).issue;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
