@@ -60,6 +60,19 @@ function CopyButton({ value, label }: { value: string; label: string }) {
   );
 }
 
+/** Pretty JSON in a scrolling block that the keyboard can reach. */
+function JsonBlock({ text: json }: { text: string }) {
+  return (
+    <pre
+      class="json"
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable from the keyboard (WCAG 2.1.1).
+      tabIndex={0}
+    >
+      {json}
+    </pre>
+  );
+}
+
 export function Detail({ event, onClose, onFilter }: DetailProps) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), [event.id]);
@@ -100,14 +113,14 @@ export function Detail({ event, onClose, onFilter }: DetailProps) {
           <h3>
             Payload (data) <CopyButton value={payload} label="Copy the payload JSON" />
           </h3>
-          <pre class="json">{payload}</pre>
+          <JsonBlock text={payload} />
         </section>
       ) : null}
       <section aria-label="Whole event">
         <h3>
           Whole event <CopyButton value={whole} label="Copy the whole event as JSON" />
         </h3>
-        <pre class="json">{whole}</pre>
+        <JsonBlock text={whole} />
       </section>
     </aside>
   );
