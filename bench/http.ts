@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
-import { createEventLog } from '@eventlog/core';
+import { createEventLog, eventlogAuditPreset } from '@eventlog/core';
 import { createHandler, native } from '@eventlog/http';
 import { toNodeHandler } from '@eventlog/http/node';
 import { createGenerator, NOW, TENANTS } from './generate.js';
@@ -34,7 +34,11 @@ const requests = Number(values.requests);
 const concurrency = Number(values.concurrency);
 
 const dir = mkdtempSync(join(tmpdir(), 'eventlog-bench-http-'));
-const log = createEventLog({ store: createSqliteStore({ filename: join(dir, 'events.db') }), presets: BENCH_PRESETS, clock: () => NOW });
+const log = createEventLog({
+  store: createSqliteStore({ filename: join(dir, 'events.db') }),
+  presets: [...BENCH_PRESETS, eventlogAuditPreset],
+  clock: () => NOW,
+});
 const server = createServer(toNodeHandler(createHandler({ log, profiles: [native({ authenticate: () => ({ role: 'admin' }) })] })));
 
 try {

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
-import { createEventLog } from '@eventlog/core';
+import { createEventLog, eventlogAuditPreset } from '@eventlog/core';
 import { eventlogRouter } from '@eventlog/express';
 import {
   native,
@@ -77,7 +77,7 @@ const marked = (profile: Profile) =>
   });
 
 function openLog(filename: string) {
-  return createEventLog({ store: createSqliteStore({ filename }), presets: [newApiPreset, proxyLogsPreset] });
+  return createEventLog({ store: createSqliteStore({ filename }), presets: [newApiPreset, proxyLogsPreset, eventlogAuditPreset] });
 }
 
 async function serve(filename: string, shedding: boolean): Promise<void> {

@@ -14,6 +14,8 @@ import { type StoreDefaults, storeDefaults } from './storage/defaults.js';
 /** The tenants a read or write is limited to; `null` is every tenant. @internal */
 export interface Scope {
   readonly tenants: readonly string[] | null;
+  /** A view's fixed filter as conditions, AND-ed into every read; none when absent. */
+  readonly fixed?: readonly Condition[];
 }
 
 /** The unrestricted scope. @internal */
@@ -123,9 +125,9 @@ export class LogCore {
     this.emit(event, ...args);
   }
 
-  /** A validated filter as store conditions, narrowed to the scope's tenants. */
+  /** A validated filter as store conditions, narrowed to the scope's tenants and its fixed filter. */
   conditions(scope: Scope, filter: FilterInput | undefined, path?: string[]): Condition[] {
-    return applyScope(normalizeFilter(filter, this.registry, path), scope.tenants);
+    return [...applyScope(normalizeFilter(filter, this.registry, path), scope.tenants), ...(scope.fixed ?? [])];
   }
 }
 

@@ -27,6 +27,13 @@ export {
 export { DEFAULT_LIMITS, type EventLogLimits, type EventLogOptions, type LimitOptions, type RetentionOptions } from './options.js';
 export type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput, QueryLimits, SortInput } from './pagination/query.js';
 export {
+  EVENTLOG_EXPORTED_TYPE,
+  EVENTLOG_VIEWED_TYPE,
+  eventlogAuditPreset,
+  eventlogExportedDataSchema,
+  eventlogViewedDataSchema,
+} from './presets/eventlog-audit.js';
+export {
   HTTP_REQUEST_TYPE,
   type HttpRequestInput,
   httpRequestDataSchema,

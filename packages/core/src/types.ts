@@ -366,6 +366,13 @@ export interface ViewOptions {
   principal?: Principal;
   /** Mask IP addresses in everything the view returns. @default the log's own `maskIp` */
   maskIp?: boolean;
+  /**
+   * A fixed filter AND-ed into every read of the view (query, get, count, stats, timeline, top,
+   * latest, export, subscribe, and sessions by their opening event), so no filter a caller passes
+   * can widen it. It may not bound time (`since`/`until`): that is a `ValidationError`. Writes are
+   * checked by the principal only. @default none
+   */
+  filter?: FilterInput;
 }
 
 /** Names of the registered types, or any string when none are registered. */

@@ -10,6 +10,7 @@ import type { createStatsRead } from './read/stats.js';
 import type { createTimelineRead } from './read/timeline.js';
 import { type createTopRead, topColumn } from './read/top.js';
 import type { EventInput, StoredEvent } from './schema/event.js';
+import { fixedConditions } from './scope/fixed-filter.js';
 import { allowedTenants, type Principal } from './scope/principal.js';
 import type { createSessions } from './sessions/sessions.js';
 import type { StoredRow } from './storage/contract.js';
@@ -75,18 +76,22 @@ function mergeMasked(entries: TopEntry[], orderBy: string): TopEntry[] {
 }
 
 const viewOptionsSchema = z.object(
-  { principal: z.unknown().optional(), maskIp: z.boolean('must be true or false').optional() },
+  { principal: z.unknown().optional(), maskIp: z.boolean('must be true or false').optional(), filter: z.unknown().optional() },
   'must be an object',
 );
 
 /**
- * A view bound to a principal and a masking choice: every read scoped to the principal's tenants,
- * every write checked by its write rule, every result masked when asked. @internal
+ * A view bound to a principal, a fixed filter and a masking choice: every read scoped to the
+ * principal's tenants and the fixed filter, every write checked by its write rule, every result
+ * masked when asked. @internal
  */
 export function createView(core: LogCore, ops: Operations, options: ViewOptions = {}): EventLogView {
   const parsed = parseInput(viewOptionsSchema, options);
   const principal = parsed.principal as Principal | undefined;
-  const scope: Scope = { tenants: principal === undefined ? null : allowedTenants(principal) };
+  const tenants = principal === undefined ? null : allowedTenants(principal);
+  // The fixed filter is AND-ed into every read through the scope, so no caller's filter can widen it.
+  const fixed = fixedConditions(parsed.filter as FilterInput | undefined, core.registry);
+  const scope: Scope = fixed.length ? { tenants, fixed } : { tenants };
   const mask = createMasker(parsed.maskIp ?? core.options.maskIp === true);
   const items = <R extends { items: StoredEvent[] }>(result: R): R =>
     mask.enabled ? { ...result, items: result.items.map(mask.event) } : result;

@@ -82,7 +82,7 @@ describe.each(flavours)('eventlogRouter mounts on %s', (_name, express) => {
       expect(document.servers).toEqual([{ url: base, description: `This server, with the API mounted at ${mount}.` }]);
       expect(Object.keys(document.paths).filter((p) => !p.startsWith(`${mount}/eventlog/`))).toEqual([]);
       const calls = await callEveryGet(document, event!.id);
-      expect(calls).toHaveLength(9);
+      expect(calls).toHaveLength(11);
       expect(calls.filter((c) => c.status !== 200)).toEqual([]);
     }
   });

@@ -12,6 +12,8 @@ import { type ErrorCode, isEventLogError, type ValidationIssue } from '@eventlog
 export const HTTP_ERROR_CODES = [
   'BAD_REQUEST',
   'UNAUTHORIZED',
+  'TOKEN_EXPIRED',
+  'INVALID_TOKEN',
   'FORBIDDEN',
   'ROUTE_NOT_FOUND',
   'METHOD_NOT_ALLOWED',
@@ -41,6 +43,8 @@ export const HTTP_STATUS: Readonly<Record<AnyErrorCode, number>> = Object.freeze
   INVALID_CURSOR: 400,
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
+  TOKEN_EXPIRED: 401,
+  INVALID_TOKEN: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,

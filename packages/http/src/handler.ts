@@ -22,7 +22,7 @@ export interface HandlerOptions {
   maxBodyBytes?: number;
   /** Told about every 5xx answer with its cause, for the host's own logging. @default none */
   onError?: (error: unknown, request: Request) => void;
-  /** Check that the log registers every dimension and metric the profiles' presets declare. @default true */
+  /** Check that the log registers every event type (unless it accepts any), dimension and metric the profiles' presets declare. @default true */
   checkPresets?: boolean;
   /**
    * Load shedding of routes with `cost: 'expensive'`: at most `maxConcurrent` run at once, up to
@@ -306,6 +306,7 @@ function checkPreset(log: AnyEventLog, profile: Profile): void {
   const preset = profile.preset;
   if (!preset) return;
   const missing = [
+    ...(log.registry.allowUnknownTypes ? [] : preset.types.filter((t) => !log.registry.types.has(t.name)).map((t) => `type "${t.name}"`)),
     ...preset.dimensions.filter((d) => !log.registry.dimensions.has(d.name)).map((d) => `dimension "${d.name}"`),
     ...preset.metrics.filter((m) => !log.registry.metrics.has(m.name)).map((m) => `metric "${m.name}"`),
   ];

@@ -27,7 +27,7 @@ export {
   mediaCpPreset,
   mediaCpTokens,
 } from './mediacp.js';
-export { type NativeAuthenticate, type NativeOptions, native } from './native.js';
+export { type NativeAuthenticate, type NativeGrant, type NativeOptions, native } from './native.js';
 export {
   NEW_API_DOC_TYPE_CODES,
   NEW_API_KINDS,

@@ -83,11 +83,13 @@ describe('OpenAPI under a base path', () => {
         `${base}/x/eventlog/events/${eventId}`,
         `${base}/x/eventlog/export.csv`,
         `${base}/x/eventlog/openapi.json`,
+        `${base}/x/eventlog/schema`,
         `${base}/x/eventlog/sessions`,
         `${base}/x/eventlog/stats`,
         `${base}/x/eventlog/tail`,
         `${base}/x/eventlog/timeline`,
         `${base}/x/eventlog/top?by=type`,
+        `${base}/x/eventlog/whoami`,
       ].sort(),
     );
     expect(calls.filter((c) => c.status !== 200)).toEqual([]);
@@ -99,7 +101,7 @@ describe('OpenAPI under a base path', () => {
     expect(document.servers).toEqual([{ url: base, description: 'This server.' }]);
     expect(Object.keys(document.paths)).toContain('/eventlog/events/{id}');
     const calls = await callEveryGet(document, eventId, {});
-    expect(calls).toHaveLength(9);
+    expect(calls).toHaveLength(11);
     expect(calls.filter((c) => c.status !== 200)).toEqual([]);
   });
 });

@@ -51,7 +51,7 @@ const PROFILE_ENTRIES = ['native', 'new-api', 'xui-one', 'mediacp', 'unifi-acces
 
 describe('subpath entries', () => {
   it('declares every profile as a subpath in exports, typesVersions and the build', () => {
-    for (const name of [...PROFILE_ENTRIES, 'node']) {
+    for (const name of [...PROFILE_ENTRIES, 'node', 'viewer-token']) {
       expect(pkg.exports[`./${name}`], name).toEqual({
         import: { types: `./dist/${name}.d.ts`, default: `./dist/${name}.js` },
         require: { types: `./dist/${name}.d.cts`, default: `./dist/${name}.cjs` },
@@ -62,13 +62,16 @@ describe('subpath entries', () => {
     }
   });
 
-  it('loads jose only with the proxy profile, and there only when a token is issued or checked', () => {
+  it('loads jose only with the proxy profile and the viewer tokens, and there only when a token is issued or checked', () => {
     for (const entry of ['native.ts', 'new-api.ts', 'xui-one.ts', 'mediacp.ts', 'unifi-access.ts', 'node.ts', 'handler.ts']) {
       expect([...packagesLoadedBy(entry).all], entry).not.toContain('jose');
     }
     const proxy = packagesLoadedBy('proxy-logs.ts');
     expect(proxy.all).toContain('jose');
     expect(proxy.eager).not.toContain('jose');
+    const viewer = packagesLoadedBy('viewer-token.ts');
+    expect(viewer.all).toContain('jose');
+    expect(viewer.eager).not.toContain('jose');
     expect(packagesLoadedBy('index.ts').eager).not.toContain('jose');
   });
 

@@ -2,7 +2,7 @@
 // API and its own request log through Express, from the packed packages only.
 import type { AddressInfo } from 'node:net';
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
-import { createEventLog, defineEventType, definePreset, isEventLogError } from '@eventlog/core';
+import { createEventLog, defineEventType, definePreset, eventlogAuditPreset, isEventLogError } from '@eventlog/core';
 import { eventlogRouter, requestLogger } from '@eventlog/express';
 import { native, proxyLogsPreset } from '@eventlog/http';
 import express from 'express';
@@ -17,8 +17,12 @@ const preset = definePreset({
 });
 
 async function main(): Promise<void> {
-  // proxyLogsPreset declares what requestLogger records (proxy.request with its dimensions).
-  const log = createEventLog({ store: createSqliteStore({ filename: ':memory:' }), presets: [preset, proxyLogsPreset] });
+  // proxyLogsPreset declares what requestLogger records (proxy.request with its dimensions), and
+  // eventlogAuditPreset the audit events the native API records.
+  const log = createEventLog({
+    store: createSqliteStore({ filename: ':memory:' }),
+    presets: [preset, proxyLogsPreset, eventlogAuditPreset],
+  });
   const failures: unknown[] = [];
   log.on('error', (error) => failures.push(error));
 

@@ -73,7 +73,7 @@ export function createQueryReads(core: LogCore) {
   async function get(scope: Scope, id: number): Promise<StoredEvent | null> {
     core.assertOpen();
     parseInput(getSchema, { id });
-    const where = applyScope([{ op: 'in', column: 'id', values: [id] }], scope.tenants);
+    const where = [...applyScope([{ op: 'in', column: 'id', values: [id] }], scope.tenants), ...(scope.fixed ?? [])];
     await core.ready();
     if (isEmptySelection(where)) return null;
     const [row] = await core.guard('find', () => core.store.find({ where, orderBy: { column: 'id', direction: 'desc' }, limit: 1 }));

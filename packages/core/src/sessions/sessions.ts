@@ -3,6 +3,7 @@ import { type LogCore, parseInput, type Scope } from '../core.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { isEmptySelection, toEpochMs } from '../filter/filter.js';
 import type { EventInput, StoredEvent } from '../schema/event.js';
+import { eventMatches, splitForSessions } from '../scope/fixed-filter.js';
 import { applyScope } from '../scope/principal.js';
 import type { Condition, SessionRow } from '../storage/contract.js';
 import type { ClosedSession, OpenSession, SessionFilter, SessionListInput } from '../types.js';
@@ -61,10 +62,13 @@ export function createSessions(core: LogCore, writes: SessionWrites) {
       if (given === undefined) continue;
       where.push({ op: 'in', column, values: (Array.isArray(given) ? given : [given]).map(String) });
     }
-    const scoped = applyScope(where, scope.tenants);
+    const fixed = splitForSessions(scope.fixed ?? []);
+    const scoped = [...applyScope(where, scope.tenants), ...fixed.store];
     await core.ready();
     if (isEmptySelection(scoped)) return [];
-    const rows = await core.guard('listSessions', () => core.store.listSessions({ where: scoped, limit, offset }));
+    const rows = fixed.opening.length
+      ? await listByOpening(scoped, fixed.opening, limit, offset)
+      : await core.guard('listSessions', () => core.store.listSessions({ where: scoped, limit, offset }));
     const now = core.clock();
     return rows.map((row) => ({
       sessionId: row.sessionId,
@@ -73,6 +77,23 @@ export function createSessions(core: LogCore, writes: SessionWrites) {
       durationMs: Math.max(0, now - Number(row.startedAt)),
       event: openingEvent(row),
     }));
+  }
+
+  /** Sessions whose opening event also meets conditions no session column holds, paged in memory. */
+  async function listByOpening(where: Condition[], opening: readonly Condition[], limit: number, offset: number): Promise<SessionRow[]> {
+    const batch = limits.maxPageSize;
+    const matched: SessionRow[] = [];
+    let skipped = 0;
+    for (let at = 0; matched.length < limit; at += batch) {
+      const rows = await core.guard('listSessions', () => core.store.listSessions({ where, limit: batch, offset: at }));
+      for (const row of rows) {
+        if (matched.length >= limit || !eventMatches(openingEvent(row), opening)) continue;
+        if (skipped < offset) skipped++;
+        else matched.push(row);
+      }
+      if (rows.length < batch) break;
+    }
+    return matched;
   }
 
   async function open(event: EventInput & { sessionId: string }): Promise<OpenSession> {

@@ -1,15 +1,19 @@
-import type { Principal } from '@eventlog/core';
+import { eventlogAuditPreset, type Principal } from '@eventlog/core';
 import { createOpenApiDocument, mountOpenApiDocument, type OpenApiDocument } from '../../openapi.js';
 import { createRouteGroup, json, type Profile, type Route } from '../../profile.js';
 import { type NativeAuthenticate, nativeAuthenticator } from './auth.js';
 import { addNativeRoutes } from './routes.js';
 import { errorSchema } from './schemas.js';
 
-export type { NativeAuthenticate } from './auth.js';
+export type { NativeAuthenticate, NativeGrant } from './auth.js';
 
 /** Options of {@link native}. */
 export interface NativeOptions {
-  /** Resolves who is calling from the request; `null` answers 401. Every read and write goes through the log's view for that principal. */
+  /**
+   * Resolves who is calling from the request (a principal, or a {@link NativeGrant} with a fixed
+   * filter, an expiry and read-only flag, as `viewerTokenAuth` returns); `null` answers 401. Every
+   * read and write goes through the log's view for that principal and filter.
+   */
   authenticate: NativeAuthenticate;
   /** Path prefix of every route. @default '/eventlog' */
   prefix?: string;
@@ -34,8 +38,10 @@ export interface NativeOptions {
 /**
  * The native JSON API: ingest (single and batch, with per-event validation errors), keyset-paged
  * queries, stats, timelines, top-N, open sessions, streamed CSV export, a server-sent-events live
- * tail and an OpenAPI 3.1 document at `GET <prefix>/openapi.json`. Errors are
- * `{ error: { code, message, issues? } }` with the status of `HTTP_STATUS`.
+ * tail, `whoami` and `schema` for pages such as the viewer, and an OpenAPI 3.1 document at
+ * `GET <prefix>/openapi.json`. Errors are `{ error: { code, message, issues? } }` with the status
+ * of `HTTP_STATUS`. `whoami` and each export are recorded as `eventlog.viewed` /
+ * `eventlog.exported` events (register `eventlogAuditPreset` in a log that registers types).
  *
  * @example
  * ```ts
@@ -77,6 +83,9 @@ export function native(options: NativeOptions): Profile {
 
   return {
     name: 'native',
+    // The audit events it records (`eventlog.viewed`, `eventlog.exported`): a log that registers
+    // event types must register these too, which the handler checks at startup.
+    preset: eventlogAuditPreset,
     prefixes: [prefix],
     routes,
     success: (data) => json(data),

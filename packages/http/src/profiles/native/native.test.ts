@@ -233,11 +233,13 @@ describe('native OpenAPI document', () => {
         '/eventlog/events/{id}',
         '/eventlog/export.csv',
         '/eventlog/openapi.json',
+        '/eventlog/schema',
         '/eventlog/sessions',
         '/eventlog/stats',
         '/eventlog/tail',
         '/eventlog/timeline',
         '/eventlog/top',
+        '/eventlog/whoami',
       ].sort(),
     );
     const limit = r.body.paths['/eventlog/events'].get.parameters.find((p: { name: string }) => p.name === 'limit');

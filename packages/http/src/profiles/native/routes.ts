@@ -1,12 +1,14 @@
-import type { EventLogView } from '@eventlog/core';
 import { BUCKETS, type CursorResult, type EventInput, type Principal } from '@eventlog/core';
 import { z } from 'zod';
 import { HttpError } from '../../errors.js';
 import { queryEnum, queryInt, queryList, queryString } from '../../params.js';
-import { type AnyEventLog, json, type RouteGroup } from '../../profile.js';
+import { json, type RouteGroup } from '../../profile.js';
 import { csvResponse, sseResponse } from '../../stream.js';
+import { countingCsv, recordExported } from './audit.js';
+import { grantOf, nativeView } from './auth.js';
 import type { NativeOptions } from './index.js';
 import { eventInputSchema, filterQuery, storedEventSchema, sumsSchema, toFilter } from './schemas.js';
+import { addViewerRoutes } from './viewer-routes.js';
 
 /** The most invalid events one ingest answer lists. */
 const MAX_REPORTED = 20;
@@ -16,8 +18,9 @@ export function addNativeRoutes(options: NativeOptions, prefix: string, group: R
   const maxBatch = options.maxBatch ?? 1000;
   const canWrite = options.canWrite ?? ((p: Principal) => p.role === 'admin');
   const maxExportRows = options.maxExportRows ?? 1_000_000;
-  // Every read and write goes through the principal's view: the core scopes it to the principal's tenants.
-  const view = (log: AnyEventLog, principal: Principal): EventLogView => log.view({ principal });
+  // Every read and write goes through the principal's view: the core scopes it to the principal's
+  // tenants and to its grant's fixed filter.
+  const view = nativeView;
 
   group.route({
     method: 'POST',
@@ -25,7 +28,9 @@ export function addNativeRoutes(options: NativeOptions, prefix: string, group: R
     body: z.unknown(),
     maxBodyBytes: options.maxIngestBytes ?? 5 * 1_048_576,
     run: async ({ log, auth: principal, body }) => {
-      if (!canWrite(principal)) throw new HttpError('FORBIDDEN', 'These credentials may read but not record events.');
+      if (grantOf(principal).readOnly || !canWrite(principal)) {
+        throw new HttpError('FORBIDDEN', 'These credentials may read but not record events.');
+      }
       const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
       const batch = Array.isArray(body)
         ? body
@@ -228,18 +233,26 @@ export function addNativeRoutes(options: NativeOptions, prefix: string, group: R
       order: queryEnum(['asc', 'desc'], 'Row order; newest first by default.'),
       maxRows: queryInt({ min: 1, max: maxExportRows, description: 'Stop after this many rows.' }),
     }),
-    run: ({ log, auth: principal, query }) =>
-      csvResponse(
-        view(log, principal).exportCsv({
-          filter: toFilter(query),
-          maxRows: query.maxRows ?? maxExportRows,
-          ...(query.timeZone ? { timeZone: query.timeZone } : {}),
-          ...(query.columns ? { columns: query.columns } : {}),
-          ...(query.order ? { order: query.order } : {}),
-        }),
-        { filename: 'events.csv' },
-      ),
-    docs: { summary: 'Export matching events as CSV (streamed)', contentType: 'text/csv', tags: ['export'] },
+    run: ({ log, auth: principal, query }) => {
+      const filter = toFilter(query);
+      const chunks = view(log, principal).exportCsv({
+        filter,
+        maxRows: query.maxRows ?? maxExportRows,
+        ...(query.timeZone ? { timeZone: query.timeZone } : {}),
+        ...(query.columns ? { columns: query.columns } : {}),
+        ...(query.order ? { order: query.order } : {}),
+      });
+      const audited = countingCsv(chunks, true, (rows, completed) => {
+        void recordExported(log, principal, grantOf(principal), filter, rows, completed);
+      });
+      return csvResponse(audited, { filename: 'events.csv' });
+    },
+    docs: {
+      summary: 'Export matching events as CSV (streamed)',
+      description: 'Each export is recorded as an `eventlog.exported` event with the principal, the filter and the row count.',
+      contentType: 'text/csv',
+      tags: ['export'],
+    },
   });
 
   group.route({
@@ -258,4 +271,6 @@ export function addNativeRoutes(options: NativeOptions, prefix: string, group: R
     },
     docs: { summary: 'Live tail of newly stored events (server-sent events)', contentType: 'text/event-stream', tags: ['events'] },
   });
+
+  addViewerRoutes(prefix, group);
 }
