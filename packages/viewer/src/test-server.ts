@@ -5,10 +5,19 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
-import { createEventLog, defineEventType, definePreset, type EventInput, type EventLog, type Principal } from '@eventlog/core';
+import {
+  createEventLog,
+  defineEventType,
+  definePreset,
+  type EventInput,
+  type EventLog,
+  eventlogAuditPreset,
+  type Principal,
+} from '@eventlog/core';
 import { bearerToken, createHandler, type Profile } from '@eventlog/http';
 import { native } from '@eventlog/http/native';
 import { toNodeHandler } from '@eventlog/http/node';
+import { createViewerToken, viewerTokenAuth } from '@eventlog/http/viewer-token';
 import { type Browser, chromium } from 'playwright-core';
 import { z } from 'zod';
 import { viewer } from './index.js';
@@ -31,11 +40,16 @@ export const testPreset = definePreset({
   metrics: [{ name: 'quota' }, { name: 'prompt_tokens' }],
 });
 
-/** Static bearer tokens of the test server and the principals they stand for. */
-export const TOKENS: Record<string, Principal> = {
-  'admin-token': { role: 'admin', id: 'ada' },
-  'reseller-token': { role: 'reseller', id: 'rex', tenantIds: ['t-1'] },
-};
+/** The host's own static bearer token (the `fallback` of viewerTokenAuth) and its principal. */
+export const TOKENS: Record<string, Principal> = { 'admin-token': { role: 'admin', id: 'ada' } };
+
+/** The signing secret of the test server's viewer tokens. */
+export const VIEWER_SECRET = 'viewer-test-secret-of-at-least-32-bytes';
+
+/** A viewer token of the test server: `createViewerToken` with its secret. */
+export function viewerToken(principal: Principal, ttl: number | string = '15m', clock?: () => number): Promise<string> {
+  return createViewerToken({ secret: VIEWER_SECRET, principal, ttl, ...(clock ? { clock } : {}) });
+}
 
 export interface TestServer {
   url: string;
@@ -90,18 +104,18 @@ export interface StartOptions {
   seed?: number;
   /** Extra profiles before the native API (e.g. another auth). */
   profiles?: (log: EventLog) => Profile[];
-  authenticate?: (request: Request) => Principal | null | Promise<Principal | null>;
 }
 
-/** Starts the server over a fresh in-memory SQLite log with `seed` events and two open sessions. */
+/** Starts the server over a fresh in-memory SQLite log with `seed` events and two open sessions; viewer tokens or the static admin token authenticate. */
 export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
   ensureUiBuilt();
-  const log: EventLog = createEventLog({ store: createSqliteStore({ filename: ':memory:' }), presets: [testPreset] });
+  const log: EventLog = createEventLog({ store: createSqliteStore({ filename: ':memory:' }), presets: [testPreset, eventlogAuditPreset] });
   const seededAt = Date.now();
   await log.recordMany(seedEvents(options.seed ?? 600, seededAt));
   await log.sessions.open({ type: 'stream.connect', sessionId: 'conn-1', actor: { id: 'dj-kim', name: 'DJ Kim' }, tenantId: 't-1' });
   await log.sessions.open({ type: 'stream.connect', sessionId: 'conn-2', actor: { id: 'viewer-9', name: 'Viewer 9' }, tenantId: 't-2' });
-  const authenticate = options.authenticate ?? ((req: Request) => TOKENS[bearerToken(req) ?? ''] ?? null);
+  // Viewer tokens first; the host's own static token through the fallback hook.
+  const authenticate = viewerTokenAuth({ secret: VIEWER_SECRET, fallback: (req: Request) => TOKENS[bearerToken(req) ?? ''] ?? null });
   const handler = createHandler({
     log,
     profiles: [...(options.profiles?.(log) ?? []), native({ authenticate }), viewer({ title: 'Test log' })],

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { api, apiIds, axeViolations, column, openViewer, rowIds, settled } from './browser-support.js';
-import { HOSTILE_LINK, HOSTILE_MESSAGE, launchChromium, startTestServer, type TestServer } from './test-server.js';
+import { HOSTILE_LINK, HOSTILE_MESSAGE, launchChromium, startTestServer, type TestServer, viewerToken } from './test-server.js';
 
 const ZONE = 'Europe/Berlin';
 const IMAGES = fileURLToPath(new URL('../../../docs/images/', import.meta.url));
@@ -28,7 +28,8 @@ afterEach(async () => {
   await context?.close();
 });
 
-describe('the viewer in Chromium', () => {
+// Generous timeouts: the machine is shared, and a page load under load takes seconds.
+describe('the viewer in Chromium', { timeout: 60_000 }, () => {
   it('shows the rows the native API answers for the same filter, times in the viewer zone, and pages by keyset', async () => {
     const { page, problems } = await openViewer(await newContext(), server.url, '?range=all&type=app.request');
     await settled(page);
@@ -240,33 +241,54 @@ describe('the viewer in Chromium', () => {
     }
   });
 
-  it('shows a clear message and no data for a missing or tampered token', async () => {
+  it('shows a clear message and no data for an expired, tampered, unknown or missing token', async () => {
     const ctx = await newContext();
-    for (const token of ['forged-token', null]) {
+    const good = await viewerToken({ role: 'admin', id: 'ada' });
+    const [header, payload, signature] = good.split('.');
+    const tampered = `${header}.${payload}.${signature!.slice(0, -4)}${signature!.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
+    const expired = await viewerToken({ role: 'admin', id: 'ada' }, 60, () => Date.now() - 3_600_000);
+    const cases: Array<[string | null, RegExp]> = [
+      [expired, /cannot be used\. The viewer token has expired/],
+      [tampered, /cannot be used\. The viewer token is not valid/],
+      ['forged-token', /cannot be used/],
+      [null, /needs a viewer link/],
+    ];
+    for (const [token, message] of cases) {
       const { page, problems } = await openViewer(ctx, server.url, '?range=all', token);
       const alert = page.locator('[role="alert"]');
       await alert.waitFor();
-      expect(await alert.textContent()).toMatch(token ? /cannot be used/ : /needs a viewer link/);
+      expect(await alert.textContent()).toMatch(message);
       expect(await page.locator('.scroller tbody tr').count()).toBe(0);
       expect(await page.locator('.stats').count()).toBe(0);
       expect(problems).toEqual([]);
       await page.close();
     }
+    // The same page with the good token shows data.
+    const { page } = await openViewer(ctx, server.url, '?range=all', good);
+    await settled(page);
+    expect((await rowIds(page)).length).toBe(100);
   });
 
-  it("never shows a reseller another tenant's rows, even with a hand-edited URL", async () => {
+  it("never shows a reseller another tenant's rows, even with a hand-edited URL, and records the opening", async () => {
     const ctx = await newContext();
-    const own = await openViewer(ctx, server.url, '?range=all', 'reseller-token');
+    const token = await viewerToken({ role: 'reseller', id: 'rex', tenantIds: ['t-1'] });
+    const own = await openViewer(ctx, server.url, '?range=all', token);
     await settled(own.page);
     expect(new Set(await column(own.page, 8))).toEqual(new Set(['t-1']));
     await expect.poll(() => own.page.locator('.sessions li').count()).toBe(1);
+    await expect.poll(() => own.page.textContent('.who')).toContain('reseller rex');
 
-    const edited = await openViewer(ctx, server.url, '?range=all&tenantId=t-2', 'reseller-token');
+    const edited = await openViewer(ctx, server.url, '?range=all&tenantId=t-2', token);
     await settled(edited.page);
     expect(await rowIds(edited.page)).toEqual([]);
     await edited.page.locator('.empty').waitFor();
     await expect.poll(() => edited.page.textContent('[data-stat="count"]')).toBe('0');
+    await expect.poll(() => edited.page.locator('.top-panel .muted').count()).toBe(2);
     expect(await edited.page.locator('.top-panel li').count()).toBe(0);
+
+    // Each opening is an audit event with the principal (the page asks whoami once).
+    const viewed = await server.log.query({ filter: { type: 'eventlog.viewed', actorId: 'rex' }, limit: 10 });
+    expect(viewed.items.length).toBe(2);
   });
 
   it('renders hostile strings as inert text', async () => {
@@ -307,5 +329,5 @@ describe('the viewer in Chromium', () => {
     // No sideways scrolling of the page itself on a phone.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await page.screenshot({ path: `${IMAGES}viewer-phone.png` });
-  });
+  }, 120_000);
 });

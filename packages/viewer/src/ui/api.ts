@@ -63,6 +63,8 @@ export interface SchemaInfo {
   types?: Array<string | { name: string }>;
   dimensions?: Array<string | { name: string }>;
   metrics?: Array<string | { name: string }>;
+  /** The metrics TPM sums. */
+  tpmMetrics?: string[];
 }
 
 /** The credentials were refused (missing, expired or tampered token). */

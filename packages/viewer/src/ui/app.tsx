@@ -169,7 +169,8 @@ export function App({ api, apiBase, title }: AppProps) {
   }, []);
 
   if (authError !== null) {
-    return <Blocked title={title} message={`This viewer link cannot be used: ${authError} Viewer links expire; ask for a new one.`} />;
+    const advice = /new link/i.test(authError) ? '' : ' Viewer links expire: ask whoever shared it for a new link.';
+    return <Blocked title={title} message={`This viewer link cannot be used. ${authError}${advice}`} />;
   }
 
   const who = whoami?.principal;
@@ -207,7 +208,7 @@ export function App({ api, apiBase, title }: AppProps) {
           </button>
         </span>
       </header>
-      <FilterBar state={state} navigate={navigate} dimensions={dimensions} searchRef={searchRef} />
+      <FilterBar state={state} navigate={navigate} dimensions={dimensions} types={namesOf(schema?.types)} searchRef={searchRef} />
       <p class="notice" role="status">
         {notice ?? ''}
       </p>
@@ -216,7 +217,11 @@ export function App({ api, apiBase, title }: AppProps) {
           {data.error}
         </p>
       ) : null}
-      <StatsLine stats={data.stats} metrics={metrics} />
+      <StatsLine
+        stats={data.stats}
+        metrics={metrics}
+        showTpm={schema?.tpmMetrics ? schema.tpmMetrics.length > 0 : metrics.some((m) => /token/i.test(m))}
+      />
       <section class="overview" aria-label="Overview">
         <TimelineChart
           timeline={data.timeline}

@@ -7,6 +7,8 @@ interface FilterBarProps {
   state: ViewState;
   navigate: (next: ViewState) => void;
   dimensions: string[];
+  /** Declared event types, suggested as values of the type filter. */
+  types: string[];
   searchRef: RefObject<HTMLInputElement | null>;
 }
 
@@ -18,7 +20,7 @@ function toLocalInput(ms: number | undefined): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-export function FilterBar({ state, navigate, dimensions, searchRef }: FilterBarProps) {
+export function FilterBar({ state, navigate, dimensions, types, searchRef }: FilterBarProps) {
   const [search, setSearch] = useState(state.search);
   const [field, setField] = useState('type');
   const [value, setValue] = useState('');
@@ -109,9 +111,21 @@ export function FilterBar({ state, navigate, dimensions, searchRef }: FilterBarP
         </label>
         <label>
           <span class="sr-only">Value</span>
-          <input name="value" placeholder="value" maxLength={255} value={value} onInput={(e) => setValue(e.currentTarget.value)} />
+          <input
+            name="value"
+            placeholder="value"
+            maxLength={255}
+            list={field === 'type' ? 'type-suggestions' : undefined}
+            value={value}
+            onInput={(e) => setValue(e.currentTarget.value)}
+          />
         </label>
         <button type="submit">Add filter</button>
+        <datalist id="type-suggestions">
+          {types.map((t) => (
+            <option key={t} value={t} />
+          ))}
+        </datalist>
       </form>
       <ul class="chips" aria-label="Active filters">
         {state.range === 'custom' ? (

@@ -3,10 +3,8 @@ import { type Api, AuthError, type OpenSession, type Stats, type TopRow } from '
 import { formatDuration, formatNumber, text } from './format.js';
 import { FILTER_FIELDS, labelOf } from './state.js';
 
-const TOKEN_METRICS = /token/i;
-
 /** Count, metric sums and the last minute's rates of the filtered events. */
-export function StatsLine({ stats, metrics }: { stats: Stats | null; metrics: string[] }) {
+export function StatsLine({ stats, metrics, showTpm }: { stats: Stats | null; metrics: string[]; showTpm: boolean }) {
   if (!stats) {
     return (
       <p class="stats" aria-live="polite">
@@ -15,7 +13,6 @@ export function StatsLine({ stats, metrics }: { stats: Stats | null; metrics: st
     );
   }
   const sums = metrics.filter((m) => stats.sums[m] !== undefined);
-  const hasTokens = metrics.some((m) => TOKEN_METRICS.test(m));
   return (
     <p class="stats" aria-live="polite">
       <span>
@@ -29,7 +26,7 @@ export function StatsLine({ stats, metrics }: { stats: Stats | null; metrics: st
       <span>
         RPM <strong>{formatNumber(stats.rpm)}</strong>
       </span>
-      {hasTokens ? (
+      {showTpm ? (
         <span>
           TPM <strong>{formatNumber(stats.tpm)}</strong>
         </span>
