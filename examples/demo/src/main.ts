@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { mediaCpExample } from '@eventlog/example-mediacp';
 import { newApiExample } from '@eventlog/example-new-api';
 import { proxyExample } from '@eventlog/example-proxy';
-import { env, main, shellQuote } from '@eventlog/example-shared';
+import { env, main, shellQuote, viewerAuthenticate } from '@eventlog/example-shared';
 import { unifiAccessExample } from '@eventlog/example-unifi-access';
 import { xuiOneExample } from '@eventlog/example-xui-one';
 import { createAudit } from '@eventlog/express';
@@ -27,7 +27,10 @@ main({
   retentionDays: 30,
   extraProfiles: () => [
     native({
-      authenticate: (request) => (safeEqual(bearerToken(request) ?? '', nativeToken()) ? { role: 'admin', id: 'demo' } : null),
+      // Viewer tokens (the printed viewer link) and the demo's static API token.
+      authenticate: viewerAuthenticate((request) =>
+        safeEqual(bearerToken(request) ?? '', nativeToken()) ? { role: 'admin', id: 'demo' } : null,
+      ),
       title: 'eventlog demo',
     }),
   ],
@@ -45,6 +48,7 @@ main({
           unifiAccess: '/api/v1/developer/system/logs…',
           proxy: '/api/logs…',
           native: '/eventlog/events, /eventlog/openapi.json',
+          viewer: '/eventlog/viewer (open the link printed at start)',
         },
       });
     });

@@ -12,3 +12,4 @@ export {
   shellQuote,
 } from './run.js';
 export { type OpenedStore, openStore } from './store.js';
+export { VIEWER_PATH, viewerAuthenticate, viewerBanner, viewerSecret } from './viewer.js';

@@ -65,7 +65,12 @@ export function viewer(options: ViewerOptions = {}): Profile {
   };
 
   const page = ({ basePath, request }: RequestContext): Response => {
-    const { manifest } = load();
+    let manifest: UiAssets['manifest'];
+    try {
+      manifest = load().manifest;
+    } catch (error) {
+      return plain(503, error instanceof Error ? error.message : 'The viewer page is not available.');
+    }
     const html = renderIndex({ title, api: `${basePath}${api}`, assets: `${basePath}${path}/assets`, manifest });
     // The page is tiny and names the current hashed assets: revalidate it every time.
     return respond(request, { body: html, type: 'text/html; charset=utf-8', etag: etagOf(html) }, 'no-cache');
@@ -81,8 +86,14 @@ export function viewer(options: ViewerOptions = {}): Profile {
         method: 'GET',
         path: `${path}/assets/:file`,
         run: ({ request, params }) => {
-          const file = load().files.get((params as { file: string }).file);
-          if (!file) return notFound();
+          let files: UiAssets['files'];
+          try {
+            files = load().files;
+          } catch (error) {
+            return plain(503, error instanceof Error ? error.message : 'The viewer page is not available.');
+          }
+          const file = files.get((params as { file: string }).file);
+          if (!file) return plain(404, 'Not found.');
           // Names carry a content hash: a new build is a new URL, so the old one can be kept forever.
           return respond(request, file, 'public, max-age=31536000, immutable');
         },
@@ -110,9 +121,9 @@ function ifNoneMatch(request: Request, etag: string): boolean {
   return header.trim() === '*' || header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }
 
-function notFound(): Response {
-  return new Response('Not found.', {
-    status: 404,
+function plain(status: number, message: string): Response {
+  return new Response(message, {
+    status,
     headers: { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' },
   });
 }
