@@ -53,7 +53,7 @@ export function useViewData(api: Api, state: ViewState, now: number, onAuthError
 
     const page = new URLSearchParams(filter);
     page.set('limit', String(PAGE_SIZE));
-    api
+    const rowsLoaded = api
       .get<EventsPage>('/events', page, signal)
       .then((result) => {
         if (generation.current !== mine) return;
@@ -62,36 +62,42 @@ export function useViewData(api: Api, state: ViewState, now: number, onAuthError
         setLoadingRows(false);
       })
       .catch(fail);
-
-    api
-      .get<{ data: Stats }>('/stats', filter, signal)
-      .then((r) => setStats(r.data))
-      .catch(fail);
-
-    const window = timeWindow(state, now);
-    const span = (window.until ?? now) - (window.since ?? now - RANGE_PRESETS['30d']);
-    const chart = new URLSearchParams(filter);
-    chart.set('bucket', state.range === 'all' ? 'day' : bucketFor(span));
-    chart.set('timeZone', TIME_ZONE);
-    if (state.metric) chart.set('metrics', state.metric);
-    api
-      .get<{ data: Timeline }>('/timeline', chart, signal)
-      .then((r) => setTimeline(r.data))
-      .catch(fail);
-
-    state.top.forEach((by, index) => {
-      const params = new URLSearchParams(filter);
-      params.set('by', by);
-      params.set('limit', '8');
-      if (state.topOrder !== 'count') params.set('orderBy', state.topOrder);
+    // The aggregates start once the rows are in: on a single-connection store (SQLite) they would
+    // otherwise queue in front of the page of rows, which a person needs first.
+    const loadAggregates = () => {
       api
-        .get<{ data: TopRow[] }>('/top', params, signal)
-        .then((r) => setTop((current) => (index === 0 ? [r.data, current[1]] : [current[0], r.data])))
-        .catch((e) => {
-          // A panel over a field this log cannot rank answers 400: show it empty rather than fail the page.
-          if (e instanceof AuthError) fail(e);
-          else setTop((current) => (index === 0 ? [[], current[1]] : [current[0], []]));
-        });
+        .get<{ data: Stats }>('/stats', filter, signal)
+        .then((r) => setStats(r.data))
+        .catch(fail);
+
+      const window = timeWindow(state, now);
+      const span = (window.until ?? now) - (window.since ?? now - RANGE_PRESETS['30d']);
+      const chart = new URLSearchParams(filter);
+      chart.set('bucket', state.range === 'all' ? 'day' : bucketFor(span));
+      chart.set('timeZone', TIME_ZONE);
+      if (state.metric) chart.set('metrics', state.metric);
+      api
+        .get<{ data: Timeline }>('/timeline', chart, signal)
+        .then((r) => setTimeline(r.data))
+        .catch(fail);
+
+      state.top.forEach((by, index) => {
+        const params = new URLSearchParams(filter);
+        params.set('by', by);
+        params.set('limit', '8');
+        if (state.topOrder !== 'count') params.set('orderBy', state.topOrder);
+        api
+          .get<{ data: TopRow[] }>('/top', params, signal)
+          .then((r) => setTop((current) => (index === 0 ? [r.data, current[1]] : [current[0], r.data])))
+          .catch((e) => {
+            // A panel over a field this log cannot rank answers 400: show it empty rather than fail the page.
+            if (e instanceof AuthError) fail(e);
+            else setTop((current) => (index === 0 ? [[], current[1]] : [current[0], []]));
+          });
+      });
+    };
+    void rowsLoaded.finally(() => {
+      if (!signal.aborted) loadAggregates();
     });
     return () => abort.abort();
   }, [api, state, now, fail]);
