@@ -102,8 +102,11 @@ export function useViewData(api: Api, state: ViewState, now: number, onAuthError
     return () => abort.abort();
   }, [api, state, now, fail]);
 
+  // The cursor being fetched: the button and the infinite-scroll observer can both ask within one render.
+  const fetching = useRef<string | null>(null);
   const loadMore = useCallback(() => {
-    if (!nextCursor || loadingRows) return;
+    if (!nextCursor || loadingRows || fetching.current === nextCursor) return;
+    fetching.current = nextCursor;
     const mine = generation.current;
     const params = filterParams(state, now);
     params.set('limit', String(PAGE_SIZE));
@@ -113,13 +116,19 @@ export function useViewData(api: Api, state: ViewState, now: number, onAuthError
       .get<EventsPage>('/events', params)
       .then((result) => {
         if (generation.current !== mine) return;
-        setRows((current) => [...current, ...result.data]);
+        setRows((current) => {
+          const seen = new Set(current.map((e) => e.id));
+          return [...current, ...result.data.filter((e) => !seen.has(e.id))];
+        });
         setNextCursor(result.nextCursor);
         setLoadingRows(false);
       })
       .catch((e) => {
         setLoadingRows(false);
         fail(e);
+      })
+      .finally(() => {
+        fetching.current = null;
       });
   }, [api, state, now, nextCursor, loadingRows, fail]);
 
