@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^@eventlog\/http$/, replacement: src('./packages/http/src/index.ts') },
       { find: /^@eventlog\/http\/([\w-]+)$/, replacement: src('./packages/http/src/$1.ts') },
       { find: /^@eventlog\/express$/, replacement: src('./packages/express-middleware/src/index.ts') },
+      { find: /^@eventlog\/viewer$/, replacement: src('./packages/viewer/src/index.ts') },
       { find: /^@eventlog\/cli$/, replacement: src('./packages/cli/src/index.ts') },
     ],
   },

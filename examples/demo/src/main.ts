@@ -33,6 +33,7 @@ main({
           unifiAccess: '/api/v1/developer/system/logs…',
           proxy: '/api/logs…',
           native: '/eventlog/events, /eventlog/openapi.json',
+          viewer: '/eventlog/viewer (open the link printed at start)',
         },
       });
     });

@@ -5,7 +5,7 @@
 import { mediaCpExample } from '@eventlog/example-mediacp';
 import { newApiExample } from '@eventlog/example-new-api';
 import { proxyExample } from '@eventlog/example-proxy';
-import { type ExampleModule, env } from '@eventlog/example-shared';
+import { type ExampleModule, env, viewerAuthenticate } from '@eventlog/example-shared';
 import { unifiAccessExample } from '@eventlog/example-unifi-access';
 import { xuiOneExample } from '@eventlog/example-xui-one';
 import { bearerToken, native, type Profile, safeEqual } from '@eventlog/http';
@@ -16,10 +16,12 @@ export const nativeToken = (): string => env('EVENTLOG_API_TOKEN', 'demo-eventlo
 /** The product modules of the demo, in seeding order. */
 export const DEMO_MODULES: readonly ExampleModule[] = [newApiExample, xuiOneExample, mediaCpExample, unifiAccessExample, proxyExample];
 
-/** The demo's native API profile under /eventlog, for the bearer token {@link nativeToken}. */
+/** The demo's native API profile under /eventlog, for viewer tokens (the printed viewer link) and the bearer token {@link nativeToken}. */
 export function demoNativeProfile(): Profile {
   return native({
-    authenticate: (request) => (safeEqual(bearerToken(request) ?? '', nativeToken()) ? { role: 'admin', id: 'demo' } : null),
+    authenticate: viewerAuthenticate((request) =>
+      safeEqual(bearerToken(request) ?? '', nativeToken()) ? { role: 'admin', id: 'demo' } : null,
+    ),
     title: 'eventlog demo',
   });
 }

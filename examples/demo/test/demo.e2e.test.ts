@@ -65,6 +65,26 @@ describe('examples/demo', () => {
     expect((await json('/eventlog/events')).status).toBe(401);
   });
 
+  it('prints a ready viewer link whose token reads the native API, and serves the page', async () => {
+    const link = /(http:\/\/\S+\/eventlog\/viewer)#token=(\S+)/.exec(example.output());
+    expect(link, example.output()).not.toBeNull();
+    const [, page, token] = link!;
+    const html = await fetch(page!.replace('//localhost:', '//127.0.0.1:'));
+    expect(html.status).toBe(200);
+    expect(html.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await html.text()).toContain('data-api="/eventlog"');
+    const whoami = await json('/eventlog/whoami', { headers: { Authorization: `Bearer ${token}` } });
+    expect(whoami.body.data).toMatchObject({ principal: { role: 'admin' }, readOnly: true });
+    expect(whoami.body.data.expiresAt).toBeGreaterThan(Date.now());
+    // The viewer's token reads but never writes.
+    const write = await json('/eventlog/events', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: '{"type":"app.deploy"}',
+    });
+    expect(write.status).toBe(403);
+  });
+
   it("records the host app's own requests and audit rows for the proxy API", async () => {
     await (await fetch(`${example.url}/hello/world`, { headers: { 'User-Agent': 'demo-e2e' } })).text();
     const saved = await json('/settings/retention', {

@@ -13,3 +13,4 @@ export {
 } from './run.js';
 export { seedModules } from './seed.js';
 export { type OpenedStore, openStore } from './store.js';
+export { VIEWER_PATH, viewerAuthenticate, viewerBanner, viewerSecret } from './viewer.js';

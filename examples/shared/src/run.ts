@@ -10,6 +10,7 @@ import { env, envInt } from './env.js';
 import { createRandom, type Random } from './random.js';
 import { seedModules } from './seed.js';
 import { openStore } from './store.js';
+import { viewerBanner, viewerPresets, viewerProfiles } from './viewer.js';
 
 /** What a module's seeder gets. */
 export interface SeedContext {
@@ -124,7 +125,7 @@ export async function runExample(options: RunExampleOptions): Promise<RunningExa
   const liveMs = envInt('EVENTLOG_LIVE_MS', 5000, 0);
   const lingerMs = envInt('EVENTLOG_LINGER_MS', 0, 0, 3_600_000);
   const opened = await openStore(process.env.EVENTLOG_DB, join(options.directory, 'data', `${options.name}.db`));
-  const presets = [...new Set(options.modules.flatMap((m) => m.presets))];
+  const presets = [...new Set([...options.modules.flatMap((m) => m.presets), ...viewerPresets])];
   const logOptions = {
     store: opened.store,
     presets,
@@ -160,7 +161,9 @@ export async function runExample(options: RunExampleOptions): Promise<RunningExa
   if (options.modules.some((m) => m.logRequests)) app.use(requestLogger({ log, skipEventlog: false }));
   for (const module of options.modules) module.setup?.(app, log);
   options.setup?.(app, log);
-  const profiles = [...options.modules.flatMap((m) => m.profiles()), ...(options.extraProfiles?.() ?? [])];
+  const mounted = [...options.modules.flatMap((m) => m.profiles()), ...(options.extraProfiles?.() ?? [])];
+  // Every example serves the log viewer (and the native API it reads, when the example has none).
+  const profiles = [...mounted, ...viewerProfiles(`eventlog ${options.name} example`, mounted)];
   app.use(eventlogRouter({ log, profiles }));
 
   const server: Server = await new Promise((resolve, reject) => {
@@ -225,6 +228,7 @@ export async function runExample(options: RunExampleOptions): Promise<RunningExa
     '',
     ...options.modules.flatMap((m) => m.banner(url)),
     ...(options.extraBanner?.(url) ?? []),
+    ...(await viewerBanner(url)),
     'Stop with Ctrl+C: buffered events are flushed before the process exits.',
     '',
   ];

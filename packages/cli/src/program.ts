@@ -342,7 +342,9 @@ export function createProgram(io: ProgramIo): Command & { exitCode?: number } {
         'eventlog serve                                   # native + proxy API on http://127.0.0.1:8080',
         'EVENTLOG_PROXY_PASSWORD=s3cret eventlog serve --profiles proxy --port 9000',
         'eventlog serve --profiles all --db postgres://app@db/app --host 0.0.0.0',
-      ]) + '\nMissing secrets are generated and printed at start. Prefer the environment to flags for secrets (flags show in ps).\n',
+      ]) +
+        '\nMissing secrets are generated and printed at start. Prefer the environment to flags for secrets (flags show in ps).\n' +
+        'With the native API comes the log viewer at /eventlog/viewer: a ready link is printed at start; EVENTLOG_VIEWER_SECRET (at least 32 bytes) signs its tokens.\n',
     )
     .action(async (opts) => {
       const port = Number(opts.port);
@@ -365,6 +367,7 @@ export function createProgram(io: ProgramIo): Command & { exitCode?: number } {
           xuiApiKey: opts.xuiApiKey ?? env.EVENTLOG_XUI_API_KEY,
           mediacpToken: opts.mediacpToken ?? env.EVENTLOG_MEDIACP_TOKEN,
           unifiToken: opts.unifiToken ?? env.EVENTLOG_UNIFI_TOKEN,
+          viewerSecret: env.EVENTLOG_VIEWER_SECRET,
         });
         io.out(`eventlog serving ${ctx.target.engine} ${redact(ctx.target.location)} at ${url}\n${lines.join('\n')}\n`);
         await new Promise<void>((resolve) => io.signal.addEventListener('abort', () => resolve(), { once: true }));

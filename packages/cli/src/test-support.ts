@@ -44,9 +44,21 @@ export async function buildCli(): Promise<string> {
     splitting: false,
     silent: true,
     tsconfig: join(root, 'tsconfig.json'),
-    noExternal: [/^@eventlog\//, 'zod', 'date-fns', '@date-fns/tz', 'eventemitter3', 'jose'],
+    // @eventlog/viewer stays an import: it serves its page from the dist/ui beside its own module (the built package).
+    noExternal: [/^@eventlog\/(?!viewer$)/, 'zod', 'date-fns', '@date-fns/tz', 'eventemitter3', 'jose'],
     // The CLI's own dependencies resolve from packages/cli/node_modules, as in an installed package.
-    external: ['commander', 'cli-progress', 'jiti', 'kysely', 'better-sqlite3', 'pg', 'pg-copy-streams', 'mysql2', '@clickhouse/client'],
+    external: [
+      '@eventlog/viewer',
+      'commander',
+      'cli-progress',
+      'jiti',
+      'kysely',
+      'better-sqlite3',
+      'pg',
+      'pg-copy-streams',
+      'mysql2',
+      '@clickhouse/client',
+    ],
   });
   mkdirSync(join(dir, '..'), { recursive: true });
   try {

@@ -5,6 +5,7 @@ import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import { createEventLog, defineEventType, definePreset, eventlogAuditPreset, isEventLogError } from '@eventlog/core';
 import { eventlogRouter, requestLogger } from '@eventlog/express';
 import { native, proxyLogsPreset } from '@eventlog/http';
+import { viewer } from '@eventlog/viewer';
 import express from 'express';
 import { z } from 'zod';
 
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
 
   const app = express();
   app.use(requestLogger({ log }));
-  app.use(eventlogRouter({ log, profiles: [native({ authenticate: () => ({ role: 'admin', id: 'packaging' }) })] }));
+  app.use(eventlogRouter({ log, profiles: [native({ authenticate: () => ({ role: 'admin', id: 'packaging' }) }), viewer()] }));
   app.get('/hello', (_req, res) => {
     res.json({ hello: 'world' });
   });
@@ -54,6 +55,13 @@ async function main(): Promise<void> {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const hello = await fetch(`${base}/hello`);
   const events = (await (await fetch(`${base}/eventlog/events?type=app.deploy`)).json()) as { data: unknown[] };
+  // The viewer's page and its bundle come from the installed package (built into its dist/ui).
+  const viewerPage = await (await fetch(`${base}/eventlog/viewer`)).text();
+  const bundle = /src="([^"]+\.js)"/.exec(viewerPage)?.[1];
+  const script = bundle ? await fetch(`${base}${bundle}`) : null;
+  if (script?.status !== 200 || !(script.headers.get('content-type') ?? '').includes('javascript')) {
+    throw new Error(`viewer: page ${viewerPage.slice(0, 80)}, bundle ${bundle} answered ${script?.status}`);
+  }
   await new Promise((resolve) => server.close(resolve));
   await log.flush();
   const requests = await log.count({ type: 'proxy.request' });

@@ -233,6 +233,14 @@ describe('eventlog serve', () => {
     const native = await fetch(`${url}/eventlog/stats`, { headers: { authorization: 'Bearer tok-123' } });
     expect(native.status).toBe(200);
     expect(((await native.json()) as { data: { count: number } }).data.count).toBe(50);
+    // The log viewer: the printed link's page, and its token reading the native API.
+    const link = await server.waitFor(/(http:\/\/\S+\/eventlog\/viewer)#token=(\S+)/, 'stdout', 10_000);
+    const [, page, viewerToken] = /(http:\/\/\S+\/eventlog\/viewer)#token=(\S+)/.exec(link)!;
+    const html = await fetch(page!);
+    expect(html.status).toBe(200);
+    expect(html.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const stats = await fetch(`${url}/eventlog/stats`, { headers: { authorization: `Bearer ${viewerToken}` } });
+    expect(((await stats.json()) as { data: { count: number } }).data.count).toBe(50);
     server.child.kill('SIGINT');
     const stopped = await server.done;
     expect(stopped.code).toBe(0);

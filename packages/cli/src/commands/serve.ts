@@ -19,6 +19,8 @@ import {
   xuiOne,
 } from '@eventlog/http';
 import { toNodeHandler } from '@eventlog/http/node';
+import { createViewerToken, viewerTokenAuth } from '@eventlog/http/viewer-token';
+import { viewer } from '@eventlog/viewer';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 
@@ -40,6 +42,8 @@ export interface ServeOptions {
   xuiApiKey?: string;
   mediacpToken?: string;
   unifiToken?: string;
+  /** Signs the log viewer's tokens (at least 32 bytes); generated per start when missing. */
+  viewerSecret?: string;
   timeZone: string;
 }
 
@@ -70,6 +74,7 @@ export async function startServer(ctx: CliContext, options: ServeOptions): Promi
   await ctx.log.ready();
   const lines: string[] = [];
   const profiles: Profile[] = [];
+  let viewerSecret: string | undefined;
   const generated = (what: string, value: string | undefined, env: string) => {
     if (value) return value;
     const made = secret();
@@ -80,8 +85,16 @@ export async function startServer(ctx: CliContext, options: ServeOptions): Promi
     switch (name) {
       case 'native': {
         const token = generated('native API token', options.token, 'EVENTLOG_API_TOKEN');
+        // The log viewer reads the native API with short-lived viewer tokens; the static token keeps working beside them.
+        viewerSecret = options.viewerSecret ?? randomBytes(32).toString('base64url');
         profiles.push(
-          native({ authenticate: (request) => (safeEqual(bearerToken(request) ?? '', token) ? { role: 'admin', id: 'cli' } : null) }),
+          native({
+            authenticate: viewerTokenAuth({
+              secret: viewerSecret,
+              fallback: (request) => (safeEqual(bearerToken(request) ?? '', token) ? { role: 'admin', id: 'cli' } : null),
+            }),
+          }),
+          viewer({ title: 'eventlog' }),
         );
         lines.push('  native API: /eventlog/events, /eventlog/stats, /eventlog/openapi.json (Authorization: Bearer <token>)');
         break;
@@ -131,5 +144,13 @@ export async function startServer(ctx: CliContext, options: ServeOptions): Promi
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  return { server, url: `http://${host}:${port}`, lines };
+  const url = `http://${host}:${port}`;
+  if (viewerSecret) {
+    const token = await createViewerToken({ secret: viewerSecret, principal: { role: 'admin', id: 'cli' }, ttl: '24h' });
+    const signed = options.viewerSecret
+      ? 'EVENTLOG_VIEWER_SECRET'
+      : 'a secret generated for this run; set EVENTLOG_VIEWER_SECRET to keep links across restarts';
+    lines.push(`  log viewer (admin, link valid 24 h, signed with ${signed}):`, `    ${url}/eventlog/viewer#token=${token}`);
+  }
+  return { server, url, lines };
 }
