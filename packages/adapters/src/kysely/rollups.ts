@@ -22,7 +22,10 @@ type Eb = ExpressionBuilder<any, any>;
 const DAY = ROLLUP_GRAINS[ROLLUP_GRAINS.length - 1] as number;
 /** How often a process re-reads the state of tables another process may be backfilling. */
 const STATE_RECHECK_MS = 1000;
-/** Attempts at one day of a backfill that failed on a transient error (a deadlock with a writer). */
+/**
+ * Attempts at one day of a backfill, or at one delete, that failed on a transient error (a
+ * deadlock with a writer or another deleter: the transaction was rolled back whole, so it is run again).
+ */
 const DAY_ATTEMPTS = 5;
 
 /** What the rollup part of the shared store needs from it. */
@@ -122,7 +125,7 @@ export function createKyselyRollups(context: RollupContext) {
     });
   };
 
-  const withRetries = async (fn: () => Promise<void>) => {
+  const withRetries = async <R>(fn: () => Promise<R>): Promise<R> => {
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
@@ -242,54 +245,56 @@ export function createKyselyRollups(context: RollupContext) {
     async delete(query: DeleteQuery): Promise<number> {
       const s = spec as RollupSpec;
       const columns = eventColumns(s);
-      return inTransaction(db, async (trx) => {
-        let rows: EventRow[];
-        const select = trx
-          .selectFrom(tables.events)
-          .where((eb: Eb) => whereOf(eb, query.where, dialect))
-          .orderBy('time')
-          .orderBy('id')
-          .limit(query.limit);
-        if (dialect.flags.upsert === 'onConflict') {
-          rows = (await trx.deleteFrom(tables.events).where('id', 'in', select.select('id')).returning(columns).execute()) as EventRow[];
-        } else {
-          const locked = (await select
-            .select(['id', ...columns])
-            .forUpdate()
-            .execute()) as EventRow[];
-          if (locked.length) {
+      return withRetries(() =>
+        inTransaction(db, async (trx) => {
+          let rows: EventRow[];
+          const select = trx
+            .selectFrom(tables.events)
+            .where((eb: Eb) => whereOf(eb, query.where, dialect))
+            .orderBy('time')
+            .orderBy('id')
+            .limit(query.limit);
+          if (dialect.flags.upsert === 'onConflict') {
+            rows = (await trx.deleteFrom(tables.events).where('id', 'in', select.select('id')).returning(columns).execute()) as EventRow[];
+          } else {
+            const locked = (await select
+              .select(['id', ...columns])
+              .forUpdate()
+              .execute()) as EventRow[];
+            if (locked.length) {
+              await trx
+                .deleteFrom(tables.events)
+                .where(
+                  'id',
+                  'in',
+                  locked.map((r) => Number(r.id)),
+                )
+                .execute();
+            }
+            rows = locked;
+          }
+          if (rows.length === 0) return 0;
+          for (const statement of statements(numbers(rows), -1)) await trx.executeQuery(statement);
+          // Buckets emptied by the delete go, so retention shrinks the rollups as it shrinks the events.
+          let lo = Number.POSITIVE_INFINITY;
+          let hi = Number.NEGATIVE_INFINITY;
+          for (const r of rows) {
+            const t = Number(r.time);
+            if (t < lo) lo = t;
+            if (t > hi) hi = t;
+          }
+          for (const table of tablesOf(s)) {
             await trx
-              .deleteFrom(tables.events)
-              .where(
-                'id',
-                'in',
-                locked.map((r) => Number(r.id)),
-              )
+              .deleteFrom(table.qualified)
+              .where('_grain', 'in', [...ROLLUP_GRAINS])
+              .where('_n', '=', 0)
+              .where('_bucket', '>=', Math.floor(lo / DAY) * DAY)
+              .where('_bucket', '<=', hi)
               .execute();
           }
-          rows = locked;
-        }
-        if (rows.length === 0) return 0;
-        for (const statement of statements(numbers(rows), -1)) await trx.executeQuery(statement);
-        // Buckets emptied by the delete go, so retention shrinks the rollups as it shrinks the events.
-        let lo = Number.POSITIVE_INFINITY;
-        let hi = Number.NEGATIVE_INFINITY;
-        for (const r of rows) {
-          const t = Number(r.time);
-          if (t < lo) lo = t;
-          if (t > hi) hi = t;
-        }
-        for (const table of tablesOf(s)) {
-          await trx
-            .deleteFrom(table.qualified)
-            .where('_grain', 'in', [...ROLLUP_GRAINS])
-            .where('_n', '=', 0)
-            .where('_bucket', '>=', Math.floor(lo / DAY) * DAY)
-            .where('_bucket', '<=', hi)
-            .execute();
-        }
-        return rows.length;
-      });
+          return rows.length;
+        }),
+      );
     },
 
     /** Answers `query` from whole buckets plus raw edges, or null when its table is not ready. */
