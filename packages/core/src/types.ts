@@ -9,16 +9,27 @@ import type { VerifyReport } from './integrity/verify.js';
 import type { EventLogLimits } from './options.js';
 import type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput } from './pagination/query.js';
 import type { ReadOptions } from './read/read-options.js';
+import type { ExpireDataInput, PruneInput } from './retention/input-types.js';
 import type { JobsApi } from './retention/job-types.js';
 import type { EventInput, StoredEvent } from './schema/event.js';
 import type { StringField } from './schema/fields.js';
 import type { DimensionSpec, EventTypeMap, MetricSpec, Preset, SpecNames } from './schema/preset.js';
 import type { Registry } from './schema/registry.js';
 import type { Principal } from './scope/principal.js';
+import type { SessionsApi, SessionsReader } from './sessions/session-types.js';
 import type { Bucket, TimelinePoint } from './stats/timeline.js';
 import type { EventStore, RollupProgress, SortDirection } from './storage/contract.js';
 
 export type { ReadOptions } from './read/read-options.js';
+export type { ExpireDataInput, PruneInput } from './retention/input-types.js';
+export type {
+  ClosedSession,
+  OpenSession,
+  SessionFilter,
+  SessionListInput,
+  SessionsApi,
+  SessionsReader,
+} from './sessions/session-types.js';
 
 declare const dynamicNameBrand: unique symbol;
 
@@ -201,43 +212,6 @@ export interface LatestInput<Type extends string = string, D extends string = st
   filter?: FilterInput<Type, D, M>;
 }
 
-/** Input of {@link EventLog.prune}. */
-export interface PruneInput {
-  /** Delete events strictly older than this. */
-  before: TimeInput;
-  /** Only events that also match this filter. */
-  filter?: FilterInput;
-  /** Rows per delete batch. @default the store's `deleteBatchSize` */
-  batchSize?: number;
-  /** Pause between batches. @default 5 */
-  pauseMs?: number;
-  /** Stops between batches when aborted; the rows deleted so far stay deleted. */
-  signal?: AbortSignal;
-  /** Count what would be deleted and delete nothing (the result is then 0; the count is in `log.jobs`). */
-  dryRun?: boolean;
-}
-
-/** What `log.expireData()` removes, and from which events. */
-export interface ExpireDataInput {
-  /** Only events strictly older than this. */
-  before: TimeInput;
-  /** Only events that also match this filter. */
-  filter?: FilterInput;
-  /**
-   * Paths into `data` to remove, such as `data.user.email` or `data.headers`; without them the
-   * whole payload is removed (stored as no payload). @default the whole payload
-   */
-  fields?: readonly string[];
-  /** Rows per update batch. @default the store's `deleteBatchSize` */
-  batchSize?: number;
-  /** Pause between batches so writers get the database. @default 5 */
-  pauseMs?: number;
-  /** Stops between batches when aborted; the rows changed so far stay changed. */
-  signal?: AbortSignal;
-  /** Count the events selected and change nothing (the count is in `log.jobs`). */
-  dryRun?: boolean;
-}
-
 /**
  * An export column that a product shapes itself: its header, and the cell of each event. The cell
  * goes through the same quoting and formula-injection guard as every other cell.
@@ -275,63 +249,6 @@ export interface ExportInput<Type extends string = string, D extends string = st
   batchSize?: number;
   /** Stop after this many rows. */
   maxRows?: number;
-}
-
-/** An open session and the event that opened it. */
-export interface OpenSession {
-  sessionId: string;
-  type: string;
-  startedAt: number;
-  /** Milliseconds since it opened, by the log's clock. */
-  durationMs: number;
-  event: StoredEvent;
-}
-
-/** The result of closing a session. */
-export interface ClosedSession {
-  sessionId: string;
-  startedAt: number;
-  closedAt: number;
-  durationMs: number;
-  /** The opening event. */
-  opened: StoredEvent;
-  /** The closing event, when one was recorded. */
-  closed: StoredEvent | null;
-}
-
-/** Filter of {@link SessionsReader.list}. */
-export interface SessionFilter {
-  type?: string | readonly string[];
-  tenantId?: string | readonly string[];
-  actorId?: string | readonly string[];
-  targetType?: string | readonly string[];
-  targetId?: string | readonly string[];
-}
-
-/** Input of {@link SessionsReader.list}. */
-export interface SessionListInput {
-  filter?: SessionFilter;
-  /** @default 100 */
-  limit?: number;
-  /** @default 0 */
-  offset?: number;
-}
-
-/** Reading open sessions. */
-export interface SessionsReader {
-  /** Open sessions, oldest first. */
-  list(input?: SessionListInput): Promise<OpenSession[]>;
-}
-
-/** Opening, closing and listing live sessions (connections, DJs, mounts). */
-export interface SessionsApi extends SessionsReader {
-  /** Records the opening event and marks the session open. */
-  open(event: EventInput & { sessionId: string }): Promise<OpenSession>;
-  /**
-   * Marks a session closed; records `closing` (inheriting actor, target, tenant, ip and session id
-   * from the opening event, with `durationMs` set) when given. Resolves null for an unknown id.
-   */
-  close(sessionId: string, closing?: Partial<EventInput> & { type: string; time?: number | Date }): Promise<ClosedSession | null>;
 }
 
 /** A running retention task. */

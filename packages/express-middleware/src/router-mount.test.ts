@@ -47,7 +47,10 @@ async function listen(app: express.Express): Promise<string> {
 }
 
 /** Calls every GET operation of the document at `servers[0].url` + path, as a generated client would. */
-async function callEveryGet(document: OpenApiDocument, ids: { eventId: number; jobId: string }): Promise<{ url: string; status: number }[]> {
+async function callEveryGet(
+  document: OpenApiDocument,
+  ids: { eventId: number; jobId: string },
+): Promise<{ url: string; status: number }[]> {
   const server = (document.servers as { url: string }[])[0]!.url;
   const results: { url: string; status: number }[] = [];
   for (const [path, item] of Object.entries(document.paths)) {
