@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { ForbiddenError, ValidationIssue } from './errors.js';
 import type { EventLogEvents } from './events.js';
 import type { DEFAULT_CSV_FIELDS } from './export/csv.js';
-import type { FilterInput, OneOrMany, TimeInput } from './filter/filter.js';
+import type { FilterInput, OneOrMany } from './filter/filter.js';
 import type { IntegrityApi, VerifyInput } from './integrity/integrity.js';
 import type { VerifyReport } from './integrity/verify.js';
 import type { EventLogLimits } from './options.js';
