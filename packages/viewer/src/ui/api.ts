@@ -1,58 +1,13 @@
-/** An event as the native API returns it. */
-export interface StoredEvent {
-  id: number;
-  time: number;
-  type: string;
-  category: string | null;
-  action: string | null;
-  outcome: string | null;
-  severity: string | null;
-  message: string | null;
-  actor: { id: string | null; type: string | null; name: string | null };
-  target: { type: string | null; id: string | null; name: string | null };
-  tenantId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  sessionId: string | null;
-  durationMs: number | null;
-  dimensions: Record<string, string | number | null>;
-  metrics: Record<string, number | null>;
-  data?: unknown;
-}
+// The wire shapes are the core's own types (type-only imports: nothing of the core is bundled).
+import type { OpenSession, Stats, StoredEvent, Timeline, TimelinePoint, TopEntry } from '@eventlog/core';
+
+export type { OpenSession, Stats, StoredEvent, Timeline, TimelinePoint };
+/** One row of a top-N panel. */
+export type TopRow = TopEntry;
 
 export interface EventsPage {
   data: StoredEvent[];
   nextCursor: string | null;
-}
-export interface Stats {
-  count: number;
-  sums: Record<string, number>;
-  rpm: number;
-  tpm: number;
-}
-export interface TimelinePoint {
-  start: number;
-  end: number;
-  label: string;
-  count: number;
-  sums: Record<string, number>;
-}
-export interface Timeline {
-  bucket: string;
-  timeZone: string;
-  points: TimelinePoint[];
-}
-export interface TopRow {
-  value: string | number;
-  count: number;
-  sums: Record<string, number>;
-}
-export interface OpenSession {
-  sessionId: string;
-  type: string;
-  startedAt: number;
-  durationMs: number;
-  event: StoredEvent;
 }
 export interface Whoami {
   principal: { role: string; id?: string; tenantIds?: string[]; tenantId?: string };
