@@ -133,21 +133,13 @@ export function postgresInsert(options: PostgresInsertOptions): PostgresInsert {
     const companions = context.rollups?.(rows) ?? [];
     if (companions.length === 0) return unnestInsert(pool, table, rows, columns, context);
     // The rollup increments must commit with the rows: one transaction on one connection.
-    const client = await pool.connect();
-    let broken: Error | undefined;
-    try {
+    return onOwnConnection(pool, async (client) => {
       await client.query('begin');
       const ids = await unnestInsert(client, table, rows, columns, context);
       await runAll(client, companions);
       await client.query('commit');
       return ids;
-    } catch (error) {
-      broken = error instanceof Error ? error : new Error(String(error));
-      throw error;
-    } finally {
-      // A failed transaction leaves the connection aborted: discard it; the server rolls back on close.
-      client.release(broken);
-    }
+    });
   };
 
   return {
@@ -171,9 +163,7 @@ async function copyInsert(
   token: BatchToken | undefined,
   companions: readonly CompiledQuery[],
 ): Promise<number[]> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
+  return onOwnConnection(pool, async (client) => {
     // One row holding every id parses faster than one row per id.
     const result = await client.query<{ ids: string }>('select array_agg(nextval($1::regclass))::text as ids from generate_series(1, $2)', [
       table.sequence,
@@ -200,12 +190,23 @@ async function copyInsert(
     }
     await client.query('commit');
     return ids;
+  });
+}
+
+/**
+ * Runs `fn` on a connection of its own. A failure may leave the connection mid-protocol (a COPY)
+ * or in an aborted transaction: it is then discarded rather than reused, and the server rolls the
+ * transaction back when the connection closes.
+ */
+async function onOwnConnection<R>(pool: Pool, fn: (client: PoolClient) => Promise<R>): Promise<R> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    return await fn(client);
   } catch (error) {
     broken = error instanceof Error ? error : new Error(String(error));
     throw error;
   } finally {
-    // A failed COPY may leave the connection mid-protocol (and mid-transaction): discard it rather
-    // than reuse it; the server rolls the transaction back when the connection closes.
     client.release(broken);
   }
 }
