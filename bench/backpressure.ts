@@ -22,6 +22,8 @@ import { createRowMapper, insertColumns } from './raw-common.js';
 import { type BenchResult, formatTable, RATIO_CONVENTION, result, writeJson } from './report.js';
 
 const { values } = parseArgs({
+  // `pnpm run <script> -- --flag` passes the `--` on.
+  args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     sizes: { type: 'string', default: '20000,100000,2000000' },
     json: { type: 'string' },

@@ -19,6 +19,8 @@ const USAGE = `Usage: pnpm run bench:cli [-- options]
   --help`;
 
 const { values } = parseArgs({
+  // `pnpm run <script> -- --flag` passes the `--` on.
+  args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     lines: { type: 'string', default: '1000000' },
     batch: { type: 'string', default: '5000' },

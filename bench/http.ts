@@ -22,6 +22,8 @@ import { BENCH_PRESETS } from './presets.js';
 import { type BenchResult, formatTable, RATIO_CONVENTION, result, writeJson } from './report.js';
 
 const { values } = parseArgs({
+  // `pnpm run <script> -- --flag` passes the `--` on.
+  args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     rows: { type: 'string', default: '1000000' },
     requests: { type: 'string', default: '2000' },

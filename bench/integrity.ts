@@ -16,6 +16,8 @@ import { BENCH_PRESETS } from './presets.js';
 // best insert on an identical table; each side writes into its own fresh table.
 
 const { values } = parseArgs({
+  // `pnpm run <script> -- --flag` passes the `--` on.
+  args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     engines: { type: 'string', default: 'sqlite,postgres,mysql' },
     rows: { type: 'string', default: '100000' },

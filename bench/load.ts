@@ -43,6 +43,8 @@ import { DEFAULT_SEED, Rng } from './generate.js';
 import { quantile } from './measure.js';
 
 const { values } = parseArgs({
+  // `pnpm run <script> -- --flag` passes the `--` on.
+  args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     rows: { type: 'string', default: '100000' },
     clients: { type: 'string', default: '500' },

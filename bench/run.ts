@@ -190,7 +190,7 @@ async function runEngine(
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+  const options = parseOptions(process.argv.slice(2).filter((a) => a !== '--'));
   const tmpDir = mkdtempSync(join(tmpdir(), 'eventlog-bench-'));
   // Short (it ends up in table prefixes, at most 16 characters), lowercase, unique enough per run.
   const context: EngineContext = { tmpDir, runId: `b${randomBytes(4).readUInt32BE(0).toString(36).padStart(6, '0').slice(-5)}` };

@@ -39,6 +39,8 @@ const USAGE = `Usage: pnpm bench scale [options]
   --help`;
 
 const { values } = parseArgs({
+  // `pnpm run <script> -- --flag` passes the `--` on.
+  args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     engines: { type: 'string', default: 'sqlite' },
     sizes: { type: 'string', default: '100k' },

@@ -27,7 +27,11 @@ import { quantile } from './measure.js';
 import { BENCH_PRESETS } from './presets.js';
 import { type BenchResult, formatTable, RATIO_CONVENTION, result } from './report.js';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, repeats: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  // `pnpm run <script> -- --flag` passes the `--` on.
+  args: process.argv.slice(2).filter((a) => a !== '--'),
+  options: { rows: { type: 'string', default: '1000000' }, repeats: { type: 'string', default: '5' } },
+});
 const rows = Number(values.rows);
 const repeats = Number(values.repeats);
 const TENANT = 'tenant-01';
