@@ -21,7 +21,8 @@ import { native } from '@eventlog/http/native';
 import { toNodeHandler } from '@eventlog/http/node';
 import { viewer } from '@eventlog/viewer';
 import Database from 'better-sqlite3';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium } from '../packages/viewer/src/test-server.js';
 import { createGenerator, DAY, NOW, START } from './generate.js';
 import { quantile } from './measure.js';
 import { BENCH_PRESETS } from './presets.js';
@@ -100,18 +101,7 @@ try {
   const rawTimeline = time(() => perDay.all(START, TENANT, START, NOW + 1));
   raw.close();
 
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless=new',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   const firstRows: number[] = [];
   const filtered: number[] = [];
   let loadCalls: Record<string, number> = {};

@@ -1,49 +1,21 @@
 // eventlogRouter: OpenAPI under an Express mount path, load shedding shared by mount paths, and
 // client disconnects reaching the handler, on Express 5 and Express 4 over real sockets.
-import { request as httpRequest, type Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import { createEventLog } from '@eventlog/core';
 import { createLimiter, json, type Limiter, native, type OpenApiDocument, type Profile } from '@eventlog/http';
-import type express from 'express';
-import expressFive from 'express';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { eventlogRouter } from './index.js';
+import { cleanup, flavours, listen } from './test-support.js';
 
 // Socket round trips on a busy machine can take longer than vi.waitFor's default second.
 const WAIT = { timeout: 10_000 };
-
-const expressFour = createRequire(import.meta.url)('express4') as typeof expressFive;
-const flavours = [
-  ['Express 5', expressFive],
-  ['Express 4', expressFour],
-] as const;
-
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
 
 function newLog() {
   const log = createEventLog({ store: createSqliteStore() });
   cleanup.push(() => log.close());
   return log;
-}
-
-async function listen(app: express.Express): Promise<string> {
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  cleanup.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 /** Calls every GET operation of the document at `servers[0].url` + path, as a generated client would. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AggregateQuery, AggregateRow, Condition, FindQuery, StoredRow, StoreReadOptions, StreamQuery } from '@eventlog/core';
 import { toAggregateRows } from '../shared/aggregate-rows.js';
+import { timeSpan } from '../shared/time-span.js';
 import { killQuery, READ_SETTINGS, select } from './client.js';
 import type { ClickhouseContext } from './context.js';
 import { quoteIdentifier, quoteNumber } from './sql.js';
@@ -29,13 +30,7 @@ export function createReads(context: ClickhouseContext) {
     const ids = keys.map((k) => Number(k.id));
     const bounds = [...conditions];
     if (column === 'time') {
-      let low = Number.POSITIVE_INFINITY;
-      let high = Number.NEGATIVE_INFINITY;
-      for (const k of keys) {
-        const t = Number(k.time);
-        if (t < low) low = t;
-        if (t > high) high = t;
-      }
+      const { low, high } = timeSpan(keys);
       bounds.push(`time >= ${quoteNumber(low)} AND time <= ${quoteNumber(high)}`);
     }
     bounds.push(`id IN (${ids.map(quoteNumber).join(', ')})`);

@@ -1,6 +1,7 @@
 import type { AggregateRow, DeleteQuery, EventRow, MigrateOptions, RollupQuery, RollupSpec, StoreSchema } from '@eventlog/core';
 import { ROLLUP_GRAINS, rollupColumns, rollupDeltas, rollupTables } from '@eventlog/core';
 import { type CompiledQuery, type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
+import { timeSpan } from '../shared/time-span.js';
 import type { AnyKysely, ResolvedDialect } from './dialect.js';
 import { inTransaction } from './insert/multi-row.js';
 import type { TableNames } from './migrations.js';
@@ -276,13 +277,7 @@ export function createKyselyRollups(context: RollupContext) {
           if (rows.length === 0) return 0;
           for (const statement of statements(numbers(rows), -1)) await trx.executeQuery(statement);
           // Buckets emptied by the delete go, so retention shrinks the rollups as it shrinks the events.
-          let lo = Number.POSITIVE_INFINITY;
-          let hi = Number.NEGATIVE_INFINITY;
-          for (const r of rows) {
-            const t = Number(r.time);
-            if (t < lo) lo = t;
-            if (t > hi) hi = t;
-          }
+          const { low: lo, high: hi } = timeSpan(rows);
           for (const table of tablesOf(s)) {
             await trx
               .deleteFrom(table.qualified)

@@ -1,24 +1,11 @@
-import type { FilterInput } from '@eventlog/core';
+import { type FilterInput, STRING_FIELDS, type StringField } from '@eventlog/core';
 import { z } from 'zod';
 import { HttpError } from '../../errors.js';
 import { queryList, queryString } from '../../params.js';
 
-const STRING_FILTERS = [
-  'type',
-  'category',
-  'action',
-  'outcome',
-  'severity',
-  'actorId',
-  'actorType',
-  'actorName',
-  'targetType',
-  'targetId',
-  'targetName',
-  'tenantId',
-  'ip',
-  'sessionId',
-] as const;
+/** The core's string fields the native API takes as list filters: every one but the user agent. */
+type StringFilter = Exclude<StringField, 'userAgent'>;
+const STRING_FILTERS = STRING_FIELDS.map((f) => f.field).filter((f): f is StringFilter => f !== 'userAgent');
 
 const timeParam = z.preprocess(
   (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
@@ -36,7 +23,7 @@ const stringFilterShape = Object.fromEntries(
     name,
     queryList({ max: 255, description: `Only events whose ${name} is one of these (repeat or comma-separate).` }),
   ]),
-) as Record<(typeof STRING_FILTERS)[number], ReturnType<typeof queryList>>;
+) as Record<StringFilter, ReturnType<typeof queryList>>;
 
 const filterShape = {
   ...stringFilterShape,
