@@ -21,7 +21,7 @@ interface Engine {
   open(url: string, tablePrefix: string): ReturnType<typeof createPostgresStore>;
   /** Takes a lock that makes every read of `table` wait; resolves the function that releases it. */
   lock(url: string, table: string): Promise<() => Promise<void>>;
-  /** How many statements on `table` the server is running now (the probe's own excluded). */
+  /** How many reads (SELECTs) of `table` the server is running now, the probe's own excluded. */
   running(url: string, table: string): Promise<number>;
 }
 
@@ -44,7 +44,9 @@ const ENGINES: Engine[] = [
       await client.connect();
       try {
         const result = await client.query<{ n: number }>(
-          "select count(*)::int as n from pg_stat_activity where state = 'active' and pid <> pg_backend_pid() and query like $1",
+          // Reads only: the store's background ANALYZE after the fill and the export's audit event (recorded
+          // when the stream ends) also wait on the test's lock, and neither is the read being cancelled.
+          "select count(*)::int as n from pg_stat_activity where state = 'active' and pid <> pg_backend_pid() and query like $1 and query ilike 'select %'",
           [`%${table}%`],
         );
         return result.rows[0]?.n ?? 0;
@@ -68,7 +70,7 @@ const ENGINES: Engine[] = [
       const connection = await mysql.createConnection(url);
       try {
         const [rows] = await connection.query(
-          'select count(*) as n from information_schema.processlist where id <> connection_id() and info like ?',
+          "select count(*) as n from information_schema.processlist where id <> connection_id() and info like ? and info like 'select %'",
           [`%${table}%`],
         );
         return Number((rows as { n: number }[])[0]?.n ?? 0);
