@@ -134,4 +134,25 @@ describe('what record and recordMany return', () => {
     expect(stored.items).toEqual([one, ...many]);
     await log.close();
   });
+
+  it("with { returning: 'ids' } is the stored ids in input order, and the same write (scoped, validated)", async () => {
+    const log = createEventLog({ store: createSqliteStore() });
+    await log.record({ type: 'a' });
+    const ids = await log.recordMany([{ type: 'b', tenantId: 't1' }, { type: 'c' }], { returning: 'ids' });
+    const stored = await log.query({ sort: { field: 'id', direction: 'asc' } });
+    expect(ids).toEqual(stored.items.slice(1).map((e) => e.id));
+    expect(stored.items.map((e) => [e.type, e.tenantId])).toEqual([
+      ['a', null],
+      ['b', 't1'],
+      ['c', null],
+    ]);
+    const user = log.view({ principal: { role: 'user', id: 'u1' } });
+    const userIds = await user.recordMany([{ type: 'd', tenantId: 'someone-else' }], { returning: 'ids' });
+    expect((await log.get(userIds[0]!))?.tenantId).toBe('u1');
+    const bad = await log.recordMany([{ type: 'e' }, { type: '' }], { returning: 'ids' }).catch((e: unknown) => e);
+    expect(isEventLogError(bad, 'VALIDATION_FAILED')).toBe(true);
+    expect(await log.count()).toBe(4);
+    expect(await log.recordMany([], { returning: 'ids' })).toEqual([]);
+    await log.close();
+  });
 });

@@ -203,8 +203,10 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
     return this.#root.record(event);
   }
 
-  recordMany(events: readonly EventInput<TypeName<T>>[]): Promise<StoredEvent[]> {
-    return this.#root.recordMany(events);
+  recordMany(events: readonly EventInput<TypeName<T>>[]): Promise<StoredEvent[]>;
+  recordMany(events: readonly EventInput<TypeName<T>>[], options: { returning: 'ids' }): Promise<number[]>;
+  recordMany(events: readonly EventInput<TypeName<T>>[], options?: { returning: 'ids' }): Promise<StoredEvent[] | number[]> {
+    return options ? this.#root.recordMany(events, options) : this.#root.recordMany(events);
   }
 
   validate(events: readonly unknown[]): { index: number; issues: ValidationIssue[] }[] {

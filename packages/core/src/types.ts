@@ -372,6 +372,16 @@ export interface EventLogView<T extends EventTypeMap = any, D extends string = s
    */
   recordMany(events: readonly EventInput<TypeName<T>>[]): Promise<StoredEvent[]>;
   /**
+   * The same write, resolving with the stored ids only (in input order; 0 where the store assigns
+   * none) instead of the events: for bulk loaders that would discard the events, it skips building them.
+   *
+   * @example
+   * ```ts
+   * const ids = await log.recordMany([{ type: 'a' }, { type: 'b' }], { returning: 'ids' }); // [41, 42]
+   * ```
+   */
+  recordMany(events: readonly EventInput<TypeName<T>>[], options: { returning: 'ids' }): Promise<number[]>;
+  /**
    * Checks events without storing them: one entry per invalid event, empty when all are valid. An
    * event outside the view's tenants is a permission problem, not a malformed event: it throws
    * `FORBIDDEN` ({@link ForbiddenError}).

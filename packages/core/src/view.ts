@@ -126,7 +126,10 @@ export function createView(core: LogCore, ops: Operations, options: ViewOptions 
     },
     sessions: { list: async (input) => (await ops.sessions.list(scope, input)).map(mask.session) },
     record: (async (event: EventInput) => mask.event(await ops.writes.record(principal, event))) as EventLogView['record'],
-    recordMany: async (events) => (await ops.writes.recordMany(principal, events)).map(mask.event),
+    recordMany: (async (events: readonly EventInput[], options?: { returning: 'ids' }) =>
+      options?.returning === 'ids'
+        ? ops.writes.recordMany(principal, events, true)
+        : (await ops.writes.recordMany(principal, events)).map(mask.event)) as EventLogView['recordMany'],
     validate: (events) => ops.writes.validate(principal, events),
   };
 }

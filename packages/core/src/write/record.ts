@@ -54,7 +54,13 @@ export function createWrites(core: LogCore) {
     return toEvent(core, row, id, data);
   }
 
-  async function recordMany(principal: Principal | undefined, events: readonly EventInput[]): Promise<StoredEvent[]> {
+  function recordMany(principal: Principal | undefined, events: readonly EventInput[]): Promise<StoredEvent[]>;
+  function recordMany(principal: Principal | undefined, events: readonly EventInput[], idsOnly: true): Promise<number[]>;
+  async function recordMany(
+    principal: Principal | undefined,
+    events: readonly EventInput[],
+    idsOnly = false,
+  ): Promise<StoredEvent[] | number[]> {
     core.assertOpen();
     if (!Array.isArray(events)) throw new ValidationError([{ path: ['events'], message: 'must be an array of events' }]);
     if (events.length > core.limits.maxBatchEvents) {
@@ -70,6 +76,7 @@ export function createWrites(core: LogCore) {
     }
     if (!core.migrated) await core.ready();
     const ids = await core.buffer.enqueue(rows);
+    if (idsOnly) return rows.map((_, i) => ids[i] ?? 0);
     return rows.map((row, i) => toEvent(core, row, ids[i] ?? 0, data[i]));
   }
 
