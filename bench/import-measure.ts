@@ -4,7 +4,7 @@
  * storing a generated combined access log), against `recordMany` of the same events already
  * parsed, on fresh stores of the same engine, in the same run; plus the importer's peak RSS.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,12 +21,25 @@ export interface ImportMeasurement {
   importSeconds: number;
   /** Peak resident set of the CLI process (VmHWM), MB. */
   peakRssMb: number;
+  /** CPU seconds (user + system, all threads) of the CLI process, start to exit. */
+  importCpuSeconds: number;
   /** The CLI's own summary line. */
   summary: string;
   /** Seconds spent in `recordMany` for the same events, parsed beforehand and untimed. */
   recordManySeconds: number;
   /** Events stored by the `recordMany` side. */
   recordManyEvents: number;
+  /** CPU seconds (user + system, all threads) of the process during the timed `recordMany` calls. */
+  recordManyCpuSeconds: number;
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ; 100 on Linux unless `getconf CLK_TCK` says otherwise). */
+function clockTicks(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
 }
 
 /** Writes a combined log of `lines` lines to `file` (kept when it exists: generation is deterministic). */
@@ -44,12 +57,13 @@ export async function generateCombinedLog(file: string, lines: number): Promise<
 }
 
 /** `recordMany` of already-parsed events: parsing happens outside the timed part, in slices. */
-async function recordManyBaseline(file: string, db: string, batch: number): Promise<{ seconds: number; events: number }> {
+async function recordManyBaseline(file: string, db: string, batch: number): Promise<{ seconds: number; cpuSeconds: number; events: number }> {
   const ctx = await openContext({ db }, { buffer: { maxBatchSize: batch, maxPending: batch * 3 } });
   await ctx.log.ready();
   const parser = createLineParser('combined', { dimensions: new Map(), metrics: new Set() });
   const text = readFileSync(file, 'utf8').split('\n');
   let seconds = 0;
+  let cpu = 0;
   let events = 0;
   try {
     // Slices of 100 000 parsed events bound the baseline's own memory; only recordMany is timed.
@@ -61,17 +75,23 @@ async function recordManyBaseline(file: string, db: string, batch: number): Prom
         if ('event' in result) slice.push(result.event);
       }
       const started = performance.now();
+      const cpuStart = process.cpuUsage();
       for (let j = 0; j < slice.length; j += batch) await ctx.log.recordMany(slice.slice(j, j + batch));
+      const used = process.cpuUsage(cpuStart);
       seconds += (performance.now() - started) / 1000;
+      cpu += (used.user + used.system) / 1e6;
       events += slice.length;
     }
   } finally {
     await ctx.log.close();
   }
-  return { seconds, events };
+  return { seconds, cpuSeconds: cpu, events };
 }
 
-/** The CLI as a user runs it; peak RSS read from /proc while it runs. */
+/**
+ * The CLI as a user runs it; peak RSS and CPU time read from /proc while it runs (CPU time is read
+ * every 50 ms, so the last few milliseconds before exit are missed).
+ */
 async function cliImport(bin: string, file: string, db: string, batch: number, stateDir: string) {
   const started = performance.now();
   const child = spawn(process.execPath, [bin, 'import', file, '--db', db, '--quiet', '--batch', String(batch), '--restart'], {
@@ -83,10 +103,15 @@ async function cliImport(bin: string, file: string, db: string, batch: number, s
     stdout += d;
   });
   let peak = 0;
+  let cpu = 0;
+  const ticks = clockTicks();
   const timer = setInterval(() => {
     try {
       const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       if (hwm) peak = Math.max(peak, Number(hwm[1]) / 1024);
+      // Fields 14 and 15 of /proc/PID/stat (after the parenthesised name): utime and stime in clock ticks.
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      cpu = (Number(fields[11]) + Number(fields[12])) / ticks;
     } catch {
       // The process has ended.
     }
@@ -94,7 +119,7 @@ async function cliImport(bin: string, file: string, db: string, batch: number, s
   const [code] = (await once(child, 'close')) as [number];
   clearInterval(timer);
   if (code !== 0) throw new Error(`eventlog import exited with ${code}`);
-  return { seconds: (performance.now() - started) / 1000, peakRssMb: peak, summary: stdout.trim() };
+  return { seconds: (performance.now() - started) / 1000, peakRssMb: peak, cpuSeconds: cpu, summary: stdout.trim() };
 }
 
 /**
@@ -115,8 +140,10 @@ export async function measureImport(options: {
     lines: options.lines,
     importSeconds: cli.seconds,
     peakRssMb: cli.peakRssMb,
+    importCpuSeconds: cli.cpuSeconds,
     summary: cli.summary,
     recordManySeconds: base.seconds,
     recordManyEvents: base.events,
+    recordManyCpuSeconds: base.cpuSeconds,
   };
 }

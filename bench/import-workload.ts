@@ -44,7 +44,7 @@ export async function importWorkload(bench: BenchContext): Promise<void> {
         m.recordManyEvents / m.recordManySeconds,
         {
           target: { maxRatio: 1.25 },
-          note: `raw = recordMany of the same events parsed beforehand (untimed); import ${m.importSeconds.toFixed(1)} s as a process (start to exit), recordMany ${m.recordManySeconds.toFixed(1)} s; importer peak RSS ${m.peakRssMb.toFixed(0)} MB`,
+          note: `raw = recordMany of the same events parsed beforehand (untimed); import ${m.importSeconds.toFixed(1)} s as a process (start to exit), recordMany ${m.recordManySeconds.toFixed(1)} s; CPU import ${m.importCpuSeconds.toFixed(1)} s, recordMany ${m.recordManyCpuSeconds.toFixed(1)} s; importer peak RSS ${m.peakRssMb.toFixed(0)} MB`,
         },
       ),
     );

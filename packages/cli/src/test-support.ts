@@ -41,7 +41,9 @@ export async function buildCli(): Promise<string> {
     target: 'node20',
     dts: false,
     sourcemap: false,
-    splitting: false,
+    // Each `--db` engine's adapter and driver become a chunk loaded on first use, as in the published
+    // package (without splitting, esbuild hoists every driver's import into the one file).
+    splitting: true,
     silent: true,
     tsconfig: join(root, 'tsconfig.json'),
     // @eventlog/viewer stays an import: it serves its page from the dist/ui beside its own module (the built package).

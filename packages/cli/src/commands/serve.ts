@@ -20,7 +20,6 @@ import {
 } from '@eventlog/http';
 import { toNodeHandler } from '@eventlog/http/node';
 import { createViewerToken, viewerTokenAuth } from '@eventlog/http/viewer-token';
-import { viewer } from '@eventlog/viewer';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 
@@ -87,6 +86,8 @@ export async function startServer(ctx: CliContext, options: ServeOptions): Promi
         const token = generated('native API token', options.token, 'EVENTLOG_API_TOKEN');
         // The log viewer reads the native API with short-lived viewer tokens; the static token keeps working beside them.
         viewerSecret = options.viewerSecret ?? randomBytes(32).toString('base64url');
+        // Loaded here, so that commands other than serve do not load the viewer's page module.
+        const { viewer } = await import('@eventlog/viewer');
         profiles.push(
           native({
             authenticate: viewerTokenAuth({

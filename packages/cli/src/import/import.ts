@@ -58,6 +58,9 @@ export interface ImportSummary {
   interrupted: boolean;
 }
 
+/** Only the last id of a batch is kept, so the stored events are not built. */
+const IDS_ONLY = { returning: 'ids' } as const;
+
 interface Pending {
   event: EventInput;
   line: number;
@@ -181,8 +184,8 @@ async function importOne(
     writeCheckpoint(statePath, checkpoint);
   };
 
-  const noteIds = (stored: { id: number }[]) => {
-    const id = stored[stored.length - 1]?.id ?? 0;
+  const noteIds = (ids: number[]) => {
+    const id = ids[ids.length - 1] ?? 0;
     // Stores that return no ids (id 0) cannot settle an in-doubt batch; the checkpoint then has no lastId.
     if (id > 0) lastId = Math.max(lastId ?? 0, id);
   };
@@ -191,7 +194,12 @@ async function importOne(
 
   const store = async (events: Pending[]) => {
     try {
-      noteIds(await log.recordMany(events.map((p) => p.event)));
+      noteIds(
+        await log.recordMany(
+          events.map((p) => p.event),
+          IDS_ONLY,
+        ),
+      );
       return events.length;
     } catch (error) {
       if (!isEventLogError(error, 'VALIDATION_FAILED')) throw error;
@@ -212,7 +220,7 @@ async function importOne(
         totals.rejected++;
       } else good.push(p.event);
     });
-    if (good.length > 0) noteIds(await log.recordMany(good));
+    if (good.length > 0) noteIds(await log.recordMany(good, IDS_ONLY));
     return good.length;
   };
 
