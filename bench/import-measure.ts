@@ -57,7 +57,11 @@ export async function generateCombinedLog(file: string, lines: number): Promise<
 }
 
 /** `recordMany` of already-parsed events: parsing happens outside the timed part, in slices. */
-async function recordManyBaseline(file: string, db: string, batch: number): Promise<{ seconds: number; cpuSeconds: number; events: number }> {
+async function recordManyBaseline(
+  file: string,
+  db: string,
+  batch: number,
+): Promise<{ seconds: number; cpuSeconds: number; events: number }> {
   const ctx = await openContext({ db }, { buffer: { maxBatchSize: batch, maxPending: batch * 3 } });
   await ctx.log.ready();
   const parser = createLineParser('combined', { dimensions: new Map(), metrics: new Set() });
