@@ -62,12 +62,17 @@ export function parseStoreTarget(value: string, cwd = process.cwd()): StoreTarge
     case 'clickhouses':
     case 'http':
     case 'https': {
+      if (scheme.startsWith('clickhouse')) {
+        // The URL standard does not let `protocol` turn a custom scheme into http(s) (the setter
+        // does nothing), so the URL is parsed again with the scheme replaced. A clickhouse:// URL
+        // without a port means ClickHouse's HTTP port (8123), clickhouses:// its HTTPS port (8443).
+        const port = url.port || (scheme === 'clickhouses' ? '8443' : '8123');
+        url = new URL(url.href.replace(/^clickhouse/i, 'http'));
+        url.port = port;
+      }
       const database = url.searchParams.get('database') ?? (url.pathname.length > 1 ? url.pathname.slice(1) : undefined);
       url.searchParams.delete('database');
       url.pathname = '/';
-      if (scheme.startsWith('clickhouse')) url.protocol = scheme === 'clickhouses' ? 'https:' : 'http:';
-      // `new URL` keeps a custom scheme's port; a clickhouse:// URL without one means the HTTP port.
-      if (!url.port && scheme.startsWith('clickhouse')) url.port = '8123';
       return withPrefix({
         engine: 'clickhouse',
         location: url.toString().replace(/\/$/, ''),
