@@ -250,3 +250,24 @@ export async function postgresDb(): Promise<{ db: string; drop: () => Promise<vo
     },
   };
 }
+
+/**
+ * A `--db` value naming a fresh database on the test ClickHouse server (`url` as `requireServer`
+ * gives it, http://host:port), in the `clickhouse://host:port/database` form, and a function that drops it.
+ */
+export function clickhouseDb(url: string): { db: string; database: string; drop: () => Promise<void> } {
+  const database = `cli_${process.pid}_${randomBytes(4).toString('hex')}`;
+  return {
+    db: `${url.replace(/^http/, 'clickhouse').replace(/\/$/, '')}/${database}`,
+    database,
+    drop: async () => {
+      const { createClient } = await import('@clickhouse/client');
+      const client = createClient({ url });
+      try {
+        await client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+      } finally {
+        await client.close();
+      }
+    },
+  };
+}
