@@ -25,7 +25,7 @@ async function record(db: string, events: EventInput[]): Promise<void> {
 }
 
 describe('eventlog --help and usage errors', () => {
-  const commands = ['import', 'export', 'prune', 'stats', 'top', 'timeline', 'tail', 'migrate', 'doctor', 'serve', 'verify'];
+  const commands = ['import', 'export', 'prune', 'stats', 'top', 'timeline', 'tail', 'migrate', 'doctor', 'serve', 'verify', 'jobs'];
 
   it('prints help with examples for the program and every command, exit 0', async () => {
     const root = await runCli(bin, ['--help']);
@@ -207,10 +207,21 @@ describe('eventlog.config.ts', () => {
   });
 });
 
-describe('eventlog serve', () => {
+describe.each([
+  { name: 'sqlite', db: async () => ({ db: join(tempDir(), 'serve.db'), drop: async () => {} }) },
+  { name: 'postgres', db: postgresDb },
+])('eventlog serve on $name', (engine) => {
+  let db: string;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    ({ db, drop } = await engine.db());
+  });
+  afterAll(async () => {
+    await drop();
+  });
+
   it('serves imported access-log lines through the proxy API and the native API, and prints its URL', async () => {
     const dir = tempDir();
-    const db = join(dir, 'serve.db');
     const file = join(dir, 'access.log');
     writeFileSync(file, `${combinedLines(50, Date.now() - 3_600_000).join('\n')}\n`);
     const imported = await runCli(bin, ['import', file, '--db', db, '--vhost', 'www.example.com'], { env: { EVENTLOG_STATE_DIR: dir } });
