@@ -57,7 +57,7 @@ export async function generateCombinedLog(file: string, lines: number): Promise<
 }
 
 /** `recordMany` of already-parsed events: parsing happens outside the timed part, in slices. */
-async function recordManyBaseline(
+export async function recordManyBaseline(
   file: string,
   db: string,
   batch: number,
@@ -96,7 +96,7 @@ async function recordManyBaseline(
  * The CLI as a user runs it; peak RSS and CPU time read from /proc while it runs (CPU time is read
  * every 50 ms, so the last few milliseconds before exit are missed).
  */
-async function cliImport(bin: string, file: string, db: string, batch: number, stateDir: string) {
+export async function cliImport(bin: string, file: string, db: string, batch: number, stateDir: string) {
   const started = performance.now();
   const child = spawn(process.execPath, [bin, 'import', file, '--db', db, '--quiet', '--batch', String(batch), '--restart'], {
     env: { ...process.env, EVENTLOG_STATE_DIR: stateDir },

@@ -168,6 +168,25 @@ export async function runCli(bin: string, args: readonly string[], options: RunO
   }
 }
 
+/**
+ * Starts `eventlog ARGS` (an import), sends it Ctrl+C (SIGINT) as soon as it has written its first
+ * checkpoint into `stateDir`, and resolves with how it ended.
+ */
+export async function interruptAfterFirstCheckpoint(
+  bin: string,
+  args: readonly string[],
+  cwd: string,
+  stateDir: string,
+): Promise<CliResult> {
+  const running = startCli(bin, args, { cwd });
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline && !(existsSync(stateDir) && readdirSync(stateDir).some((f) => f.endsWith('.json')))) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  running.child.kill('SIGINT');
+  return running.done;
+}
+
 /** A fresh temporary directory. */
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'eventlog-cli-'));

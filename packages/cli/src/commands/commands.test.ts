@@ -66,10 +66,13 @@ describe('eventlog --help and usage errors', () => {
   });
 });
 
-describe.each([
+/** The engines every command runs on: a fresh SQLite file, a fresh PostgreSQL schema. */
+const ENGINES = [
   { name: 'sqlite', db: async () => ({ db: join(tempDir(), 'events.db'), drop: async () => {} }) },
   { name: 'postgres', db: postgresDb },
-])('eventlog commands on $name', (engine) => {
+];
+
+describe.each(ENGINES)('eventlog commands on $name', (engine) => {
   let db: string;
   let drop: () => Promise<void>;
   const now = Date.now();
@@ -207,10 +210,7 @@ describe('eventlog.config.ts', () => {
   });
 });
 
-describe.each([
-  { name: 'sqlite', db: async () => ({ db: join(tempDir(), 'serve.db'), drop: async () => {} }) },
-  { name: 'postgres', db: postgresDb },
-])('eventlog serve on $name', (engine) => {
+describe.each(ENGINES)('eventlog serve on $name', (engine) => {
   let db: string;
   let drop: () => Promise<void>;
   beforeAll(async () => {

@@ -1,13 +1,13 @@
 // `eventlog import` and `eventlog export` as child processes against the test ClickHouse server
 // (scripts/clickhouse.sh), with both URL forms --db accepts for it.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { requireServer } from '@eventlog/adapters/testing';
 import type { FilterInput } from '@eventlog/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openContext } from '../context.js';
-import { buildCli, clickhouseDb, combinedLines, runCli, squidLines, startCli, tempDir } from '../test-support.js';
+import { buildCli, clickhouseDb, combinedLines, interruptAfterFirstCheckpoint, runCli, squidLines, tempDir } from '../test-support.js';
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -123,13 +123,7 @@ describe.skipIf(!url)('eventlog import and export on ClickHouse', () => {
     writeFileSync(file, `${combinedLines(total, START + 2 * 86_400_000, 5).join('\n')}\n`);
     const stateDir = join(dir, 'state-resume');
     const args = ['import', file, '--db', target.db, '--tenant', 'resume', '--batch', '500', '--state-dir', stateDir];
-    const running = startCli(bin, args, { cwd: dir });
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && !(existsSync(stateDir) && readdirSync(stateDir).some((f) => f.endsWith('.json')))) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    running.child.kill('SIGINT');
-    const stopped = await running.done;
+    const stopped = await interruptAfterFirstCheckpoint(bin, args, dir, stateDir);
     expect(stopped.code).toBe(130);
     const upTo = Number(/Interrupted: stored everything read up to line (\d+)/.exec(stopped.stderr)?.[1]);
     expect(upTo).toBeGreaterThan(0);

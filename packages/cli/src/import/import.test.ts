@@ -1,10 +1,10 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { FilterInput } from '@eventlog/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openContext } from '../context.js';
-import { buildCli, combinedLines, postgresDb, runCli, squidLines, startCli, tempDir } from '../test-support.js';
+import { buildCli, combinedLines, interruptAfterFirstCheckpoint, postgresDb, runCli, squidLines, tempDir } from '../test-support.js';
 
 // Each test starts real processes; on a shared 2-core machine a start can take seconds.
 vi.setConfig({ testTimeout: 90_000 });
@@ -202,14 +202,8 @@ describe.each(engines)('eventlog import on $name', (engine) => {
     writeFileSync(file, `${lines.join('\n')}\n`);
     const stateDir = join(dir, 'state-resume');
     const args = ['import', file, '--db', db, '--tenant', 'resume', '--batch', '500', '--state-dir', stateDir];
-    const running = startCli(bin, args, { cwd: dir });
     // Interrupt as soon as the first batch is checkpointed.
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && !(existsSync(stateDir) && readdirSync(stateDir).some((f) => f.endsWith('.json')))) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    running.child.kill('SIGINT');
-    const stopped = await running.done;
+    const stopped = await interruptAfterFirstCheckpoint(bin, args, dir, stateDir);
     expect(stopped.code).toBe(130);
     expect(stopped.stderr).toMatch(/Interrupted: stored everything read up to line (\d+)/);
     const upTo = Number(/up to line (\d+)/.exec(stopped.stderr)![1]);
