@@ -1,18 +1,16 @@
 // The Node binding's shortcuts (a Request carrying its own abort signal, JSON answers whose web
 // body is built only when read, query schemas narrowed to the parameters a request names) must
 // not change what a client or a route sees.
-import { once } from 'node:events';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import { createEventLog, type EventLog } from '@eventlog/core';
 import { createHandler, defineProfile, json, parseQuery, queryInt, queryList } from '@eventlog/http';
-import { toNodeHandler } from '@eventlog/http/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { listen } from './testing/profile-test-kit.js';
 
 let log: EventLog;
-let server: Server;
+let served: Awaited<ReturnType<typeof listen>>;
 let base: string;
 let requestAborted: Promise<void>;
 let markRequestAborted: () => void;
@@ -62,15 +60,12 @@ beforeEach(async () => {
     markRequestAborted = resolve;
   });
   log = createEventLog({ store: createSqliteStore() });
-  server = createServer(toNodeHandler(createHandler({ log, profiles: [profile] })));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  served = await listen(createHandler({ log, profiles: [profile] }));
+  base = served.base;
 });
 
 afterEach(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await served.close();
   await log.close();
 });
 

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { withSignal } from './abortable-log.js';
 import { DEFAULT_MAX_BODY_BYTES, readBody } from './body.js';
 import { describeIssues, HttpError, toHttpError } from './errors.js';
-import { NodeRequest } from './node-request.js';
+import { isNodeRequest } from './node-request.js';
 import { parseQuery, type QueryParse, queryParser } from './params.js';
 import { type AnyEventLog, type CorsOptions, json, type Profile, type RequestContext, type Route, type RouteContext } from './profile.js';
 import { redactedRequest } from './redact.js';
@@ -182,7 +182,7 @@ export function createHandler(options: HandlerOptions): Handler {
       let response =
         result instanceof Response
           ? result
-          : withDeferredBodies(request instanceof NodeRequest, () => (profile.success ? profile.success(result, context) : json(result)));
+          : withDeferredBodies(isNodeRequest(request), () => (profile.success ? profile.success(result, context) : json(result)));
       if (release) {
         // Data is complete once run returns; a Response of its own (an export) may still be producing rows.
         if (result instanceof Response) response = releaseAfterBody(response, release, request.signal);
