@@ -10,6 +10,10 @@
 
 const texts = new WeakMap<Response, string>();
 
+// A registered symbol, not `instanceof`: the CommonJS build bundles each entry point with its own
+// copy of this module, and the binding (node) must read answers the profiles (index) built.
+const DEFERRED_TEXT = Symbol.for('@eventlog/http.deferredText');
+
 let deferring = false;
 
 /**
@@ -47,7 +51,7 @@ class DeferredTextResponse extends Response {
     return this.#real;
   }
 
-  get deferredText(): string | undefined {
+  [DEFERRED_TEXT](): string | undefined {
     return this.#real?.bodyUsed ? undefined : this.#text;
   }
 
@@ -91,7 +95,8 @@ export function textResponse(text: string, init: ResponseInit): Response {
 
 /** The string body of a response built by {@link textResponse}, if its body has not been read yet. @internal */
 export function staticText(response: Response): string | undefined {
-  if (response instanceof DeferredTextResponse) return response.deferredText;
+  const deferred = (response as Response & { [DEFERRED_TEXT]?: () => string | undefined })[DEFERRED_TEXT];
+  if (typeof deferred === 'function') return deferred.call(response);
   const text = texts.get(response);
   return text !== undefined && !response.bodyUsed ? text : undefined;
 }
