@@ -7,6 +7,7 @@ import { createEventLog, type EventLog } from '@eventlog/core';
 import type { EngineContext, EngineModule, RawHandle } from './engine.js';
 import { ENGINES, loadEngine } from './engines/index.js';
 import { createGenerator, DEFAULT_SEED, NOW } from './generate.js';
+import { httpPageWorkload } from './http-workload.js';
 import { importWorkload } from './import-workload.js';
 import { now } from './measure.js';
 import { BENCH_PRESETS } from './presets.js';
@@ -178,6 +179,7 @@ async function runEngine(
     if (w('export')) await exportWorkload(bench);
     if (w('prune')) await pruneWorkload(bench);
     if (w('import')) await importWorkload(bench);
+    if (w('http-page')) await httpPageWorkload(bench);
   } finally {
     const quietly = (what: string, p: Promise<unknown> | undefined) =>
       p?.catch((error: unknown) => say(`cleanup (${what}) failed: ${error instanceof Error ? error.message : String(error)}`));

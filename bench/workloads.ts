@@ -18,6 +18,7 @@ export const WORKLOADS = [
   'export',
   'prune',
   'import',
+  'http-page',
 ] as const;
 export type WorkloadId = (typeof WORKLOADS)[number];
 

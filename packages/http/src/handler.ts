@@ -3,11 +3,13 @@ import type { z } from 'zod';
 import { withSignal } from './abortable-log.js';
 import { DEFAULT_MAX_BODY_BYTES, readBody } from './body.js';
 import { describeIssues, HttpError, toHttpError } from './errors.js';
-import { parseQuery } from './params.js';
+import { isNodeRequest } from './node-request.js';
+import { parseQuery, type QueryParse, queryParser } from './params.js';
 import { type AnyEventLog, type CorsOptions, json, type Profile, type RequestContext, type Route, type RouteContext } from './profile.js';
 import { redactedRequest } from './redact.js';
 import { createRouter, type Method } from './router.js';
 import { createLimiter, type Limiter, type Release, type SheddingOptions, sheddingDefaults } from './shedding.js';
+import { withDeferredBodies } from './static-body.js';
 
 /** A web-standard request handler. */
 export type Handler = (request: Request) => Promise<Response>;
@@ -159,7 +161,9 @@ export function createHandler(options: HandlerOptions): Handler {
     try {
       const auth = route.auth ? await route.auth(base) : undefined;
       const params = parseWith(route.params, match.params, 'path parameter');
-      const query = parseWith(route.query, parseQuery(url.searchParams), 'query parameter');
+      const query = route.query
+        ? checked(queryParserOf(route.query)(parseQuery(url.searchParams)), 'query parameter')
+        : parseQuery(url.searchParams);
       let body: unknown;
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         const raw = await readBody(request, route.maxBodyBytes ?? maxBodyBytes);
@@ -174,7 +178,11 @@ export function createHandler(options: HandlerOptions): Handler {
       }
       const context: RouteContext = { ...base, auth, params, query, body };
       const result = await route.run(context);
-      let response = result instanceof Response ? result : profile.success ? profile.success(result, context) : json(result);
+      // Under the Node binding the answer's string is written as is: its web body is built only if read.
+      let response =
+        result instanceof Response
+          ? result
+          : withDeferredBodies(isNodeRequest(request), () => (profile.success ? profile.success(result, context) : json(result)));
       if (release) {
         // Data is complete once run returns; a Response of its own (an export) may still be producing rows.
         if (result instanceof Response) response = releaseAfterBody(response, release, request.signal);
@@ -266,8 +274,21 @@ function releaseAfterBody(response: Response, release: Release, signal: AbortSig
 }
 
 function parseWith(schema: z.ZodType | undefined, value: unknown, where: string): unknown {
-  if (!schema) return value;
-  const parsed = schema.safeParse(value);
+  return schema ? checked(schema.safeParse(value), where) : value;
+}
+
+const queryParsers = new WeakMap<z.ZodType, QueryParse>();
+
+function queryParserOf(schema: z.ZodType): QueryParse {
+  let parse = queryParsers.get(schema);
+  if (!parse) {
+    parse = queryParser(schema);
+    queryParsers.set(schema, parse);
+  }
+  return parse;
+}
+
+function checked(parsed: z.ZodSafeParseResult<unknown>, where: string): unknown {
   if (parsed.success) return parsed.data;
   const issues: ValidationIssue[] = parsed.error.issues.map((issue) => ({
     path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),

@@ -1,6 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Handler } from './handler.js';
+import { NodeRequest } from './node-request.js';
 import { staticText } from './static-body.js';
 
 /** Options of {@link toNodeHandler} and {@link toRequest}. */
@@ -40,15 +41,9 @@ export function toRequest(
   });
   const origin = options.origin ?? `http://${safeHost(req.headers.host)}`;
   const target = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined || name.startsWith(':')) continue;
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else headers.set(name, value);
-  }
   const method = req.method ?? 'GET';
   const hasBody = method !== 'GET' && method !== 'HEAD';
-  const init: RequestInit & { duplex?: 'half' } = { method, headers, signal: abort.signal };
+  const init: RequestInit & { duplex?: 'half' } = { method, headers: requestHeaders(req.headers) };
   if (hasBody) {
     init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
     init.duplex = 'half';
@@ -59,7 +54,32 @@ export function toRequest(
   } catch {
     url = new URL('/', origin).href;
   }
-  return { request: new Request(url, init), abort };
+  return { request: new NodeRequest(url, init, abort.signal), abort };
+}
+
+/**
+ * Node's parsed headers as the Request's init: a plain record when every value is a string (Node
+ * joins repeated headers, all but `set-cookie`), else a Headers object with each value appended.
+ */
+function requestHeaders(incoming: IncomingHttpHeaders): Record<string, string> | Headers {
+  const plain: Record<string, string> = {};
+  for (const name in incoming) {
+    const value = incoming[name];
+    if (value === undefined || name.startsWith(':')) continue;
+    if (typeof value !== 'string') return headersOf(incoming);
+    plain[name] = value;
+  }
+  return plain;
+}
+
+function headersOf(incoming: IncomingHttpHeaders): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined || name.startsWith(':')) continue;
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else headers.set(name, value);
+  }
+  return headers;
 }
 
 function safeHost(host: string | undefined): string {

@@ -166,3 +166,43 @@ export function parseQuery(search: URLSearchParams): RawQuery {
   }
   return out;
 }
+
+/** A schema's safeParse, as {@link queryParser} returns it. @internal */
+export type QueryParse = (value: RawQuery) => z.ZodSafeParseResult<unknown>;
+
+/**
+ * The parse of a route's query schema that runs only the schemas of the parameters a request
+ * carries, plus those that give something for an absent parameter (a default) or refuse it. Query
+ * schemas declare every filter a route takes (the native ones about twenty) and a request names a
+ * few, so running all of them was most of a page request's validation. Absent optional parameters
+ * are left out of the output as the full schema leaves them out, and the issues are the same.
+ * Only a plain object schema is narrowed; any other (one with object-level checks) runs whole.
+ * @internal
+ */
+export function queryParser(schema: z.ZodType): QueryParse {
+  const whole: QueryParse = (value) => schema.safeParse(value);
+  if (!(schema instanceof z.ZodObject) || (schema._zod.def.checks?.length ?? 0) > 0) return whole;
+  const object = schema as z.ZodObject;
+  const keys = Object.keys(object.shape);
+  const always = new Set(
+    keys.filter((key) => {
+      const absent = (object.shape[key] as z.ZodType).safeParse(undefined);
+      return !absent.success || absent.data !== undefined;
+    }),
+  );
+  // One narrowed schema per set of parameters named; a bounded number, as clients use few sets.
+  const narrowed = new Map<string, QueryParse>();
+  return (value) => {
+    let id = '';
+    for (const key of keys) if (!always.has(key) && Object.hasOwn(value, key)) id += `${key}&`;
+    let parse = narrowed.get(id);
+    if (!parse) {
+      const mask: Record<string, true> = {};
+      for (const key of keys) if (always.has(key) || Object.hasOwn(value, key)) mask[key] = true;
+      const picked = object.pick(mask);
+      parse = (v) => picked.safeParse(v);
+      if (narrowed.size < 256) narrowed.set(id, parse);
+    }
+    return parse(value);
+  };
+}
