@@ -72,9 +72,7 @@ async function measure(kind: 'record' | 'many'): Promise<Figures> {
   let insertUs = 0;
   let inserts = 0;
   let nextId = 1;
-  const insert = skipInsert
-    ? async (rows: readonly unknown[]) => rows.map(() => nextId++)
-    : store.insert.bind(store);
+  const insert = skipInsert ? async (rows: readonly unknown[]) => rows.map(() => nextId++) : store.insert.bind(store);
   store.insert = async (rows) => {
     inserts++;
     const started = cpu();
@@ -128,7 +126,11 @@ const results: Figures[] = [];
 if (mode !== 'many') results.push(await measure('record'));
 if (mode !== 'record') results.push(await measure('many'));
 const round = (n: number) => Math.round(n * 100) / 100;
-console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; node ${process.version}`);
+console.log(
+  `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}; node ${process.version}`,
+);
 console.table(
   results.map((r) => ({
     mode: r.mode,
