@@ -132,7 +132,7 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
     this.limits = core.limits;
     this.#warn = createUnhandledErrorWarning(core.clock, options.warn);
     const writes = createWrites(core);
-    const sessions = createSessions(core, { record: (event) => writes.record(undefined, event) });
+    const sessions = createSessions(core, writes.forPrincipal(undefined));
     this.#ops = {
       reads: createQueryReads(core),
       stats: createStatsRead(core),

@@ -98,6 +98,7 @@ export function createView(core: LogCore, ops: Operations, options: ViewOptions 
   const items = <R extends { items: StoredEvent[] }>(result: R): R =>
     mask.enabled ? { ...result, items: result.items.map(mask.event) } : result;
   const nullable = (event: StoredEvent | null) => (event ? mask.event(event) : null);
+  const writes = ops.writes.forPrincipal(principal);
 
   return {
     // One implementation behind the interface's overloads, which only narrow the result by input kind.
@@ -125,11 +126,14 @@ export function createView(core: LogCore, ops: Operations, options: ViewOptions 
       };
     },
     sessions: { list: async (input) => (await ops.sessions.list(scope, input)).map(mask.session) },
-    record: (async (event: EventInput) => mask.event(await ops.writes.record(principal, event))) as EventLogView['record'],
-    recordMany: (async (events: readonly EventInput[], options?: { returning: 'ids' }) =>
+    // Without masking the writes' own promises are returned: no second async layer per call.
+    record: (mask.enabled ? async (event: EventInput) => mask.event(await writes.record(event)) : writes.record) as EventLogView['record'],
+    recordMany: ((events: readonly EventInput[], options?: { returning: 'ids' }) =>
       options?.returning === 'ids'
-        ? ops.writes.recordMany(principal, events, true)
-        : (await ops.writes.recordMany(principal, events)).map(mask.event)) as EventLogView['recordMany'],
-    validate: (events) => ops.writes.validate(principal, events),
+        ? writes.recordMany(events, true)
+        : mask.enabled
+          ? writes.recordMany(events).then((stored) => stored.map(mask.event))
+          : writes.recordMany(events)) as EventLogView['recordMany'],
+    validate: writes.validate,
   };
 }

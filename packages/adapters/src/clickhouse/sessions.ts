@@ -1,5 +1,6 @@
 import type { SessionQuery, SessionRow } from '@eventlog/core';
 import { fromSessionColumns, toSessionColumns } from '@eventlog/core';
+import { oneAtATime } from '../shared/one-at-a-time.js';
 import { DISTRIBUTED_INSERT, select } from './client.js';
 import type { ClickhouseContext } from './context.js';
 import { quoteIdentifier, quoteNumber, quoteString } from './sql.js';
@@ -8,7 +9,7 @@ import { type ColumnInfo, whereSql } from './where.js';
 const SESSION_FIELDS = ['type', 'tenant_id', 'actor_id', 'target_type', 'target_id', 'started_at', 'event'] as const;
 const SESSION_NUMERIC: ColumnInfo = { numeric: new Set(['started_at']) };
 // Session closes in flight in this process, by table and session id.
-const CLOSING = new Map<string, Promise<SessionRow | null>>();
+const CLOSING = new Map<string, Promise<unknown>>();
 
 /**
  * The store's sessions: versioned rows in a `ReplacingMergeTree`, where opening and closing both
@@ -48,22 +49,13 @@ export function createSessions(context: ClickhouseContext) {
       // Two closes in this process never both see the session open; across processes they can
       // (there is no compare-and-set), and both then return it.
       const key = `${tables.sessions}:${sessionId}`;
-      const previous = CLOSING.get(key) ?? Promise.resolve(null);
-      const next = previous
-        .catch(() => null)
-        .then(async () => {
-          const [row] = await readSessions(`session_id = ${quoteString(sessionId)}`, '1', 1, 0);
-          if (!row) return null;
-          const [version] = ids.next(1);
-          await insertRow({ ...toSessionColumns(row), event: '', is_open: 0, version });
-          return row;
-        });
-      CLOSING.set(key, next);
-      const forget = () => {
-        if (CLOSING.get(key) === next) CLOSING.delete(key);
-      };
-      next.then(forget, forget);
-      return next;
+      return oneAtATime(CLOSING, key, async () => {
+        const [row] = await readSessions(`session_id = ${quoteString(sessionId)}`, '1', 1, 0);
+        if (!row) return null;
+        const [version] = ids.next(1);
+        await insertRow({ ...toSessionColumns(row), event: '', is_open: 0, version });
+        return row;
+      });
     },
 
     listSessions(query: SessionQuery): Promise<SessionRow[]> {

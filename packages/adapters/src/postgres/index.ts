@@ -1,5 +1,4 @@
-export type { KyselyStore } from '../kysely/kysely-store.js';
-export type { SqlStoreOptions } from '../kysely/options.js';
+export type { KyselyStore, SqlStoreOptions } from '../shared/sql-store-types.js';
 export {
   createPostgresDialect,
   isPostgresTransientError,

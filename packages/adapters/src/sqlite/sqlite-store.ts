@@ -6,6 +6,7 @@ import { type CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
 import type { AnyKysely, InsertContext } from '../kysely/dialect.js';
 import { createKyselyStore, type KyselyStore } from '../kysely/kysely-store.js';
 import { kyselyRedactData } from '../kysely/redact-data.js';
+import { oneAtATime } from '../shared/one-at-a-time.js';
 import { sqliteChainAppend } from './sqlite-chain.js';
 import { sqliteDialect, sqliteStoreParts } from './sqlite-dialect.js';
 
@@ -130,28 +131,19 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
   // second store on the same connection cannot open a transaction inside the first one's.
   const withMigrationLock = <T>(kysely: AnyKysely, _key: string, fn: (db: AnyKysely) => Promise<T>): Promise<T> => {
     const key = database.memory ? database : resolve(database.name);
-    const previous = MIGRATIONS.get(key) ?? Promise.resolve();
-    const run = previous
-      .catch(() => undefined)
-      .then(() =>
-        kysely.connection().execute(async (connection) => {
-          await sql`begin immediate`.execute(connection);
-          try {
-            const result = await fn(connection);
-            await sql`commit`.execute(connection);
-            return result;
-          } catch (error) {
-            await sql`rollback`.execute(connection).catch(() => undefined);
-            throw error;
-          }
-        }),
-      );
-    MIGRATIONS.set(key, run);
-    const forget = () => {
-      if (MIGRATIONS.get(key) === run) MIGRATIONS.delete(key);
-    };
-    run.then(forget, forget);
-    return run;
+    return oneAtATime(MIGRATIONS, key, () =>
+      kysely.connection().execute(async (connection) => {
+        await sql`begin immediate`.execute(connection);
+        try {
+          const result = await fn(connection);
+          await sql`commit`.execute(connection);
+          return result;
+        } catch (error) {
+          await sql`rollback`.execute(connection).catch(() => undefined);
+          throw error;
+        }
+      }),
+    );
   };
 
   store = createKyselyStore({

@@ -1,7 +1,7 @@
 import type { LogCore } from '../core.js';
 import { ForbiddenError, isEventLogError, ValidationError, type ValidationIssue } from '../errors.js';
 import { createWritePrivacy } from '../privacy/write-privacy.js';
-import { type EventInput, rowToEvent, type StoredEvent } from '../schema/event.js';
+import { type EventInput, type NormalizedEvent, rowToEvent, type StoredEvent } from '../schema/event.js';
 import type { Principal } from '../scope/principal.js';
 import type { EventRow } from '../storage/contract.js';
 
@@ -33,68 +33,94 @@ export function scopeWrite(
   return { event };
 }
 
-/** Validation and storage of events, for one principal (or none); results are unmasked (the view masks). @internal */
-export function createWrites(core: LogCore) {
+/** The writes of one view: bound to its principal once, so a call pays for no scoping it does not need. @internal */
+export interface Writes {
+  record(event: EventInput): Promise<StoredEvent>;
+  recordMany(events: readonly EventInput[]): Promise<StoredEvent[]>;
+  /** The same write, resolving with the stored ids only (no event objects are built). */
+  recordMany(events: readonly EventInput[], idsOnly: true): Promise<number[]>;
+  validate(events: readonly unknown[]): InvalidEvent[];
+}
+
+/**
+ * Validation and storage of events; `forPrincipal` binds them to a principal (or none). Results
+ * are unmasked (the view masks). @internal
+ */
+export function createWrites(core: LogCore): { forPrincipal(principal: Principal | undefined): Writes } {
   // Validate first so the type's schema sees the real values, then apply the log's privacy rules,
   // so that the store, the buffer, subscribers and `record()`'s result only ever see the protected row.
   const protect = createWritePrivacy(core.options.privacy, core.registry);
-  const normalizeScoped = (principal: Principal | undefined, event: unknown, index?: number) => {
-    const scoped = scopeWrite(principal, event, index);
-    // Writing outside one's tenants is a permission problem, not a malformed event: FORBIDDEN.
-    if ('forbidden' in scoped) throw new ForbiddenError(scoped.forbidden);
-    const normalized = core.normalize(scoped.event, index);
-    return protect ? protect(normalized) : normalized;
-  };
+  const normalize: (event: unknown, index?: number) => NormalizedEvent = protect
+    ? (event, index) => protect(core.normalize(event, index))
+    : core.normalize;
 
-  async function record(principal: Principal | undefined, event: EventInput): Promise<StoredEvent> {
-    core.assertOpen();
-    const { row, data } = normalizeScoped(principal, event);
-    if (!core.migrated) await core.ready();
-    const [id = 0] = await core.buffer.enqueue([row]);
-    return toEvent(core, row, id, data);
-  }
+  function forPrincipal(principal: Principal | undefined): Writes {
+    // Admins and the log itself write anywhere: no write rule to apply per event.
+    const normalizeScoped =
+      !principal || principal.role === 'admin'
+        ? normalize
+        : (event: unknown, index?: number) => {
+            const scoped = scopeWrite(principal, event, index);
+            // Writing outside one's tenants is a permission problem, not a malformed event: FORBIDDEN.
+            if ('forbidden' in scoped) throw new ForbiddenError(scoped.forbidden);
+            return normalize(scoped.event, index);
+          };
 
-  function recordMany(principal: Principal | undefined, events: readonly EventInput[]): Promise<StoredEvent[]>;
-  function recordMany(principal: Principal | undefined, events: readonly EventInput[], idsOnly: true): Promise<number[]>;
-  async function recordMany(
-    principal: Principal | undefined,
-    events: readonly EventInput[],
-    idsOnly = false,
-  ): Promise<StoredEvent[] | number[]> {
-    core.assertOpen();
-    if (!Array.isArray(events)) throw new ValidationError([{ path: ['events'], message: 'must be an array of events' }]);
-    if (events.length > core.limits.maxBatchEvents) {
-      throw new ValidationError([{ path: ['events'], message: `may hold at most ${core.limits.maxBatchEvents} events` }]);
-    }
-    if (events.length === 0) return [];
-    const rows: EventRow[] = new Array(events.length);
-    const data: unknown[] = new Array(events.length);
-    for (let i = 0; i < events.length; i++) {
-      const normalized = normalizeScoped(principal, events[i], i);
-      rows[i] = normalized.row;
-      data[i] = normalized.data;
-    }
-    if (!core.migrated) await core.ready();
-    const ids = await core.buffer.enqueue(rows);
-    if (idsOnly) return rows.map((_, i) => ids[i] ?? 0);
-    return rows.map((row, i) => toEvent(core, row, ids[i] ?? 0, data[i]));
-  }
-
-  function validate(principal: Principal | undefined, events: readonly unknown[]): InvalidEvent[] {
-    if (!Array.isArray(events)) return [{ index: -1, issues: [{ path: ['events'], message: 'must be an array of events' }] }];
-    const invalid: InvalidEvent[] = [];
-    events.forEach((event, index) => {
+    // Not async: one promise per call (the buffer's), and a refused event still rejects rather than throws.
+    function record(event: EventInput): Promise<StoredEvent> {
+      let normalized: NormalizedEvent;
       try {
-        normalizeScoped(principal, event, index);
+        core.assertOpen();
+        normalized = normalizeScoped(event);
       } catch (error) {
-        if (!isEventLogError(error, 'VALIDATION_FAILED')) throw error;
-        invalid.push({ index, issues: (error as ValidationError).issues });
+        return Promise.reject(error);
       }
-    });
-    return invalid;
+      const { row, data } = normalized;
+      const stored = core.migrated ? core.buffer.enqueue([row]) : core.ready().then(() => core.buffer.enqueue([row]));
+      return stored.then((ids) => toEvent(core, row, ids[0] ?? 0, data));
+    }
+
+    function recordMany(events: readonly EventInput[]): Promise<StoredEvent[]>;
+    function recordMany(events: readonly EventInput[], idsOnly: true): Promise<number[]>;
+    async function recordMany(events: readonly EventInput[], idsOnly = false): Promise<StoredEvent[] | number[]> {
+      core.assertOpen();
+      if (!Array.isArray(events)) throw new ValidationError([{ path: ['events'], message: 'must be an array of events' }]);
+      if (events.length > core.limits.maxBatchEvents) {
+        throw new ValidationError([{ path: ['events'], message: `may hold at most ${core.limits.maxBatchEvents} events` }]);
+      }
+      if (events.length === 0) return [];
+      const rows: EventRow[] = new Array(events.length);
+      const data: unknown[] = new Array(events.length);
+      for (let i = 0; i < events.length; i++) {
+        const normalized = normalizeScoped(events[i], i);
+        rows[i] = normalized.row;
+        data[i] = normalized.data;
+      }
+      if (!core.migrated) await core.ready();
+      const ids = await core.buffer.enqueue(rows);
+      if (idsOnly) return rows.map((_, i) => ids[i] ?? 0);
+      for (let i = 0; i < rows.length; i++) data[i] = toEvent(core, rows[i]!, ids[i] ?? 0, data[i]);
+      return data as StoredEvent[];
+    }
+
+    function validate(events: readonly unknown[]): InvalidEvent[] {
+      if (!Array.isArray(events)) return [{ index: -1, issues: [{ path: ['events'], message: 'must be an array of events' }] }];
+      const invalid: InvalidEvent[] = [];
+      events.forEach((event, index) => {
+        try {
+          normalizeScoped(event, index);
+        } catch (error) {
+          if (!isEventLogError(error, 'VALIDATION_FAILED')) throw error;
+          invalid.push({ index, issues: (error as ValidationError).issues });
+        }
+      });
+      return invalid;
+    }
+
+    return { record, recordMany, validate };
   }
 
-  return { record, recordMany, validate };
+  return { forPrincipal };
 }
 
 /** Tells {@link toEvent} to parse `data` from the row's JSON. @internal */
