@@ -2,11 +2,12 @@ import { z } from 'zod';
 import { parseInput } from '../core.js';
 import { EventLogError } from '../errors.js';
 import type { ChainStore, ChainTail } from '../storage/chain-contract.js';
-import type { EventRow, EventStore, StoreColumn, StoreSchema } from '../storage/contract.js';
+import type { Condition, EventRow, EventStore, StoreColumn, StoreSchema } from '../storage/contract.js';
 import { CHAIN_COLUMNS, canonicalRow, GENESIS_HASH, type HashedColumns, hashedColumns, linkHash } from './canonical.js';
 import { CHECKPOINT_FORMAT, type Checkpoint, parseCheckpoint, signCheckpoint, tenantKeyOf } from './checkpoint.js';
 import { merkleRoot } from './merkle.js';
 import { type IntegrityOptions, type ResolvedIntegrity, resolveIntegrity } from './options.js';
+import { type ChainedDeletion, planChainedDeletion } from './retention.js';
 import { type ChainAnchor, type VerifyReport, verifyChain } from './verify.js';
 
 /** Migration version of the chain columns and the checkpoints table. */
@@ -370,6 +371,12 @@ export class Integrity implements IntegrityApi {
       if (page.length < 1000) return boundary;
       after = (page[page.length - 1] as { firstSeq: number }).firstSeq;
     }
+  }
+
+  /** A retention delete's selection, cut so that chained events go only in whole sealed segments. */
+  planDeletion(union: readonly (readonly Condition[])[]): Promise<ChainedDeletion> {
+    this.#require('planDeletion');
+    return planChainedDeletion(this.#host.store, this.#chain, union);
   }
 
   /** `log.verify()`. */

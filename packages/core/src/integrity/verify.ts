@@ -32,6 +32,11 @@ export interface VerifyReport {
   readonly segmentsChecked: number;
   /** Sealed segments whose events are all gone (removed by retention); their checkpoints were still checked. */
   readonly segmentsPruned: number;
+  /**
+   * What the checkpoints of those segments prove was deleted: positions, count, time range and the
+   * Merkle root of the deleted links (a kept copy of the links or an archive can be checked against it).
+   */
+  readonly pruned: readonly PrunedSegment[];
   /** Chained rows read and checked (sealed and unsealed). */
   readonly rowsChecked: number;
   /** The highest chain position sealed by a checkpoint (0: none). */
@@ -60,6 +65,16 @@ export interface VerifyReport {
   readonly missingNewest: { readonly fromSeq: number; readonly toSeq: number } | null;
   /** Whether a list was cut at 1,000 entries. */
   readonly truncated: boolean;
+}
+
+/** A sealed segment whose events retention removed, as its checkpoint records it. */
+export interface PrunedSegment {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly count: number;
+  readonly firstTime: number;
+  readonly lastTime: number;
+  readonly merkleRoot: string;
 }
 
 /** What {@link verifyChain} needs from the log. @internal */
@@ -104,6 +119,7 @@ export async function verifyChain(context: VerifyContext, request: VerifyRequest
   const inserted: { id: number; seq: number | null }[] = [];
   const reordered: { id: number; seq: number; expectedSeq: number }[] = [];
   const failures: { firstSeq: number; lastSeq: number; reason: CheckpointFailureReason }[] = [];
+  const pruned: PrunedSegment[] = [];
   let missingNewest: { fromSeq: number; toSeq: number } | null = null;
   let segmentsChecked = 0;
   let segmentsPruned = 0;
@@ -184,6 +200,8 @@ export async function verifyChain(context: VerifyContext, request: VerifyRequest
     rowsChecked += rows.length;
     if (segment.checkpoint && rows.length === 0) {
       segmentsPruned++;
+      const { firstSeq, lastSeq, count, firstTime, lastTime, merkleRoot: root } = segment.checkpoint;
+      push(pruned, { firstSeq, lastSeq, count, firstTime, lastTime, merkleRoot: root });
       prevLast = segment.checkpoint.lastHash;
       continue;
     }
@@ -318,6 +336,7 @@ export async function verifyChain(context: VerifyContext, request: VerifyRequest
     tenantId,
     segmentsChecked,
     segmentsPruned,
+    pruned,
     rowsChecked,
     sealedSeq,
     headSeq: knownTop,
