@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
-import type { Checkpoint, StorageAdapter } from '@eventlog/core';
+import { type Checkpoint, createEventLog, type StorageAdapter } from '@eventlog/core';
 import { expect } from 'vitest';
 import type { SuiteContext } from '../context.js';
-import { DAY, MINUTE, NOW } from '../fixtures.js';
+import { conformancePreset, DAY, MINUTE, NOW } from '../fixtures.js';
 import type { Tamperer } from '../integrity-tamper.js';
 import { clean, NOTHING } from './integrity-report.js';
 
@@ -92,5 +92,61 @@ export function integrityRetentionSuite(ctx: SuiteContext, tamperer: (store: Sto
     const rows = await tamperer(store).chainRows('b');
     await tamperer(store).remove([Number(rows[1]?.id)]);
     expect(clean(await log.verify({ tenantId: 'b' }))).toEqual({ ...NOTHING, deleted: [{ seq: 2, id: null }] });
+  });
+
+  test('integrity: expired data and fields are reported as expired, a changed payload as modified', async () => {
+    const { log, store } = await ctx.setup({
+      integrity: { chain: true, key: privateKey, segment: { maxEvents: 3, maxAgeMs: 3_600_000 } },
+      retention: {
+        policies: [
+          { name: 'secrets', match: { type: 'llm.consumption' }, maxAgeDays: 1, action: 'expireData', fields: ['data.other.secret'] },
+        ],
+        pauseMs: 0,
+      },
+    });
+    const events = Array.from({ length: 6 }, (_, i) =>
+      ctx.usage(i, { tenantId: TENANT, time: NOW - 2 * DAY + i * MINUTE, data: { other: { i, secret: `s${i}`, keep: [i] } } }),
+    );
+    await log.recordMany([...events, ctx.usage(9, { tenantId: TENANT, time: NOW - 2 * DAY + 9 * MINUTE, data: undefined })]);
+    await log.integrity.seal({ tenantId: TENANT, force: true });
+    expect(await log.jobs.runPolicy('secrets')).toMatchObject({ status: 'succeeded', processed: 6 });
+    expect(await log.expireData({ before: NOW - 2 * DAY + 2 * MINUTE, pauseMs: 0 })).toBe(2);
+    let report = await log.verify({ tenantId: TENANT });
+    expect(clean(report)).toEqual(NOTHING);
+    expect(report.ok).toBe(true);
+    expect(report.expired).toEqual([
+      { seq: 1, id: expect.any(Number), fields: null },
+      { seq: 2, id: expect.any(Number), fields: null },
+      ...[3, 4, 5, 6].map((seq) => ({ seq, id: expect.any(Number), fields: ['other.secret'] })),
+    ]);
+    // Changing what is left, or putting a dropped field back with another value, is tampering.
+    const tamper = tamperer(store);
+    const rows = await tamper.chainRows(TENANT);
+    await tamper.update(Number(rows[2]?.id), { data: { other: { i: 99, keep: [2] } } });
+    await tamper.update(Number(rows[3]?.id), { data: { other: { i: 3, keep: [3], secret: 'forged' } } });
+    await tamper.update(Number(rows[6]?.id), { data: { other: { i: 9 } } });
+    report = await log.verify({ tenantId: TENANT });
+    expect(clean(report)).toEqual({
+      ...NOTHING,
+      modified: [2, 3, 6].map((k) => ({ seq: k + 1, id: rows[k]?.id })),
+    });
+  });
+
+  test('integrity: chains written in format 1 (data hashed itself) still verify, also continued in format 2', async () => {
+    const options = { chain: true as const, key: privateKey, segment: { maxEvents: 3, maxAgeMs: 3_600_000 } };
+    const { log, store } = await ctx.setup({ integrity: { ...options, format: 1 } as never });
+    const events = Array.from({ length: 8 }, (_, i) => ctx.usage(i, { tenantId: TENANT, data: { other: { i } } }));
+    await log.recordMany(events.slice(0, 4));
+    const later = createEventLog({ store, presets: [conformancePreset], clock: () => NOW, integrity: options });
+    await later.recordMany(events.slice(4));
+    await later.integrity.seal({ tenantId: TENANT, force: true });
+    const rows = await tamperer(store).chainRows(TENANT);
+    expect(rows.map((r) => r.chain_data === null)).toEqual([true, true, true, true, false, false, false, false]);
+    const report = await later.verify({ tenantId: TENANT });
+    expect(clean(report)).toEqual(NOTHING);
+    expect(report.rowsChecked).toBe(8);
+    // In format 1 a dropped payload cannot be told from a changed one.
+    await tamperer(store).update(Number(rows[1]?.id), { data: null });
+    expect(clean(await later.verify({ tenantId: TENANT }))).toEqual({ ...NOTHING, modified: [{ seq: 2, id: rows[1]?.id }] });
   });
 }
