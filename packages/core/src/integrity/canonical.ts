@@ -56,26 +56,64 @@ export function sortedValue(value: unknown): unknown {
   return out;
 }
 
-/** One column's value in canonical form, or undefined for SQL NULL (left out, so added columns keep old hashes valid). */
-function canonicalValue(value: unknown, type: ColumnType): unknown {
+/** Whether JavaScript lists `key` among an object's array-index keys (first, in numeric order). */
+function isArrayIndex(key: string): boolean {
+  const n = Number(key);
+  return n >>> 0 === n && n !== 4294967295 && String(n) === key;
+}
+
+/**
+ * `JSON.stringify(sortedValue(value))`, written directly: no rebuilt objects (prototype-less objects
+ * are slow to stringify, and the copies are garbage on the write path). Undefined for what
+ * `JSON.stringify` leaves out. An object with a U+0000 in a key takes the rebuilding path, where
+ * two keys that become equal keep JavaScript's assignment semantics.
+ * @internal
+ */
+export function canonicalJson(value: unknown): string | undefined {
+  if (typeof value === 'string') return JSON.stringify(canonicalString(value));
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += `${i === 0 ? '' : ','}${canonicalJson(value[i]) ?? 'null'}`;
+    return `${out}]`;
+  }
+  const keys = Object.keys(value).sort();
+  if (keys.some((key) => key.includes('\0'))) return JSON.stringify(sortedValue(value));
+  const indexes = keys.filter(isArrayIndex);
+  const ordered = indexes.length === 0 ? keys : [...indexes.sort((a, b) => Number(a) - Number(b)), ...keys.filter((k) => !isArrayIndex(k))];
+  let out = '{';
+  let first = true;
+  for (const key of ordered) {
+    const text = canonicalJson((value as Record<string, unknown>)[key]);
+    if (text === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${text}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+/** One column's value as canonical JSON text, or undefined for SQL NULL (left out, so added columns keep old hashes valid). */
+function canonicalValue(value: unknown, type: ColumnType): string | undefined {
   if (value === null || value === undefined) return undefined;
   switch (type) {
     case 'integer':
     case 'float': {
       const n = typeof value === 'number' ? value : Number(value);
-      return Number.isFinite(n) ? n : String(value);
+      return JSON.stringify(Number.isFinite(n) ? n : String(value));
     }
     case 'json': {
       // JSON text is parsed so that engines that reorder keys or reformat numbers (jsonb, MySQL JSON) hash alike.
-      if (typeof value !== 'string') return sortedValue(value);
+      if (typeof value !== 'string') return canonicalJson(value);
+      let parsed: unknown;
       try {
-        return sortedValue(JSON.parse(value));
+        parsed = JSON.parse(value);
       } catch {
-        return `!invalid-json:${canonicalString(value)}`;
+        return JSON.stringify(`!invalid-json:${canonicalString(value)}`);
       }
+      return canonicalJson(parsed);
     }
     default:
-      return canonicalString(typeof value === 'string' ? value : String(value));
+      return JSON.stringify(canonicalString(typeof value === 'string' ? value : String(value)));
   }
 }
 
@@ -92,12 +130,14 @@ export function commitmentColumns(columns: HashedColumns): HashedColumns {
  * @internal
  */
 export function canonicalRow(row: Readonly<Record<string, unknown>>, columns: HashedColumns): string {
-  const out: Record<string, unknown> = Object.create(null);
+  // Written as JSON.stringify writes an object of these columns in this order (names are never array indexes).
+  let out = '{';
   for (const column of columns) {
-    const value = canonicalValue(row[column.name], column.type);
-    if (value !== undefined) out[column.name] = value;
+    const text = canonicalValue(row[column.name], column.type);
+    if (text === undefined) continue;
+    out += `${out.length === 1 ? '' : ','}${JSON.stringify(column.name)}:${text}`;
   }
-  return JSON.stringify(out);
+  return `${out}}`;
 }
 
 /**

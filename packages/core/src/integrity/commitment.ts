@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { sortedValue } from './canonical.js';
+import { canonicalJson } from './canonical.js';
 
 /**
  * The data commitment of a chained row (format `eventlog-chain/2`), stored as JSON text in the
@@ -14,7 +14,7 @@ interface DataCommitment {
   readonly f?: Readonly<Record<string, string>>;
 }
 
-const digest = (value: unknown) => hash('sha256', JSON.stringify(sortedValue(value)) ?? 'null', 'hex');
+const digest = (value: unknown) => hash('sha256', canonicalJson(value) ?? 'null', 'hex');
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
