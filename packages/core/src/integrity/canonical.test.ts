@@ -1,17 +1,6 @@
+import { seeded } from '@eventlog/adapters/testing';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, canonicalRow, hashedColumns, sortedValue } from './canonical.js';
-
-/** A deterministic pseudo-random source (mulberry32). */
-function seeded(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS = ['a', 'B', 'b', '0', '10', '2', '4294967295', '01', '__proto__', 'é', '\u{1F600}', 'x\0y', 'x\ufffdy', '', '-1'];
 const STRINGS = ['', 'plain', 'nul\0in', 'quote"and\\slash', 'line\nbreak', '\u2028', '\u{1F600}'];
