@@ -68,6 +68,7 @@ export class LogCore {
     this.integrity = new Integrity(options.integrity, {
       store: this.store,
       clock: this.clock,
+      retention: options.retention,
       report: (error) => this.emit('error', error),
       ready: () => this.ready(),
     });

@@ -29,7 +29,7 @@ export { CHAIN_FORMAT, GENESIS_HASH } from './integrity/canonical.js';
 export { CHECKPOINT_FORMAT, type Checkpoint } from './integrity/checkpoint.js';
 export { INTEGRITY_SCHEMA_VERSION, type IntegrityApi, type SealedBoundary, type VerifyInput } from './integrity/integrity.js';
 export type { ChainSelection, IntegrityOptions, SegmentOptions } from './integrity/options.js';
-export type { ChainAnchor, CheckpointFailureReason, VerifyReport } from './integrity/verify.js';
+export type { ChainAnchor, CheckpointFailureReason, PrunedSegment, VerifyReport } from './integrity/verify.js';
 export { DEFAULT_LIMITS, type EventLogLimits, type EventLogOptions, type LimitOptions, type RetentionOptions } from './options.js';
 export type { CursorQueryInput, OffsetQueryInput, PageQueryInput, QueryInput, QueryLimits, SortInput } from './pagination/query.js';
 export {
@@ -62,6 +62,7 @@ export type {
   ArchiveOptions,
   ArchiveStream,
   JobArchive,
+  JobChainRetention,
   JobInfo,
   JobListInput,
   JobsApi,

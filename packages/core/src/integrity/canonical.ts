@@ -1,8 +1,15 @@
 import { hash } from 'node:crypto';
 import type { ColumnType } from '../schema/fields.js';
 
-/** Version tag of the link serialisation; a future format gets a new tag and keeps verifying old rows. */
-export const CHAIN_FORMAT = 'eventlog-chain/1';
+/**
+ * Version tags of the link serialisation; each format keeps verifying the rows written with it.
+ * Version 1 hashes `data` itself; version 2 hashes the row without `data` and with its data
+ * commitment (`chain_data`, see commitment.ts), so expiring `data` keeps the link valid. A row's
+ * version is told by `chain_data`: NULL for version 1 rows (the column did not exist then).
+ */
+export const CHAIN_FORMAT_V1 = 'eventlog-chain/1';
+export const CHAIN_FORMAT = 'eventlog-chain/2';
+export type ChainFormat = typeof CHAIN_FORMAT_V1 | typeof CHAIN_FORMAT;
 
 /** The `prev` of a chain's first link: 64 zeros. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -16,7 +23,7 @@ const EXCLUDED = new Set<string>(['id', ...CHAIN_COLUMNS]);
 /** Column name → type, for the columns a row's hash covers. @internal */
 export type HashedColumns = readonly { readonly name: string; readonly type: ColumnType }[];
 
-/** The columns a link covers, in hashing (code-unit) order. @internal */
+/** The columns a version 1 link covers, in hashing (code-unit) order. @internal */
 export function hashedColumns(columns: readonly { readonly name: string; readonly type: ColumnType }[]): HashedColumns {
   return columns
     .filter((c) => !EXCLUDED.has(c.name))
@@ -37,8 +44,9 @@ function canonicalString(value: string): string {
  * A JSON value rebuilt for `JSON.stringify` (native, and much faster than writing JSON by hand):
  * strings canonical, object keys inserted in code-unit order. JavaScript lists array-index keys
  * ("0", "17") first in numeric order whatever the insertion order, so those come first.
+ * @internal
  */
-function sortedValue(value: unknown): unknown {
+export function sortedValue(value: unknown): unknown {
   if (typeof value === 'string') return canonicalString(value);
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(sortedValue);
@@ -48,51 +56,102 @@ function sortedValue(value: unknown): unknown {
   return out;
 }
 
-/** One column's value in canonical form, or undefined for SQL NULL (left out, so added columns keep old hashes valid). */
-function canonicalValue(value: unknown, type: ColumnType): unknown {
+/** Whether JavaScript lists `key` among an object's array-index keys (first, in numeric order). */
+function isArrayIndex(key: string): boolean {
+  const n = Number(key);
+  return n >>> 0 === n && n !== 4294967295 && String(n) === key;
+}
+
+/**
+ * `JSON.stringify(sortedValue(value))`, written directly: no rebuilt objects (prototype-less objects
+ * are slow to stringify, and the copies are garbage on the write path). Undefined for what
+ * `JSON.stringify` leaves out. An object with a U+0000 in a key takes the rebuilding path, where
+ * two keys that become equal keep JavaScript's assignment semantics.
+ * @internal
+ */
+export function canonicalJson(value: unknown): string | undefined {
+  if (typeof value === 'string') return JSON.stringify(canonicalString(value));
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += `${i === 0 ? '' : ','}${canonicalJson(value[i]) ?? 'null'}`;
+    return `${out}]`;
+  }
+  const keys = Object.keys(value).sort();
+  if (keys.some((key) => key.includes('\0'))) return JSON.stringify(sortedValue(value));
+  const indexes = keys.filter(isArrayIndex);
+  const ordered = indexes.length === 0 ? keys : [...indexes.sort((a, b) => Number(a) - Number(b)), ...keys.filter((k) => !isArrayIndex(k))];
+  let out = '{';
+  let first = true;
+  for (const key of ordered) {
+    const text = canonicalJson((value as Record<string, unknown>)[key]);
+    if (text === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${text}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+/** One column's value as canonical JSON text, or undefined for SQL NULL (left out, so added columns keep old hashes valid). */
+function canonicalValue(value: unknown, type: ColumnType): string | undefined {
   if (value === null || value === undefined) return undefined;
   switch (type) {
     case 'integer':
     case 'float': {
       const n = typeof value === 'number' ? value : Number(value);
-      return Number.isFinite(n) ? n : String(value);
+      return JSON.stringify(Number.isFinite(n) ? n : String(value));
     }
     case 'json': {
       // JSON text is parsed so that engines that reorder keys or reformat numbers (jsonb, MySQL JSON) hash alike.
-      if (typeof value !== 'string') return sortedValue(value);
+      if (typeof value !== 'string') return canonicalJson(value);
+      let parsed: unknown;
       try {
-        return sortedValue(JSON.parse(value));
+        parsed = JSON.parse(value);
       } catch {
-        return `!invalid-json:${canonicalString(value)}`;
+        return JSON.stringify(`!invalid-json:${canonicalString(value)}`);
       }
+      return canonicalJson(parsed);
     }
     default:
-      return canonicalString(typeof value === 'string' ? value : String(value));
+      return JSON.stringify(canonicalString(typeof value === 'string' ? value : String(value)));
   }
 }
 
+/** The columns a version 2 link covers: those of version 1 without `data` (its commitment `chain_data` stands for it). @internal */
+export function commitmentColumns(columns: HashedColumns): HashedColumns {
+  return columns.filter((c) => c.name !== 'data');
+}
+
 /**
- * The canonical serialisation of a row's content (version {@link CHAIN_FORMAT}): `JSON.stringify`
+ * The canonical serialisation of a row's content (both versions, over their columns): `JSON.stringify`
  * of an object holding the hashed columns in code-unit order, SQL NULL columns left out, numbers as
  * numbers, strings with U+0000 as U+FFFD, JSON columns parsed and rebuilt with their object keys in
  * code-unit order (array-index keys first, in numeric order, as JavaScript lists them).
  * @internal
  */
 export function canonicalRow(row: Readonly<Record<string, unknown>>, columns: HashedColumns): string {
-  const out: Record<string, unknown> = Object.create(null);
+  // Written as JSON.stringify writes an object of these columns in this order (names are never array indexes).
+  let out = '{';
   for (const column of columns) {
-    const value = canonicalValue(row[column.name], column.type);
-    if (value !== undefined) out[column.name] = value;
+    const text = canonicalValue(row[column.name], column.type);
+    if (text === undefined) continue;
+    out += `${out.length === 1 ? '' : ','}${JSON.stringify(column.name)}:${text}`;
   }
-  return JSON.stringify(out);
+  return `${out}}`;
 }
 
 /**
- * The link hash of a row: SHA-256 (hex) of `eventlog-chain/1`, a newline, the JSON array
+ * The link hash of a row: SHA-256 (hex) of the format tag, a newline, the JSON array
  * `[tenantId, seq, prevHash]` (tenant `null` for the null tenant), a newline and the canonical row.
  * @internal
  */
-export function linkHash(tenantId: string | null, seq: number, prevHash: string, canonical: string): string {
+export function linkHash(
+  tenantId: string | null,
+  seq: number,
+  prevHash: string,
+  canonical: string,
+  format: ChainFormat = CHAIN_FORMAT,
+): string {
   const tenant = tenantId === null ? 'null' : JSON.stringify(tenantId);
-  return hash('sha256', `${CHAIN_FORMAT}\n[${tenant},${seq},"${prevHash}"]\n${canonical}`, 'hex');
+  return hash('sha256', `${format}\n[${tenant},${seq},"${prevHash}"]\n${canonical}`, 'hex');
 }

@@ -2,11 +2,22 @@ import { z } from 'zod';
 import { parseInput } from '../core.js';
 import { EventLogError } from '../errors.js';
 import type { ChainStore, ChainTail } from '../storage/chain-contract.js';
-import type { EventRow, EventStore, StoreColumn, StoreSchema } from '../storage/contract.js';
-import { CHAIN_COLUMNS, canonicalRow, GENESIS_HASH, type HashedColumns, hashedColumns, linkHash } from './canonical.js';
+import type { Condition, EventRow, EventStore, StoreColumn, StoreSchema } from '../storage/contract.js';
+import {
+  CHAIN_FORMAT,
+  CHAIN_FORMAT_V1,
+  canonicalRow,
+  commitmentColumns,
+  GENESIS_HASH,
+  type HashedColumns,
+  hashedColumns,
+  linkHash,
+} from './canonical.js';
 import { CHECKPOINT_FORMAT, type Checkpoint, parseCheckpoint, signCheckpoint, tenantKeyOf } from './checkpoint.js';
+import { commitData } from './commitment.js';
 import { merkleRoot } from './merkle.js';
 import { type IntegrityOptions, type ResolvedIntegrity, resolveIntegrity } from './options.js';
+import { type ChainedDeletion, planChainedDeletion } from './retention.js';
 import { type ChainAnchor, type VerifyReport, verifyChain } from './verify.js';
 
 /** Migration version of the chain columns and the checkpoints table. */
@@ -60,6 +71,8 @@ export interface IntegrityApi {
 export interface IntegrityHost {
   readonly store: EventStore;
   readonly clock: () => number;
+  /** The log's retention options: the fields its `expireData` policies drop get commitments of their own. */
+  readonly retention?: { readonly policies?: readonly { readonly action?: string; readonly fields?: readonly string[] }[] } | undefined;
   report(error: unknown): void;
   /** Migrates the store (once). */
   ready(): Promise<void>;
@@ -70,10 +83,12 @@ export function withChainSchema(schema: StoreSchema): StoreSchema {
   const columns: StoreColumn[] = [
     { name: 'chain_seq', type: 'integer', maxLength: undefined, nullable: true, kind: 'canonical' },
     { name: 'chain_hash', type: 'string', maxLength: 64, nullable: true, kind: 'canonical' },
+    // The data commitment of format 2 links (NULL in format 1 rows); added like any new column.
+    { name: 'chain_data', type: 'text', maxLength: undefined, nullable: true, kind: 'canonical' },
   ];
   return {
     version: Math.max(schema.version, INTEGRITY_SCHEMA_VERSION),
-    columns: [...schema.columns.filter((c) => !(CHAIN_COLUMNS as readonly string[]).includes(c.name)), ...columns],
+    columns: [...schema.columns.filter((c) => !columns.some((own) => own.name === c.name)), ...columns],
     indexes: [...schema.indexes, { name: 'chain', columns: ['tenant_id', 'chain_seq'] }],
   };
 }
@@ -110,6 +125,9 @@ export class Integrity implements IntegrityApi {
   readonly #settings: ResolvedIntegrity | null;
   readonly #host: IntegrityHost;
   #columns: HashedColumns = [];
+  #committed: HashedColumns = [];
+  /** Fields of `data` committed one by one (dot paths, sorted), so that expiring them keeps the rest verifiable. */
+  readonly #expirable: readonly string[];
   /** Tenants with unsealed rows appended here, and when the first of them was appended. */
   readonly #unsealedSince = new Map<string | null, number>();
   readonly #sealedSeq = new Map<string | null, number>();
@@ -120,6 +138,11 @@ export class Integrity implements IntegrityApi {
     this.#host = host;
     this.#settings = options === undefined ? null : resolveIntegrity(options);
     this.enabled = this.#settings !== null;
+    const fields = new Set(this.#settings?.expirableFields ?? []);
+    for (const policy of host.retention?.policies ?? []) {
+      if (policy.action === 'expireData') for (const field of policy.fields ?? []) fields.add(field.replace(/^data\./, ''));
+    }
+    this.#expirable = [...fields].sort();
     if (this.enabled && !host.store.chain) {
       throw new EventLogError(
         'UNSUPPORTED',
@@ -133,6 +156,7 @@ export class Integrity implements IntegrityApi {
     if (!this.enabled) return schema;
     const full = withChainSchema(schema);
     this.#columns = hashedColumns(full.columns);
+    this.#committed = commitmentColumns(this.#columns);
     return full;
   }
 
@@ -156,6 +180,7 @@ export class Integrity implements IntegrityApi {
     const batch = rows;
     const tenants = [...new Set(rows.filter((_, i) => chained[i]).map((row) => (row.tenant_id as string | null) ?? null))];
     const heads = new Map<string | null, number>();
+    const v1 = settings.format === 1;
     const link = (tails: ReadonlyMap<string | null, ChainTail | null>): readonly EventRow[] => {
       const state = new Map<string | null, { seq: number; hash: string }>();
       for (const tenant of tenants) {
@@ -167,12 +192,19 @@ export class Integrity implements IntegrityApi {
         if (!chained[i]) {
           row.chain_seq = null;
           row.chain_hash = null;
+          row.chain_data = null;
           continue;
         }
         const tenant = (row.tenant_id as string | null) ?? null;
         const head = state.get(tenant) as { seq: number; hash: string };
         head.seq += 1;
-        head.hash = linkHash(tenant, head.seq, head.hash, canonicalRow(row, this.#columns));
+        if (v1) {
+          row.chain_data = null;
+          head.hash = linkHash(tenant, head.seq, head.hash, canonicalRow(row, this.#columns), CHAIN_FORMAT_V1);
+        } else {
+          row.chain_data = commitData(row.data, this.#expirable);
+          head.hash = linkHash(tenant, head.seq, head.hash, canonicalRow(row, this.#committed), CHAIN_FORMAT);
+        }
         row.chain_seq = head.seq;
         row.chain_hash = head.hash;
       }
@@ -372,6 +404,12 @@ export class Integrity implements IntegrityApi {
     }
   }
 
+  /** A retention delete's selection, cut so that chained events go only in whole sealed segments. */
+  planDeletion(union: readonly (readonly Condition[])[]): Promise<ChainedDeletion> {
+    this.#require('planDeletion');
+    return planChainedDeletion(this.#host.store, this.#chain, union);
+  }
+
   /** `log.verify()`. */
   async verify(input: VerifyInput): Promise<VerifyReport> {
     const settings = this.#require('verify');
@@ -384,6 +422,7 @@ export class Integrity implements IntegrityApi {
       {
         chain: this.#chain,
         columns: this.#columns,
+        committed: this.#committed,
         publicKey: settings.publicKey,
         isChained: (row) => settings.isChained(row as EventRow),
       },

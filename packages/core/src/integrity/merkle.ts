@@ -1,8 +1,5 @@
 import { hash } from 'node:crypto';
 
-const LEAF = Buffer.from([0]);
-const NODE = Buffer.from([1]);
-
 /**
  * Merkle root (hex) over hex leaf hashes, with domain-separated leaves (`0x00 ‖ leaf`) and nodes
  * (`0x01 ‖ left ‖ right`); an odd node is carried up unchanged. The root of no leaves is the
@@ -10,15 +7,28 @@ const NODE = Buffer.from([1]);
  */
 export function merkleRoot(leaves: readonly string[]): string {
   if (leaves.length === 0) return hash('sha256', '', 'hex');
-  // One-shot hashing: a Hash object per node costs more than the hashing itself.
+  // One-shot hashing over one scratch buffer: a Hash object or a concatenated Buffer per node costs
+  // more than the hashing itself.
   const digest = (data: Buffer) => hash('sha256', data, 'buffer') as unknown as Buffer;
-  let level: Buffer[] = leaves.map((leaf) => digest(Buffer.concat([LEAF, Buffer.from(leaf, 'hex')])));
+  const scratch = Buffer.alloc(65);
+  let level: Buffer[] = leaves.map((leaf) => {
+    scratch[0] = 0;
+    const n = scratch.write(leaf, 1, 'hex');
+    return digest(scratch.subarray(0, 1 + n));
+  });
   while (level.length > 1) {
     const next: Buffer[] = [];
     for (let i = 0; i < level.length; i += 2) {
       const left = level[i] as Buffer;
       const right = level[i + 1];
-      next.push(right ? digest(Buffer.concat([NODE, left, right])) : left);
+      if (!right) {
+        next.push(left);
+        continue;
+      }
+      scratch[0] = 1;
+      left.copy(scratch, 1);
+      right.copy(scratch, 33);
+      next.push(digest(scratch));
     }
     level = next;
   }

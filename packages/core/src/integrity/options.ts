@@ -40,6 +40,15 @@ export interface IntegrityOptions {
   publicKey?: KeyObject | string;
   /** When segments are sealed. */
   segment?: SegmentOptions;
+  /**
+   * Paths into `data` (`user.email` or `data.user.email`) that field expiry may drop; each gets a
+   * commitment of its own, so a chained event that lost them still verifies (reported as expired).
+   * The fields of the log's `expireData` policies are added. Removing all of `data` needs nothing.
+   * @default []
+   */
+  expirableFields?: readonly string[];
+  /** Writes links in an older format (1: `data` hashed itself), for testing that old chains verify. @internal */
+  format?: 1 | 2;
 }
 
 /** Integrity options with defaults filled in and keys parsed. @internal */
@@ -50,6 +59,8 @@ export interface ResolvedIntegrity {
   readonly keyId: string | null;
   readonly maxEvents: number;
   readonly maxAgeMs: number;
+  readonly expirableFields: readonly string[];
+  readonly format: 1 | 2;
 }
 
 /** Checks and fills in {@link IntegrityOptions}; throws a `TypeError` naming the bad option. @internal */
@@ -80,7 +91,15 @@ export function resolveIntegrity(options: IntegrityOptions): ResolvedIntegrity {
   if (publicKey && (publicKey.type !== 'public' || publicKey.asymmetricKeyType !== 'ed25519')) {
     throw new TypeError('integrity.publicKey must be an Ed25519 public key.');
   }
-  return { isChained, privateKey, publicKey, keyId: publicKey ? keyIdOf(publicKey) : null, maxEvents, maxAgeMs };
+  const expirableFields = (options.expirableFields ?? []).map((field) => {
+    const path = typeof field === 'string' ? field.replace(/^data\./, '') : '';
+    if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(path))
+      throw new TypeError('integrity.expirableFields must list paths into data such as "user.email".');
+    return path;
+  });
+  const format = options.format ?? 2;
+  if (format !== 1 && format !== 2) throw new TypeError('integrity.format must be 1 or 2.');
+  return { isChained, privateKey, publicKey, keyId: publicKey ? keyIdOf(publicKey) : null, maxEvents, maxAgeMs, expirableFields, format };
 }
 
 /** A short, stable name of a public key: the first 16 hex digits of the SHA-256 of its DER form. @internal */

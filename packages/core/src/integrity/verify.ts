@@ -1,8 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import type { ChainStore } from '../storage/chain-contract.js';
 import type { StoredRow } from '../storage/contract.js';
-import { canonicalRow, GENESIS_HASH, type HashedColumns, linkHash } from './canonical.js';
+import { CHAIN_FORMAT, CHAIN_FORMAT_V1, type ChainFormat, canonicalRow, GENESIS_HASH, type HashedColumns, linkHash } from './canonical.js';
 import { type Checkpoint, checkSignature, parseCheckpoint, tenantKeyOf } from './checkpoint.js';
+import { checkData, type DataCheck } from './commitment.js';
 import { merkleRoot } from './merkle.js';
 
 /** A chain head someone kept elsewhere (from `log.integrity.head()`): the position and hash it had. */
@@ -32,6 +33,11 @@ export interface VerifyReport {
   readonly segmentsChecked: number;
   /** Sealed segments whose events are all gone (removed by retention); their checkpoints were still checked. */
   readonly segmentsPruned: number;
+  /**
+   * What the checkpoints of those segments prove was deleted: positions, count, time range and the
+   * Merkle root of the deleted links (a kept copy of the links or an archive can be checked against it).
+   */
+  readonly pruned: readonly PrunedSegment[];
   /** Chained rows read and checked (sealed and unsealed). */
   readonly rowsChecked: number;
   /** The highest chain position sealed by a checkpoint (0: none). */
@@ -42,8 +48,14 @@ export interface VerifyReport {
   readonly signaturesVerified: boolean;
   /** The lowest chain position at which anything is wrong, or null. */
   readonly firstBrokenSeq: number | null;
-  /** Rows whose content no longer matches their link hash. */
+  /** Rows whose content no longer matches their link hash (or their `data` its committed hash). */
   readonly modified: readonly { readonly seq: number; readonly id: number }[];
+  /**
+   * Intact rows whose `data` (`fields: null`) or committed fields of it were dropped, as field
+   * expiry (`expireData`) does: reported, and not a failure. Rows chained in format 1 (before data
+   * commitments) that lost data are reported as modified instead.
+   */
+  readonly expired: readonly { readonly seq: number; readonly id: number; readonly fields: readonly string[] | null }[];
   /** Chain positions with no row (the id is known only when the row's link survived elsewhere: never, so null). */
   readonly deleted: readonly { readonly seq: number; readonly id: number | null }[];
   /** Rows of chained kinds that are not links of the chain (no position, or a second row at a taken position). */
@@ -62,10 +74,22 @@ export interface VerifyReport {
   readonly truncated: boolean;
 }
 
+/** A sealed segment whose events retention removed, as its checkpoint records it. */
+export interface PrunedSegment {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly count: number;
+  readonly firstTime: number;
+  readonly lastTime: number;
+  readonly merkleRoot: string;
+}
+
 /** What {@link verifyChain} needs from the log. @internal */
 export interface VerifyContext {
   readonly chain: ChainStore;
+  /** The columns of format 1 links, and of format 2 links (with the data commitment instead of `data`). */
   readonly columns: HashedColumns;
+  readonly committed: HashedColumns;
   readonly publicKey: KeyObject | null;
   readonly isChained: (row: StoredRow) => boolean;
 }
@@ -79,6 +103,7 @@ export interface VerifyRequest {
 }
 
 const MAX_LIST = 1000;
+const INTACT: DataCheck = { status: 'intact' };
 const PAGE = 1000;
 
 interface Row {
@@ -86,12 +111,14 @@ interface Row {
   readonly seq: number;
   readonly hash: string;
   readonly canonical: string;
+  readonly format: ChainFormat;
+  readonly data: DataCheck;
   readonly time: number;
 }
 
 /** Checks one tenant's chain, its checkpoints and the anchors given. @internal */
 export async function verifyChain(context: VerifyContext, request: VerifyRequest): Promise<VerifyReport> {
-  const { chain, columns, publicKey } = context;
+  const { chain, publicKey } = context;
   const tenantId = request.tenantId;
   const tenantKey = tenantKeyOf(tenantId);
   let truncated = false;
@@ -100,17 +127,19 @@ export async function verifyChain(context: VerifyContext, request: VerifyRequest
     else truncated = true;
   };
   const modified: { seq: number; id: number }[] = [];
+  const expired: { seq: number; id: number; fields: string[] | null }[] = [];
   const deleted: { seq: number; id: number | null }[] = [];
   const inserted: { id: number; seq: number | null }[] = [];
   const reordered: { id: number; seq: number; expectedSeq: number }[] = [];
   const failures: { firstSeq: number; lastSeq: number; reason: CheckpointFailureReason }[] = [];
+  const pruned: PrunedSegment[] = [];
   let missingNewest: { fromSeq: number; toSeq: number } | null = null;
   let segmentsChecked = 0;
   let segmentsPruned = 0;
   let rowsChecked = 0;
   let headSeq = 0;
   let minChainedId = Number.POSITIVE_INFINITY;
-  const hash = (seq: number, prev: string, canonical: string) => linkHash(tenantId, seq, prev, canonical);
+  const hash = (seq: number, prev: string, row: Row) => linkHash(tenantId, seq, prev, row.canonical, row.format);
 
   // Checkpoints, in order, with their own consistency and signatures.
   const checkpoints: Checkpoint[] = [];
@@ -180,10 +209,12 @@ export async function verifyChain(context: VerifyContext, request: VerifyRequest
       prevLast = segment.checkpoint?.lastHash ?? null;
       continue;
     }
-    const rows = await readSegment(chain, tenantId, segment.first - 1, segment.last, columns);
+    const rows = await readSegment(chain, tenantId, segment.first - 1, segment.last, context);
     rowsChecked += rows.length;
     if (segment.checkpoint && rows.length === 0) {
       segmentsPruned++;
+      const { firstSeq, lastSeq, count, firstTime, lastTime, merkleRoot: root } = segment.checkpoint;
+      push(pruned, { firstSeq, lastSeq, count, firstTime, lastTime, merkleRoot: root });
       prevLast = segment.checkpoint.lastHash;
       continue;
     }
@@ -208,7 +239,7 @@ export async function verifyChain(context: VerifyContext, request: VerifyRequest
         continue;
       }
       const prev = seq === segment.first ? prevOfSegment : (primary.get(seq - 1)?.hash ?? null);
-      const valid = prev === null ? undefined : at.find((r) => hash(seq, prev, r.canonical) === r.hash);
+      const valid = prev === null ? undefined : at.find((r) => hash(seq, prev, r) === r.hash);
       const chosen = valid ?? (at[0] as Row);
       primary.set(seq, chosen);
       for (const r of at) if (r !== chosen) push(inserted, { id: r.id, seq });
@@ -223,10 +254,11 @@ export async function verifyChain(context: VerifyContext, request: VerifyRequest
       primaryAll.set(seq, row);
       const prev = seq === segment.first ? prevOfSegment : (primary.get(seq - 1)?.hash ?? null);
       if (prev === null) continue; // after a deleted position nothing can be checked locally; the deletion is reported
-      if (hash(seq, prev, row.canonical) !== row.hash) {
+      if (hash(seq, prev, row) !== row.hash) {
         suspects.push(row);
         segmentSuspects++;
-      }
+      } else if (row.data.status === 'modified') push(modified, { seq, id: row.id });
+      else if (row.data.status === 'expired') push(expired, { seq, id: row.id, fields: row.data.fields });
     }
     if (segment.checkpoint) {
       const cp = segment.checkpoint;
@@ -250,14 +282,14 @@ export async function verifyChain(context: VerifyContext, request: VerifyRequest
     const stored = segmentStart.has(seq) ? (segmentStart.get(seq) ?? null) : (primaryAll.get(seq - 1)?.hash ?? null);
     return stored === null ? [...candidates] : [stored, ...candidates];
   };
-  const faulty = suspects.filter((row) => !prevCandidates(row.seq).some((p) => hash(row.seq, p, row.canonical) === row.hash));
+  const faulty = suspects.filter((row) => !prevCandidates(row.seq).some((p) => hash(row.seq, p, row) === row.hash));
   for (const row of faulty) {
     let expectedSeq: number | null = null;
     for (const other of faulty) {
       if (other === row) continue;
       const p = other.seq;
       const fits = prevCandidates(p).some((prev) => {
-        const h = hash(p, prev, row.canonical);
+        const h = hash(p, prev, row);
         return h === row.hash || h === other.hash;
       });
       if (fits) {
@@ -268,6 +300,8 @@ export async function verifyChain(context: VerifyContext, request: VerifyRequest
     if (expectedSeq !== null) push(reordered, { id: row.id, seq: row.seq, expectedSeq });
     else push(modified, { seq: row.seq, id: row.id });
   }
+  // Rows with a changed payload were found segment by segment, the rest after: back to chain order.
+  modified.sort((a, b) => a.seq - b.seq || a.id - b.id);
 
   // Anchors: positions and checkpoints kept elsewhere.
   const byFirst = new Map(checkpoints.map((c) => [c.firstSeq, c]));
@@ -318,12 +352,14 @@ export async function verifyChain(context: VerifyContext, request: VerifyRequest
     tenantId,
     segmentsChecked,
     segmentsPruned,
+    pruned,
     rowsChecked,
     sealedSeq,
     headSeq: knownTop,
     signaturesVerified: publicKey !== null,
     firstBrokenSeq: seqs.length > 0 ? Math.min(...seqs) : problems > 0 ? 1 : null,
     modified,
+    expired,
     deleted,
     inserted,
     reordered,
@@ -339,7 +375,7 @@ async function readSegment(
   tenantId: string | null,
   after: number,
   last: number,
-  columns: HashedColumns,
+  context: Pick<VerifyContext, 'columns' | 'committed'>,
 ): Promise<Row[]> {
   const out: Row[] = [];
   const seen = new Set<number>();
@@ -349,11 +385,16 @@ async function readSegment(
       const id = Number(row.id);
       if (seen.has(id)) continue;
       seen.add(id);
+      // Format 2 rows carry their data commitment; format 1 rows (NULL there) hash `data` itself.
+      const commitment = row.chain_data;
+      const v2 = typeof commitment === 'string';
       out.push({
         id,
         seq: Number(row.chain_seq),
         hash: String(row.chain_hash),
-        canonical: canonicalRow(row, columns),
+        canonical: canonicalRow(row, v2 ? context.committed : context.columns),
+        format: v2 ? CHAIN_FORMAT : CHAIN_FORMAT_V1,
+        data: v2 ? checkData(row.data, commitment) : INTACT,
         time: Number(row.time),
       });
     }

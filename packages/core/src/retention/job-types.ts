@@ -105,6 +105,32 @@ export interface JobInfo {
   /** A cancel was asked for; the job stops after its current batch. */
   cancelRequested: boolean;
   archive: JobArchive | null;
+  /** Delete jobs on a log with hash chains: where each tenant's chain let the job delete up to (null otherwise). */
+  chains: JobChainRetention | null;
+}
+
+/**
+ * How a delete job on a chained log (`integrity` option) treated chained events: it deletes a
+ * chained event only when the event's chain segment is sealed and every event still stored in that
+ * segment is selected too, and only in an unbroken run from the start of the chain, so that each
+ * tenant's chain keeps verifying and the checkpoints of deleted segments prove what was deleted.
+ */
+export interface JobChainRetention {
+  /** Chained events the job selected but keeps (newer than the boundary of their tenant's chain). */
+  kept: number;
+  /** One entry per tenant with sealed segments (at most 1,000; `truncated` says when more were left out). */
+  tenants: {
+    tenantId: string | null;
+    /** Chained events at positions up to this one are deleted (0: none). */
+    throughSeq: number;
+    /**
+     * Why the job stopped there, when it selected chained events after `throughSeq`: the next
+     * segment is `unsealed` (no checkpoint yet) or only `partial`ly selected (some of its events are
+     * newer or do not match).
+     */
+    stoppedBy: 'unsealed' | 'partial' | null;
+  }[];
+  truncated: boolean;
 }
 
 /** Input of `log.jobs.prune()`: an ad-hoc delete run as a job. */

@@ -3,7 +3,7 @@ import { EventLogError, isEventLogError, NotFoundError, ValidationError } from '
 import type { Condition, JobRow, JobStatus, JobStore, ReleaseLock, StoredRow } from '../storage/contract.js';
 import { type ArchiveWriter, archiveFileName, openArchive } from './archive.js';
 import { runBatches } from './batches.js';
-import type { ArchiveOptions, JobArchive, JobInfo, JobListInput, JobsApi, RetentionPolicy } from './job-types.js';
+import type { ArchiveOptions, JobArchive, JobChainRetention, JobInfo, JobListInput, JobsApi, RetentionPolicy } from './job-types.js';
 import { createMemoryJobStore } from './memory-jobs.js';
 
 /** What a job does, fixed when it is created so that a resumed job selects exactly what it started on. @internal */
@@ -22,6 +22,8 @@ export interface JobSpec {
   pauseMs: number;
   dryRun: boolean;
   archive: { format: 'jsonl' | 'csv'; gzip: boolean; file: string | null } | null;
+  /** Delete jobs on a chained log: where each tenant's chain boundary cut the selection (absent in older state). */
+  chains?: JobChainRetention | null;
 }
 
 /** What the jobs table's `state` column holds. */
@@ -44,12 +46,14 @@ interface JobState {
 }
 
 /**
- * Which rows retention may delete when tamper-evident chains are on: given a segment's conditions
- * and its cutoff, the cutoff lowered to the end of the last whole sealed chain segment. Retention
- * calls it for every delete job it creates; hash chains (wip/chains) provide it at merge.
+ * Which rows a delete may take when tamper-evident chains are on: given the selection (a union of
+ * disjoint condition lists), the lists to delete instead, chained events only in whole sealed
+ * segments. Called once for every delete job created, so a resumed job deletes what it started on.
  * @internal
  */
-export type RetentionBoundary = (where: readonly Condition[], before: number) => Promise<number>;
+export type RetentionBoundary = (
+  union: readonly (readonly Condition[])[],
+) => Promise<{ segments: Condition[][]; chains: JobChainRetention }>;
 
 /** How the jobs module reaches the rest of the log. @internal */
 export interface JobsContext {
@@ -61,6 +65,7 @@ export interface JobsContext {
   /** Defaults for batches. */
   readonly batchSize: () => number;
   readonly pauseMs: number;
+  /** @default the log's hash chains when the `integrity` option is on */
   readonly boundary?: RetentionBoundary;
 }
 
@@ -73,6 +78,9 @@ export function createJobs(core: LogCore, context: JobsContext) {
   const table: JobStore = core.store.jobs ?? createMemoryJobStore();
   const local = new Map<string, AbortController>();
   const call = <R>(operation: string, fn: () => Promise<R>) => core.guard(operation, fn);
+  const boundary: RetentionBoundary | undefined =
+    context.boundary ??
+    (core.integrity.enabled ? (union) => call('planChainedDeletion', () => core.integrity.planDeletion(union)) : undefined);
 
   const toInfo = (row: JobRow): JobInfo => {
     const state = JSON.parse(row.state) as JobState;
@@ -96,6 +104,7 @@ export function createJobs(core: LogCore, context: JobsContext) {
       error: state.error,
       cancelRequested: row.cancelRequested,
       archive: state.archive,
+      chains: state.spec.chains ?? null,
     };
   };
 
@@ -328,26 +337,13 @@ export function createJobs(core: LogCore, context: JobsContext) {
     if (!held) throw new EventLogError('STORE_FAILED', `The ${core.store.engine} store refused the lock of a new job.`);
     if (archive?.stream) streams.set(id, archive.stream);
     try {
-      const before = context.boundary && spec.kind === 'delete' ? await lowered(spec.segments, spec.before) : null;
-      const full: JobSpec = { ...spec, policy: null, archive: archiveSpec(archive, spec.name, id), ...(before ?? {}) };
+      const cut = boundary && spec.kind === 'delete' ? await boundary(spec.segments) : { segments: spec.segments, chains: null };
+      const full: JobSpec = { ...spec, ...cut, policy: null, archive: archiveSpec(archive, spec.name, id) };
       return await start(id, full, held, signal);
     } finally {
       streams.delete(id);
       await held.release();
     }
-  }
-
-  /** With chains on, cuts every segment's time bound to the boundary the chains allow. */
-  async function lowered(segments: Condition[][], before: number): Promise<Pick<JobSpec, 'segments' | 'before'>> {
-    const boundary = context.boundary as RetentionBoundary;
-    const out: Condition[][] = [];
-    let lowest = before;
-    for (const where of segments) {
-      const cut = await boundary(where, before);
-      lowest = Math.min(lowest, cut);
-      out.push(where.map((c) => (c.op === 'range' && c.column === 'time' && c.lt !== undefined ? { ...c, lt: Math.min(c.lt, cut) } : c)));
-    }
-    return { segments: out, before: lowest };
   }
 
   const api: Omit<JobsApi, 'prune'> = {
@@ -368,12 +364,13 @@ export function createJobs(core: LogCore, context: JobsContext) {
         const before = core.clock() - policy.maxAgeDays * DAY;
         const segments = await context.segments(policy, before);
         const kind = policy.action === 'expireData' ? 'expireData' : 'delete';
-        const cut = context.boundary && kind === 'delete' ? await lowered(segments, before) : { segments, before };
+        const cut = boundary && kind === 'delete' ? await boundary(segments) : { segments, chains: null };
         const fields = policy.fields ? [...new Set(policy.fields.map((f) => f.replace(/^data\./, '')))] : null;
         const spec: JobSpec = {
           kind,
           name,
           policy: name,
+          before,
           ...cut,
           fields,
           batchSize: context.batchSize(),

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { SuiteContext } from '../context.js';
 import { MINUTE, NOW, seeded } from '../fixtures.js';
 import type { Tamperer } from '../integrity-tamper.js';
+import { clean, NOTHING } from './integrity-report.js';
+import { integrityRetentionSuite } from './integrity-retention.js';
 
 /** How a child process opens a store on the same tables: `import(module)[factory](options)`. */
 export interface ChildStoreSpec {
@@ -29,16 +31,6 @@ export type IntegritySuiteOptions = { readonly hooks: IntegrityHooks; readonly c
 
 const { privateKey } = generateKeyPairSync('ed25519');
 const TENANT = 'acme';
-
-const clean = (report: VerifyReport) => ({
-  modified: report.modified,
-  deleted: report.deleted,
-  inserted: report.inserted,
-  reordered: report.reordered,
-  checkpointFailures: report.checkpointFailures,
-  missingNewest: report.missingNewest,
-});
-const NOTHING = { modified: [], deleted: [], inserted: [], reordered: [], checkpointFailures: [], missingNewest: null };
 
 /** The tamper-evidence part of the conformance suite. */
 export function integritySuite(ctx: SuiteContext, options: IntegritySuiteOptions | undefined): void {
@@ -326,6 +318,8 @@ export function integritySuite(ctx: SuiteContext, options: IntegritySuiteOptions
       await expect(plain.log.verify({ tenantId: TENANT })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
       await expect(plain.log.integrity.head(TENANT)).rejects.toMatchObject({ code: 'UNSUPPORTED' });
     });
+
+    integrityRetentionSuite(ctx, hooks.tamper);
 
     const childStore = hooks.childStore;
     if (childStore) {
