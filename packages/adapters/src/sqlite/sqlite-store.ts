@@ -6,6 +6,7 @@ import { type CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
 import type { AnyKysely, InsertContext } from '../kysely/dialect.js';
 import { createKyselyStore, type KyselyStore } from '../kysely/kysely-store.js';
 import { kyselyRedactData } from '../kysely/redact-data.js';
+import { createReadRouter } from './reader/read-router.js';
 import { createReaderPool, type ReaderPool } from './reader/reader-pool.js';
 import { type RowBuilder, rowBuilder } from './reader/rows.js';
 import { sqliteChainAppend } from './sqlite-chain.js';
@@ -111,6 +112,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
   // row objects are slow to create and read at this width, so reads run on cached statements in
   // raw (array) mode and rows are built here. Measured in docs/benchmarks.md (keyset page).
   const pool = readerPoolOf(database, options, busyTimeoutMs);
+  // Which statements are short enough to read here rather than pay the trip to a worker.
+  const router = createReadRouter();
   const builders = new Map<string, { columns: string[]; build: RowBuilder }>();
   const readers = new Map<string, { statement: Database.Statement; columns: string[]; build: RowBuilder }>();
   const inThread = async (query: CompiledQuery, signal?: AbortSignal) => {
@@ -123,7 +126,9 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
       if (readers.size >= MAX_CACHED_READERS) readers.delete(readers.keys().next().value as string);
       readers.set(query.sql, reader);
     }
+    const started = performance.now();
     const arrays = reader.statement.all(...query.parameters) as unknown[][];
+    if (pool) router.ran(query.sql, performance.now() - started, 'thread');
     // A migration that added columns changes what `select *` returns: read the names again.
     if (arrays.length > 0 && (arrays[0] as unknown[]).length !== reader.columns.length) {
       reader.columns = reader.statement.columns().map((c) => c.name);
@@ -135,6 +140,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
   };
   const onWorker = async (workers: ReaderPool, query: CompiledQuery, signal?: AbortSignal) => {
     const page = await workers.read(query.sql, query.parameters, signal);
+    router.ran(query.sql, page.ms, 'worker');
     let builder = builders.get(query.sql);
     if (!builder || !sameNames(builder.columns, page.columns)) {
       builder = { columns: page.columns, build: rowBuilder(page.columns) };
@@ -147,7 +153,9 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
     for (let r = 0; r < count; r++) rows[r] = builder.build(page.values, r * width);
     return rows;
   };
-  const select = pool ? (query: CompiledQuery, signal?: AbortSignal) => onWorker(pool, query, signal) : inThread;
+  const select = pool
+    ? (query: CompiledQuery, signal?: AbortSignal) => (router.inThread(query.sql) ? inThread(query, signal) : onWorker(pool, query, signal))
+    : inThread;
 
   // The contract wants migrate() safe when several processes run it at once: the whole migration
   // runs in one BEGIN IMMEDIATE transaction, which takes SQLite's write lock up front (waiting up to

@@ -18,6 +18,8 @@ export interface ReaderPoolOptions {
 export interface ReaderPage {
   columns: string[];
   values: unknown[];
+  /** How long the statement ran on the worker (ms). */
+  ms: number;
 }
 
 /** Reads run on worker threads. @internal */

@@ -18,9 +18,13 @@ export interface ReaderRequest {
   parameters: readonly unknown[];
 }
 
-/** A worker's answer: the page flattened row after row (`values.length` is rows × `columns.length`), or an error. @internal */
+/**
+ * A worker's answer: the page flattened row after row (`values.length` is rows × `columns.length`)
+ * and how long SQLite took (ms), or an error.
+ * @internal
+ */
 export type ReaderResponse =
-  | { columns: string[]; values: unknown[]; error?: undefined }
+  | { columns: string[]; values: unknown[]; ms: number; error?: undefined }
   | { error: { name: string; message: string; code?: string } };
 
 /**
@@ -54,7 +58,9 @@ parentPort.on('message', (request) => {
       if (statements.size >= workerData.maxStatements) statements.delete(statements.keys().next().value);
       statements.set(request.sql, entry);
     }
+    const started = performance.now();
     const rows = entry.statement.all(...request.parameters);
+    const ms = performance.now() - started;
     // A migration that added columns changes what "select *" returns: read the names again.
     if (rows.length > 0 && rows[0].length !== entry.columns.length) entry.columns = namesOf(entry.statement);
     const width = entry.columns.length;
@@ -64,7 +70,7 @@ parentPort.on('message', (request) => {
       const row = rows[r];
       for (let i = 0; i < width; i++) values[k++] = row[i];
     }
-    parentPort.postMessage({ columns: entry.columns, values });
+    parentPort.postMessage({ columns: entry.columns, values, ms });
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));
     parentPort.postMessage({ error: { name: e.name, message: e.message, code: typeof e.code === 'string' ? e.code : undefined } });

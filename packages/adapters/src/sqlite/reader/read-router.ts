@@ -1,0 +1,51 @@
+/** A read statement at most this long (ms, as SQLite ran it) counts as fast. */
+export const FAST_READ_MS = 2;
+/** An in-thread read longer than this (ms) sends its statement back to the workers. */
+export const STALL_READ_MS = 10;
+/** Fast runs on a worker before a statement first runs in the thread. */
+const FIRST_FAST_RUNS = 3;
+/** Each time an in-thread run of a statement is slow, it needs this many times more fast runs to come back. */
+const BACKOFF = 4;
+const MAX_FAST_RUNS = 4096;
+const MAX_STATEMENTS = 200;
+
+/** Decides, per statement text, whether a read runs in the thread or on a worker. @internal */
+export interface ReadRouter {
+  /** Whether `sql` has proven fast enough to run on the store's own connection. */
+  inThread(sql: string): boolean;
+  /** Reports how long (ms) a read of `sql` took, and where it ran. */
+  ran(sql: string, ms: number, where: 'thread' | 'worker'): void;
+}
+
+/**
+ * Handing a read to a worker costs two thread wake-ups, which on a busy machine are worth more
+ * than a short indexed page takes to read. So a statement starts on the workers and comes to the
+ * store's own connection only after it ran fast there several times in a row; one slow run in the
+ * thread (a wider range, a larger tenant under the same SQL text) sends it back, and each time that
+ * happens it has to prove itself over more runs, so a statement whose cost varies settles on the
+ * workers. Only statement texts are remembered, never parameters.
+ * @internal
+ */
+export function createReadRouter(): ReadRouter {
+  const statements = new Map<string, { fastRuns: number; needed: number }>();
+  return {
+    inThread(sql) {
+      const s = statements.get(sql);
+      return s !== undefined && s.fastRuns >= s.needed;
+    },
+    ran(sql, ms, where) {
+      let s = statements.get(sql);
+      if (!s) {
+        if (statements.size >= MAX_STATEMENTS) statements.delete(statements.keys().next().value as string);
+        s = { fastRuns: 0, needed: FIRST_FAST_RUNS };
+        statements.set(sql, s);
+      }
+      if (where === 'worker') {
+        s.fastRuns = ms <= FAST_READ_MS ? s.fastRuns + 1 : 0;
+      } else if (ms > STALL_READ_MS) {
+        s.fastRuns = 0;
+        s.needed = Math.min(s.needed * BACKOFF, MAX_FAST_RUNS);
+      }
+    },
+  };
+}
