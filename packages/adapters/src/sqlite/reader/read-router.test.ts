@@ -15,10 +15,16 @@ describe('read router', () => {
     expect(router.inThread(sql)).toBe(true);
     router.ran(sql, STALL_READ_MS * 3, 'thread');
     expect(router.inThread(sql)).toBe(false);
-    // It now has to prove itself over four times as many runs; a slow one starts the count again.
-    for (let i = 0; i < 11; i++) router.ran(sql, FAST_READ_MS / 2, 'worker');
+    // It now has to prove itself over twice as many runs; a slow one starts the count again.
+    for (let i = 0; i < 5; i++) router.ran(sql, FAST_READ_MS / 2, 'worker');
     router.ran(sql, FAST_READ_MS * 10, 'worker');
-    for (let i = 0; i < 11; i++) router.ran(sql, FAST_READ_MS / 2, 'worker');
+    for (let i = 0; i < 5; i++) router.ran(sql, FAST_READ_MS / 2, 'worker');
+    expect(router.inThread(sql)).toBe(false);
+    router.ran(sql, FAST_READ_MS / 2, 'worker');
+    expect(router.inThread(sql)).toBe(true);
+    // However often it was slow in the thread, 24 fast runs bring it back.
+    for (let flip = 0; flip < 10; flip++) router.ran(sql, STALL_READ_MS * 3, 'thread');
+    for (let i = 0; i < 23; i++) router.ran(sql, FAST_READ_MS / 2, 'worker');
     expect(router.inThread(sql)).toBe(false);
     router.ran(sql, FAST_READ_MS / 2, 'worker');
     expect(router.inThread(sql)).toBe(true);

@@ -1,12 +1,17 @@
 /** A read statement at most this long (ms, as SQLite ran it) counts as fast. */
 export const FAST_READ_MS = 2;
-/** An in-thread read longer than this (ms) sends its statement back to the workers. */
-export const STALL_READ_MS = 10;
+/**
+ * An in-thread read longer than this (ms) sends its statement back to the workers. Wall time: on a
+ * busy machine a fast statement is sometimes descheduled for ten milliseconds or more, which must
+ * not count as the statement being slow.
+ */
+export const STALL_READ_MS = 20;
 /** Fast runs on a worker before a statement first runs in the thread. */
 const FIRST_FAST_RUNS = 3;
-/** Each time an in-thread run of a statement is slow, it needs this many times more fast runs to come back. */
-const BACKOFF = 4;
-const MAX_FAST_RUNS = 4096;
+/** Each time an in-thread run of a statement is slow, it needs this many times more fast runs to come back … */
+const BACKOFF = 2;
+/** … up to this many, so that a statement is never kept on the workers for good by a few unlucky runs. */
+const MAX_FAST_RUNS = 24;
 const MAX_STATEMENTS = 200;
 
 /** Decides, per statement text, whether a read runs in the thread or on a worker. @internal */
