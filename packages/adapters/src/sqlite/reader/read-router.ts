@@ -5,8 +5,8 @@ export const FAST_READ_MS = 2;
  * busy machine a fast statement is sometimes descheduled for ten milliseconds or more, which must
  * not count as the statement being slow.
  */
-export const STALL_READ_MS = 20;
-/** Fast runs on a worker before a statement first runs in the thread. */
+export const STALL_READ_MS = 30;
+/** Fast runs on a worker (less two per slow one) before a statement first runs in the thread. */
 const FIRST_FAST_RUNS = 3;
 /** Each time an in-thread run of a statement is slow, it needs this many times more fast runs to come back … */
 const BACKOFF = 2;
@@ -25,7 +25,7 @@ export interface ReadRouter {
 /**
  * Handing a read to a worker costs two thread wake-ups, which on a busy machine are worth more
  * than a short indexed page takes to read. So a statement starts on the workers and comes to the
- * store's own connection only after it ran fast there several times in a row; one slow run in the
+ * store's own connection only after it ran fast there several times; one slow run in the
  * thread (a wider range, a larger tenant under the same SQL text) sends it back, and each time that
  * happens it has to prove itself over more runs, so a statement whose cost varies settles on the
  * workers. Only statement texts are remembered, never parameters.
@@ -46,7 +46,10 @@ export function createReadRouter(): ReadRouter {
         statements.set(sql, s);
       }
       if (where === 'worker') {
-        s.fastRuns = ms <= FAST_READ_MS ? s.fastRuns + 1 : 0;
+        if (s.fastRuns >= s.needed) return; // already in the thread (a read that was queued before)
+        // A slow run costs two fast ones rather than all of them: on a busy machine some runs of a
+        // fast statement are slow only because the worker waited for a core.
+        s.fastRuns = ms <= FAST_READ_MS ? s.fastRuns + 1 : Math.max(0, s.fastRuns - 2);
       } else if (ms > STALL_READ_MS) {
         s.fastRuns = 0;
         s.needed = Math.min(s.needed * BACKOFF, MAX_FAST_RUNS);
