@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { createClickhouseStore } from '@eventlog/adapters/clickhouse';
 import { createMysqlStore } from '@eventlog/adapters/mysql';
 import { createPostgresStore } from '@eventlog/adapters/postgres';
@@ -57,6 +58,21 @@ function recorder() {
   };
 }
 
+let recordWorkerRead: ((sql: string, params: readonly unknown[]) => void) | undefined;
+
+/** Records the reads posted to SQLite reader workers (`{ sql, parameters }` messages) with `push` (the latest store's). */
+function recordWorkerReads(push: (sql: string, params: readonly unknown[]) => void) {
+  const patched = recordWorkerRead !== undefined;
+  recordWorkerRead = push;
+  if (patched) return;
+  const post = Worker.prototype.postMessage;
+  Worker.prototype.postMessage = function (this: Worker, message: unknown, ...rest: unknown[]) {
+    const read = message as { sql?: unknown; parameters?: unknown } | null;
+    if (read && typeof read.sql === 'string' && Array.isArray(read.parameters)) recordWorkerRead?.(read.sql, read.parameters);
+    return (post as (...args: unknown[]) => void).call(this, message, ...rest);
+  } as typeof post;
+}
+
 /** Opens (creating when missing) the scale store of `engine` for `label` (e.g. `1m`). */
 export async function openScaleStore(engine: ScaleEngine, label: string, dataDir: string): Promise<ScaleStore> {
   const recorded = recorder();
@@ -65,13 +81,17 @@ export async function openScaleStore(engine: ScaleEngine, label: string, dataDir
     // better-sqlite3 hands `verbose` the statement with its parameters expanded.
     const database = new Database(file, { verbose: (sql) => recorded.push(String(sql)) });
     const reader = new Database(file, { readonly: true });
+    // EVENTLOG_BENCH_SQLITE_READERS=0 reads on the store's connection (what `verbose` sees); with
+    // reader workers the reads are the messages posted to them, recorded here with their parameters.
+    const readers = process.env.EVENTLOG_BENCH_SQLITE_READERS === undefined ? undefined : Number(process.env.EVENTLOG_BENCH_SQLITE_READERS);
+    recordWorkerReads(recorded.push);
     return {
       engine,
-      store: createSqliteStore({ database }),
+      store: createSqliteStore({ database, readers }),
       where: file,
       capture: recorded.take,
       replay: async (statements) => {
-        for (const s of statements) reader.prepare(s.sql).all();
+        for (const s of statements) reader.prepare(s.sql).all(...s.params);
       },
       analyze: async () => {
         database.exec('analyze');

@@ -15,5 +15,7 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // import.meta.url in the CommonJS build: the SQLite reader worker resolves better-sqlite3 from this module.
+  shims: true,
   external: ['@eventlog/core', 'kysely', 'better-sqlite3', 'pg', 'pg-copy-streams', 'mysql2', '@clickhouse/client', 'vitest'],
 });

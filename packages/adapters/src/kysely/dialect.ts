@@ -161,9 +161,10 @@ export interface SqlDialect extends SqlFragments {
   readonly insert?: InsertStrategy;
   /**
    * Runs a compiled read query and returns its rows, replacing Kysely's execution where an engine
-   * has a faster path (SQLite: cached statements returning arrays).
+   * has a faster path (SQLite: cached statements returning arrays, or a reader worker). It is given
+   * the read's `signal` when the engine has no {@link QueryCanceller}, to stop the read itself.
    */
-  select?(query: CompiledQuery): Promise<Record<string, unknown>[]>;
+  select?(query: CompiledQuery, signal?: AbortSignal): Promise<Record<string, unknown>[]>;
   /** How a read whose `signal` aborts is cancelled on the server (`kysely/cancel.ts`); only checked before the read when absent. */
   readonly canceller?: QueryCanceller;
   /** Whether a driver error is worth retrying (build it with `transientClassifier`). */

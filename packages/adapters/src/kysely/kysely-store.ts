@@ -89,7 +89,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     if (!signal) return dialect.select ? dialect.select(query.compile()) : ((await query.execute()) as Record<string, unknown>[]);
     return withCancellation(db, dialect.canceller, signal, async (on) =>
       on === db && dialect.select
-        ? dialect.select(query.compile())
+        ? dialect.select(query.compile(), dialect.canceller ? undefined : signal)
         : ((await on.executeQuery(query.compile())).rows as Record<string, unknown>[]),
     );
   };

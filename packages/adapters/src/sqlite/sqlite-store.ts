@@ -7,6 +7,9 @@ import type { AnyKysely, InsertContext } from '../kysely/dialect.js';
 import { createKyselyStore, type KyselyStore } from '../kysely/kysely-store.js';
 import { kyselyRedactData } from '../kysely/redact-data.js';
 import { oneAtATime } from '../shared/one-at-a-time.js';
+import { createReadRouter } from './reader/read-router.js';
+import { createReaderPool, type ReaderPool } from './reader/reader-pool.js';
+import { type RowBuilder, rowBuilder } from './reader/rows.js';
 import { sqliteChainAppend } from './sqlite-chain.js';
 import { sqliteDialect, sqliteStoreParts } from './sqlite-dialect.js';
 
@@ -37,6 +40,13 @@ export interface SqliteStoreOptions {
    * turning it off again drops the index at the next migration. @default false
    */
   keywordIndex?: boolean;
+  /**
+   * Worker threads that run the reads (pages, counts, aggregates, rollup reads) on their own
+   * read-only connections, so a long read never blocks the host's event loop and an aborted read
+   * is stopped. Only file databases in WAL mode use them; `:memory:` and other journal modes read
+   * on the store's connection, as does `0`. @default 1
+   */
+  readers?: number;
 }
 
 /**
@@ -102,8 +112,13 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
   // Reads: Kysely's SQLite driver prepares every statement again on every call and better-sqlite3's
   // row objects are slow to create and read at this width, so reads run on cached statements in
   // raw (array) mode and rows are built here. Measured in docs/benchmarks.md (keyset page).
+  const pool = readerPoolOf(database, options, busyTimeoutMs);
+  // Which statements are short enough to read here rather than pay the trip to a worker.
+  const router = createReadRouter();
+  const builders = new Map<string, { columns: string[]; build: RowBuilder }>();
   const readers = new Map<string, { statement: Database.Statement; columns: string[]; build: RowBuilder }>();
-  const select = async (query: CompiledQuery) => {
+  const inThread = async (query: CompiledQuery, signal?: AbortSignal) => {
+    signal?.throwIfAborted();
     let reader = readers.get(query.sql);
     if (!reader) {
       const statement = database.prepare(query.sql).raw(true);
@@ -112,16 +127,36 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
       if (readers.size >= MAX_CACHED_READERS) readers.delete(readers.keys().next().value as string);
       readers.set(query.sql, reader);
     }
+    const started = performance.now();
     const arrays = reader.statement.all(...query.parameters) as unknown[][];
+    if (pool) router.ran(query.sql, performance.now() - started, 'thread');
     // A migration that added columns changes what `select *` returns: read the names again.
     if (arrays.length > 0 && (arrays[0] as unknown[]).length !== reader.columns.length) {
       reader.columns = reader.statement.columns().map((c) => c.name);
       reader.build = rowBuilder(reader.columns);
     }
     const rows: Record<string, unknown>[] = new Array(arrays.length);
-    for (let r = 0; r < arrays.length; r++) rows[r] = reader.build(arrays[r] as unknown[]);
+    for (let r = 0; r < arrays.length; r++) rows[r] = reader.build(arrays[r] as unknown[], 0);
     return rows;
   };
+  const onWorker = async (workers: ReaderPool, query: CompiledQuery, signal?: AbortSignal) => {
+    const page = await workers.read(query.sql, query.parameters, signal);
+    router.ran(query.sql, page.ms, 'worker');
+    let builder = builders.get(query.sql);
+    if (!builder || !sameNames(builder.columns, page.columns)) {
+      builder = { columns: page.columns, build: rowBuilder(page.columns) };
+      if (builders.size >= MAX_CACHED_READERS) builders.delete(builders.keys().next().value as string);
+      builders.set(query.sql, builder);
+    }
+    const width = page.columns.length;
+    const count = width === 0 ? 0 : page.values.length / width;
+    const rows: Record<string, unknown>[] = new Array(count);
+    for (let r = 0; r < count; r++) rows[r] = builder.build(page.values, r * width);
+    return rows;
+  };
+  const select = pool
+    ? (query: CompiledQuery, signal?: AbortSignal) => (router.inThread(query.sql) ? inThread(query, signal) : onWorker(pool, query, signal))
+    : inThread;
 
   // The contract wants migrate() safe when several processes run it at once: the whole migration
   // runs in one BEGIN IMMEDIATE transaction, which takes SQLite's write lock up front (waiting up to
@@ -146,11 +181,18 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
     );
   };
 
+  const parts = sqliteStoreParts({ keywordIndex: options.keywordIndex });
   store = createKyselyStore({
     db,
     dialect: {
       ...sqliteDialect,
-      ...sqliteStoreParts({ keywordIndex: options.keywordIndex }),
+      ...parts,
+      // A worker starts in about as long as a slow query takes on a loaded machine, and competes
+      // with the host's thread while it does: start it with the store rather than with its first read.
+      afterMigrate: async (migrated, tables) => {
+        await parts.afterMigrate?.(migrated, tables);
+        pool?.warm();
+      },
       insert,
       select,
       locks: { ...sqliteDialect.locks, withMigrationLock },
@@ -158,8 +200,11 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
     tablePrefix: options.tablePrefix,
     chainAppend: sqliteChainAppend(database),
     destroy: async () => {
+      // The workers' connections close first: the last connection to a WAL file checkpoints it.
+      await pool?.close();
       statements.clear();
       readers.clear();
+      builders.clear();
       companionStatements.clear();
       // Kysely's destroy closes the database it was given; only do that when the store opened it.
       if (owned) await db.destroy();
@@ -180,27 +225,32 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
   return Object.assign(store, { redactData: kyselyRedactData(store, 'sqlite', sqliteDialect) });
 }
 
-type RowBuilder = (values: readonly unknown[]) => Record<string, unknown>;
-
-/**
- * Builds row objects of a fixed column list through a generated constructor, so that every row
- * gets its final shape in one allocation: measured on 500 rows of 35 columns, 34-45 µs per page
- * against 510-610 µs for assigning the properties to `{}` one by one (each step reallocating the
- * property store). Column names are embedded as JSON string literals, never as code. The rows are
- * plain objects (their prototype is `Object.prototype`).
- */
-function rowBuilder(columns: readonly string[]): RowBuilder {
-  const body = columns.map((column, i) => `this[${JSON.stringify(column)}] = values[${i}];`).join('\n');
-  const Row = new Function('values', body) as unknown as new (values: readonly unknown[]) => Record<string, unknown>;
-  Row.prototype = Object.prototype;
-  return (values) => new Row(values);
-}
-
 // Positional values: better-sqlite3 binds an array faster than a named-parameter object.
 function bindable(row: EventRow, columns: readonly string[]): unknown[] {
   const out = new Array<unknown>(columns.length);
   for (let i = 0; i < columns.length; i++) out[i] = row[columns[i]!] ?? null;
   return out;
+}
+
+/**
+ * The reader workers of a store, when its reads can leave the thread: a file database (the workers
+ * open the same file) in WAL mode (readers and the writer do not block each other; in the other
+ * journal modes a worker's read would make the writer wait, or fail on the lock).
+ */
+function readerPoolOf(database: Database.Database, options: SqliteStoreOptions, busyTimeoutMs: number): ReaderPool | undefined {
+  const readers = options.readers ?? 1;
+  if (!Number.isSafeInteger(readers) || readers < 0) {
+    throw new TypeError(`createSqliteStore: readers must be a whole number, 0 or more (got ${String(readers)}).`);
+  }
+  if (readers === 0 || database.memory || !database.name) return undefined;
+  if (String(database.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return undefined;
+  return createReaderPool({ filename: resolve(database.name), readers, busyTimeoutMs, maxStatements: MAX_CACHED_READERS });
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
