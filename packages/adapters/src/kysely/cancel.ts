@@ -117,18 +117,6 @@ export function mysqlCanceller(pool: MysqlPool): QueryCanceller {
   };
 }
 
-/** @deprecated The dialects use {@link postgresCanceller}; kept until they switch. */
-export const POSTGRES_CANCELLER: QueryCanceller = {
-  connectionId: CompiledQuery.raw('select pg_backend_pid() as id'),
-  cancel: (id) => CompiledQuery.raw(`select pg_cancel_backend(${wholeNumber(id)})`),
-};
-
-/** @deprecated The dialects use {@link mysqlCanceller}; kept until they switch. */
-export const MYSQL_CANCELLER: QueryCanceller = {
-  connectionId: CompiledQuery.raw('select connection_id() as id'),
-  cancel: (id) => CompiledQuery.raw(`kill query ${wholeNumber(id)}`),
-};
-
 /** What the cancel connection uses of a pg client. */
 interface PgClient {
   on(event: 'error', listener: (error: unknown) => void): unknown;
