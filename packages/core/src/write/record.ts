@@ -46,12 +46,21 @@ export function createWrites(core: LogCore) {
     return protect ? protect(normalized) : normalized;
   };
 
-  async function record(principal: Principal | undefined, event: EventInput): Promise<StoredEvent> {
-    core.assertOpen();
-    const { row, data } = normalizeScoped(principal, event);
-    if (!core.migrated) await core.ready();
-    const [id = 0] = await core.buffer.enqueue([row]);
-    return toEvent(core, row, id, data);
+  // Not an async function: a suspended async frame keeps its temporaries (the validated copy of the
+  // whole event) alive while the call waits for room, about three times what the row needs. Errors
+  // still reject the returned promise, never throw.
+  function record(principal: Principal | undefined, event: EventInput): Promise<StoredEvent> {
+    let normalized: { row: EventRow; data: unknown };
+    try {
+      core.assertOpen();
+      normalized = normalizeScoped(principal, event);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { row, data } = normalized;
+    const stored = (ids: number[]) => toEvent(core, row, ids[0] ?? 0, data);
+    if (!core.migrated) return core.ready().then(() => core.buffer.enqueue([row]).then(stored));
+    return core.buffer.enqueue([row]).then(stored);
   }
 
   async function recordMany(principal: Principal | undefined, events: readonly EventInput[]): Promise<StoredEvent[]> {
