@@ -3,14 +3,17 @@
  * back-pressure holds most of them), against raw better-sqlite3 inserting the same rows in
  * transactions of the buffer's batch size, in the same run. Also measures how long the event loop
  * stalls while the buffer drains: the longest wall-clock gap between two turns of the loop, and
- * the CPU time the process spent in the longest gap (which a busy machine does not inflate).
+ * the CPU time the process spent in the longest gap (which a busy machine does not inflate); the
+ * longest garbage-collection pause and the heap's peak.
  *
- *   pnpm run bench:backpressure [--sizes 20000,100000,2000000] [--json FILE]
+ * The baseline part has no eventlog at all: it holds N pending promises, each keeping one event
+ * object alive, and settles them 1,000 per turn of the loop, as a drain would. Its pauses are what
+ * the caller's own objects cost the collector, the floor for eventlog's.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import { createEventLog, type EventInput } from '@eventlog/core';
@@ -21,16 +24,35 @@ import { BENCH_PRESETS } from './presets.js';
 import { createRowMapper, insertColumns } from './raw-common.js';
 import { type BenchResult, formatTable, RATIO_CONVENTION, result, writeJson } from './report.js';
 
+const USAGE = `pnpm run bench:backpressure [--sizes 20000,100000,2000000] [--parts raw,eventlog,baseline] [--json FILE]
+
+  --sizes   numbers of un-awaited record() calls, one run each (default 20000,100000,2000000)
+  --parts   what to run per size (default all three):
+              raw       better-sqlite3 inserting the same rows (the ratio's denominator)
+              eventlog  the un-awaited record() calls: time, stalls, GC pauses, heap peak
+              baseline  no eventlog: N pending promises holding one event each, settled 1,000 per
+                        turn; once with the pooled events eventlog sees, once with a fresh copy per call
+            Run a part alone for a clean heap: at 2,000,000 calls each part nears the heap limit.
+  --json    also write the ratios as JSON`;
+
 const { values } = parseArgs({
   // `pnpm run <script> -- --flag` passes the `--` on.
   args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     sizes: { type: 'string', default: '20000,100000,2000000' },
+    parts: { type: 'string', default: 'raw,eventlog,baseline' },
     json: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   },
 });
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const sizes = values.sizes.split(',').map((s) => Number(s.trim().replaceAll('_', '')));
 if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--sizes must list whole numbers, got "${values.sizes}"`);
+const parts = new Set(values.parts.split(',').map((s) => s.trim()));
+for (const part of parts) if (!['raw', 'eventlog', 'baseline'].includes(part)) throw new Error(`unknown part "${part}"\n${USAGE}`);
 
 /**
  * Both sides insert the same events, drawn in order from a pool generated before timing starts
@@ -45,31 +67,60 @@ interface Stalls {
   wallMs: number;
   /** CPU time the process used within its longest gap, ms. */
   cpuMs: number;
+  /** Longest single garbage-collection pause, ms (wall clock). */
+  gcMaxMs: number;
+  /** All garbage-collection pauses added up, ms. */
+  gcTotalMs: number;
+  /** Largest heap in use seen, MB. */
+  heapPeakMb: number;
 }
 
-/** Probes the event loop every millisecond until stopped. */
-function probeLoop(): { stop(): Stalls } {
+const heapMb = () => process.memoryUsage().heapUsed / 1048576;
+
+/** Probes the event loop every millisecond until stopped; GC pauses and the heap are watched from the start. */
+function probeLoop(): { draining(): void; stop(): Stalls } {
   const histogram = monitorEventLoopDelay({ resolution: 5 });
+  let gcMaxMs = 0;
+  let gcTotalMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcMaxMs = Math.max(gcMaxMs, entry.duration);
+      gcTotalMs += entry.duration;
+    }
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  let heapPeakMb = heapMb();
   let cpuMs = 0;
   let wallMs = 0;
   let lastCpu = process.cpuUsage();
   let lastWall = now();
+  let samples = 0;
+  let timer: ReturnType<typeof setInterval> | undefined;
   const sample = () => {
     const cpu = process.cpuUsage(lastCpu);
     const t = now();
     cpuMs = Math.max(cpuMs, (cpu.user + cpu.system) / 1000);
     wallMs = Math.max(wallMs, t - lastWall);
+    // Reading the heap costs more than a clock: every 20th probe.
+    if (++samples % 20 === 0) heapPeakMb = Math.max(heapPeakMb, heapMb());
     lastCpu = process.cpuUsage();
-    lastWall = t;
+    lastWall = now();
   };
-  const timer = setInterval(sample, 1);
-  histogram.enable();
   return {
+    /** The caller's synchronous loop is over: from here on, gaps between turns are stalls. */
+    draining() {
+      heapPeakMb = Math.max(heapPeakMb, heapMb());
+      lastCpu = process.cpuUsage();
+      lastWall = now();
+      timer = setInterval(sample, 1);
+      histogram.enable();
+    },
     stop() {
       sample();
       clearInterval(timer);
       histogram.disable();
-      return { wallMs: Math.max(wallMs, histogram.max / 1e6), cpuMs };
+      gc.disconnect();
+      return { wallMs: Math.max(wallMs, histogram.max / 1e6), cpuMs, gcMaxMs, gcTotalMs, heapPeakMb };
     },
   };
 }
@@ -89,6 +140,7 @@ async function runEventlog(dir: string, n: number): Promise<{ ms: number; cpuMs:
   const log = createEventLog({ store: createSqliteStore({ filename: join(dir, `eventlog-${n}.db`) }), presets: BENCH_PRESETS });
   await log.ready();
   const pool = eventPool(n);
+  const probe = probeLoop();
   const cpu0 = process.cpuUsage();
   const started = now();
   let done = 0;
@@ -107,7 +159,7 @@ async function runEventlog(dir: string, n: number): Promise<{ ms: number; cpuMs:
   });
   const issueMs = now() - started;
   // The calls above are the host's own synchronous loop; what follows is the buffer draining.
-  const probe = probeLoop();
+  probe.draining();
   await all;
   const stalls = probe.stop();
   const ms = now() - started;
@@ -150,23 +202,73 @@ async function runRaw(dir: string, n: number): Promise<{ ms: number; cpuMs: numb
   return { ms, cpuMs: (cpu.user + cpu.system) / 1000, count };
 }
 
+/**
+ * No eventlog: N pending promises, each holding one event (the pooled object, or a fresh copy as a
+ * host building one per call would), settled 1,000 per turn of the loop like a drain.
+ */
+async function runBaseline(n: number, fresh: boolean): Promise<{ ms: number; stalls: Stalls }> {
+  const pool = eventPool(n);
+  const probe = probeLoop();
+  const started = now();
+  const resolvers: (() => void)[] = new Array(n);
+  let done = 0;
+  const all = new Promise<void>((resolve) => {
+    const settle = (event: EventInput) => {
+      if (event && ++done === n) resolve();
+    };
+    for (let i = 0; i < n; i++) {
+      const event = fresh ? structuredClone(pool[i % pool.length]!) : pool[i % pool.length]!;
+      new Promise<EventInput>((resolve) => {
+        resolvers[i] = () => resolve(event);
+      }).then(settle);
+    }
+  });
+  probe.draining();
+  for (let from = 0; from < n; from += RAW_TRANSACTION) {
+    await new Promise((resolve) => setImmediate(resolve));
+    for (let i = from; i < Math.min(n, from + RAW_TRANSACTION); i++) {
+      resolvers[i]!();
+      resolvers[i] = undefined as unknown as () => void;
+    }
+  }
+  await all;
+  return { ms: now() - started, stalls: probe.stop() };
+}
+
+const describe = (s: Stalls) =>
+  `longest stall ${s.wallMs.toFixed(1)} ms wall clock (${s.cpuMs.toFixed(1)} ms CPU); longest GC pause ${s.gcMaxMs.toFixed(1)} ms, GC total ${(s.gcTotalMs / 1000).toFixed(2)} s; heap peak ${s.heapPeakMb.toFixed(0)} MB`;
+
 const dir = mkdtempSync(join(tmpdir(), 'eventlog-bench-backpressure-'));
 const results: BenchResult[] = [];
 const stallLines: string[] = [];
 try {
   for (const n of sizes) {
-    const raw = await runRaw(dir, n);
-    const eventlog = await runEventlog(dir, n);
-    if (eventlog.count !== n || raw.count !== n) throw new Error(`stored ${eventlog.count} (eventlog) and ${raw.count} (raw) of ${n}`);
     const label = `${n.toLocaleString('en-US')} un-awaited record()`;
-    results.push(
-      result('sqlite', label, 'throughput', (n / eventlog.ms) * 1000, 'events/s', (n / raw.ms) * 1000, {
-        note: `${label}: eventlog ${(eventlog.ms / 1000).toFixed(1)} s (issuing the calls ${(eventlog.issueMs / 1000).toFixed(1)} s), raw ${(raw.ms / 1000).toFixed(1)} s in ${RAW_TRANSACTION}-row transactions; CPU ${(eventlog.cpuMs / 1000).toFixed(1)} s vs ${(raw.cpuMs / 1000).toFixed(1)} s (ratio ${(eventlog.cpuMs / raw.cpuMs).toFixed(2)})`,
-      }),
-    );
-    stallLines.push(
-      `${label}: longest event-loop stall while draining ${eventlog.stalls.wallMs.toFixed(1)} ms wall clock, ${eventlog.stalls.cpuMs.toFixed(1)} ms CPU`,
-    );
+    const raw = parts.has('raw') ? await runRaw(dir, n) : undefined;
+    if (raw && raw.count !== n) throw new Error(`raw stored ${raw.count} of ${n}`);
+    if (raw) stallLines.push(`${label}: raw ${(raw.ms / 1000).toFixed(1)} s, CPU ${(raw.cpuMs / 1000).toFixed(1)} s`);
+    if (parts.has('eventlog')) {
+      const eventlog = await runEventlog(dir, n);
+      if (eventlog.count !== n) throw new Error(`eventlog stored ${eventlog.count} of ${n}`);
+      if (raw) {
+        results.push(
+          result('sqlite', label, 'throughput', (n / eventlog.ms) * 1000, 'events/s', (n / raw.ms) * 1000, {
+            note: `${label}: eventlog ${(eventlog.ms / 1000).toFixed(1)} s (issuing the calls ${(eventlog.issueMs / 1000).toFixed(1)} s), raw ${(raw.ms / 1000).toFixed(1)} s in ${RAW_TRANSACTION}-row transactions; CPU ${(eventlog.cpuMs / 1000).toFixed(1)} s vs ${(raw.cpuMs / 1000).toFixed(1)} s (ratio ${(eventlog.cpuMs / raw.cpuMs).toFixed(2)})`,
+          }),
+        );
+      }
+      stallLines.push(
+        `${label}: eventlog ${(eventlog.ms / 1000).toFixed(1)} s (issuing ${(eventlog.issueMs / 1000).toFixed(1)} s), CPU ${(eventlog.cpuMs / 1000).toFixed(1)} s; while draining: ${describe(eventlog.stalls)}`,
+      );
+    }
+    if (parts.has('baseline')) {
+      for (const fresh of [false, true]) {
+        const baseline = await runBaseline(n, fresh);
+        stallLines.push(
+          `${n.toLocaleString('en-US')} pending promises holding ${fresh ? 'a fresh copy of an event each' : 'pooled events'} (no eventlog), ${(baseline.ms / 1000).toFixed(1)} s: ${describe(baseline.stalls)}`,
+        );
+      }
+    }
     rmSync(join(dir, `eventlog-${n}.db`), { force: true });
     rmSync(join(dir, `raw-${n}.db`), { force: true });
   }
@@ -174,8 +276,13 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-console.log(formatTable(results));
+if (results.length > 0) console.log(formatTable(results));
 for (const r of results) if (r.note) console.log(r.note);
 for (const line of stallLines) console.log(line);
-console.log(RATIO_CONVENTION);
+console.log(
+  `load average: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
+if (results.length > 0) console.log(RATIO_CONVENTION);
 if (values.json) writeJson(values.json, results);

@@ -126,8 +126,10 @@ export function createView(core: LogCore, ops: Operations, options: ViewOptions 
       };
     },
     sessions: { list: async (input) => (await ops.sessions.list(scope, input)).map(mask.session) },
-    // Without masking the writes' own promises are returned: no second async layer per call.
-    record: (mask.enabled ? async (event: EventInput) => mask.event(await writes.record(event)) : writes.record) as EventLogView['record'],
+    // Without masking the writes' own promises are returned: no second layer per call. With masking, a
+    // promise chain, not an async function: a call waiting for room in the buffer would keep a suspended
+    // frame (and the validated copy of its event) alive.
+    record: (mask.enabled ? (event: EventInput) => writes.record(event).then(mask.event) : writes.record) as EventLogView['record'],
     recordMany: ((events: readonly EventInput[], options?: { returning: 'ids' }) =>
       options?.returning === 'ids'
         ? writes.recordMany(events, true)

@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
+import type {
+  ClickHouseClient,
+  ClickHouseClientConfigOptions,
+  ClickHouseSettings,
+  ErrorLogParams,
+  Logger,
+  LogParams,
+  WarnLogParams,
+} from '@clickhouse/client';
 import { NETWORK_ERROR_CODES } from '../kysely/transient.js';
 import { quoteString } from './sql.js';
 
@@ -20,6 +28,46 @@ const TRANSIENT_CODES = new Set([
   '319', // UNKNOWN_STATUS_OF_INSERT
   '999', // KEEPER_EXCEPTION
 ]);
+
+/** Whether an error is the client's report of a request its abort signal cancelled. */
+function isCancellation(error: unknown): boolean {
+  const e = error as { name?: unknown; message?: unknown } | null | undefined;
+  return e?.name === 'AbortError' || (typeof e?.message === 'string' && e.message.startsWith('The user aborted a request'));
+}
+
+/**
+ * The logger of the clients the store opens. `@clickhouse/client` logs every request whose signal
+ * aborted as an ERROR with a stack trace, but a cancelled read is routine here (a client that went
+ * away, a read over its deadline) and the caller already receives the rejection: those entries are
+ * dropped. Everything else is printed as the client's own logger prints it.
+ */
+export class CancellationQuietLogger implements Logger {
+  trace(params: LogParams): void {
+    console.debug(...format('TRACE', params));
+  }
+  debug(params: LogParams): void {
+    console.debug(...format('DEBUG', params));
+  }
+  info(params: LogParams): void {
+    console.info(...format('INFO', params));
+  }
+  warn(params: WarnLogParams): void {
+    if (!isCancellation(params.err)) console.warn(...format('WARN', params));
+  }
+  error(params: ErrorLogParams): void {
+    if (!isCancellation(params.err)) console.error(...format('ERROR', params));
+  }
+}
+
+function format(level: string, { module, message, args, err }: LogParams & { err?: Error }): unknown[] {
+  const out: unknown[] = [`[${new Date().toISOString()}][${level}][@clickhouse/client][${module}] ${message}`];
+  if (args) out.push('\nArguments:', args);
+  if (err) out.push('\nCaused by:', err);
+  return out;
+}
+
+/** How the store configures the clients it opens (a client the host passes keeps its own logging). */
+export const STORE_CLIENT_OPTIONS: Pick<ClickHouseClientConfigOptions, 'log'> = { log: { LoggerClass: CancellationQuietLogger } };
 
 /** Runs a read and returns its rows as objects; a `signal` cancels it (see {@link cancellable}). */
 export async function select<T>(client: ClickHouseClient, query: string, signal?: AbortSignal): Promise<T[]> {

@@ -1,6 +1,6 @@
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import type { StoredRow } from '@eventlog/core';
-import { select } from './client.js';
+import { STORE_CLIENT_OPTIONS, select } from './client.js';
 import { type IdGenerator, processIdGenerator } from './ids.js';
 import { createRowEncoder } from './json-rows.js';
 import type { ClickhouseClusterOptions, ClickhouseStoreOptions, ClickhouseTables } from './options.js';
@@ -72,7 +72,7 @@ export function createContext(options: ClickhouseStoreOptions): ClickhouseContex
   const ids = processIdGenerator(options.nodeId);
   const owned: ClickHouseClient[] = [];
   const open = (url: string) => {
-    const client = createClient({ url });
+    const client = createClient({ url, ...STORE_CLIENT_OPTIONS });
     owned.push(client);
     return client;
   };

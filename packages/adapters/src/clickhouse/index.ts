@@ -5,3 +5,4 @@ export {
   type ClickhouseTables,
   createClickhouseStore,
 } from './clickhouse-store.js';
+export { CancellationQuietLogger } from './client.js';

@@ -30,7 +30,11 @@ export interface ClickhouseStoreOptions {
    * @default 'http://127.0.0.1:8123'
    */
   url?: string;
-  /** A `@clickhouse/client` client the host already owns; the store never closes it. */
+  /**
+   * A `@clickhouse/client` client the host already owns; the store never closes it. It keeps its own
+   * logging: pass `log: { LoggerClass: CancellationQuietLogger }` when creating it so that cancelled
+   * reads are not logged as errors (the store does this for the clients it opens).
+   */
   client?: ClickHouseClient;
   /** Database holding the tables, created when missing. @default the connection's current database */
   database?: string;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Pool, PoolConnection } from 'mysql2';
-import { MYSQL_CANCELLER } from '../kysely/cancel.js';
+import { mysqlCanceller } from '../kysely/cancel.js';
 import {
   type AnyKysely,
   columnTypes,
@@ -244,7 +244,7 @@ export function createMysqlDialect(options: MysqlDialectOptions): MysqlDialect {
       deferredJoin: true,
     },
     introspection,
-    canceller: MYSQL_CANCELLER,
+    canceller: mysqlCanceller(pool),
     locks: mysqlLocks(pool, (version) => {
       collation = binaryCollation(version);
     }),

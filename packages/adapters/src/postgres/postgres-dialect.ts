@@ -12,7 +12,7 @@ import {
   type ValueNode,
 } from 'kysely';
 import type { Pool, PoolClient } from 'pg';
-import { POSTGRES_CANCELLER } from '../kysely/cancel.js';
+import { postgresCanceller } from '../kysely/cancel.js';
 import { type AnyKysely, columnTypes, type DialectLocks, type Introspection, type SqlDialect } from '../kysely/dialect.js';
 import { postgresInsert } from '../kysely/insert/postgres.js';
 import { indexColumns } from '../kysely/introspection.js';
@@ -256,7 +256,7 @@ export function createPostgresDialect(options: PostgresDialectOptions): SqlDiale
     insert: insert.insert,
     isTransientError: isPostgresTransientError,
     keywordSearch: postgresTrigramSearch({ enabled: options.keywordIndex }),
-    canceller: POSTGRES_CANCELLER,
+    canceller: postgresCanceller(pool),
     async afterMigrate(_db, tables) {
       await insert.refresh(tables);
       await statistics.afterMigrate(tables);

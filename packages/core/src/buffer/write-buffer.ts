@@ -30,10 +30,58 @@ export interface BufferOptions {
   maxBlockingMs?: number;
 }
 
-interface Unit {
-  rows: EventRow[];
-  resolve: (ids: number[]) => void;
-  reject: (error: unknown) => void;
+/**
+ * Settles one call: with its ids, or with a rejected promise when it failed. Only the promise's
+ * `resolve` is kept per waiting call (a rejected promise passed to it rejects the call), and a
+ * call's rows and its settle function sit side by side in the queues rather than in an object of
+ * their own: with millions of un-awaited calls waiting, every object held per call is work for the
+ * garbage collector.
+ */
+type Settle = (result: number[] | Promise<never>) => void;
+
+/** Units in arrival order: each unit is two entries, its rows and then its {@link Settle}. */
+class UnitQueue {
+  private readonly items = new Fifo<EventRow[] | Settle>();
+
+  /** Units in the queue. */
+  get length(): number {
+    return this.items.length / 2;
+  }
+
+  push(rows: EventRow[], settle: Settle): void {
+    this.items.push(rows);
+    this.items.push(settle);
+  }
+
+  /** Rows of the unit at the head. */
+  peekRows(): EventRow[] {
+    return this.items.peek() as EventRow[];
+  }
+
+  /** Removes the unit at the head into `rows` and `settles`. */
+  shiftInto(rows: EventRow[][], settles: Settle[]): void {
+    rows.push(this.items.shift() as EventRow[]);
+    settles.push(this.items.shift() as Settle);
+  }
+
+  /** Moves the unit at the head to the tail of `other`. */
+  moveHeadTo(other: UnitQueue): void {
+    other.items.push(this.items.shift()!);
+    other.items.push(this.items.shift()!);
+  }
+
+  /** Removes every unit and returns their settle functions. */
+  drainSettles(): Settle[] {
+    return this.items.drain().filter((item): item is Settle => typeof item === 'function');
+  }
+}
+
+const failed = (error: unknown): Promise<never> => Promise.reject(error);
+
+/** The units of one insert: their rows, and how to settle each, by position. */
+interface Batch {
+  units: EventRow[][];
+  settles: Settle[];
 }
 
 /** Hooks the buffer calls. @internal */
@@ -81,9 +129,9 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * stored together or not at all. @internal
  */
 export class WriteBuffer {
-  private readonly queue = new Fifo<Unit>();
+  private readonly queue = new UnitQueue();
   /** Units that found the buffer full, in arrival order; each is admitted once, when room frees. */
-  private readonly waiters = new Fifo<Unit>();
+  private readonly waiters = new UnitQueue();
   private queuedRows = 0;
   private inFlightRows = 0;
   private flushing: Promise<void> | null = null;
@@ -137,16 +185,15 @@ export class WriteBuffer {
   /** Queues rows as one unit; resolves with their ids once stored. */
   enqueue(rows: EventRow[]): Promise<number[]> {
     if (this.closed) return Promise.reject(closedError());
-    return new Promise<number[]>((resolve, reject) => {
-      const unit: Unit = { rows, resolve, reject };
+    return new Promise<number[]>((resolve) => {
       // Back-pressure: wait behind earlier waiters (first come, first served), but always admit a
       // unit into an empty buffer so a call larger than maxPending still progresses.
       if (this.waiters.length > 0 || !this.hasRoomFor(rows.length)) {
         this.counters.waited++;
-        this.waiters.push(unit);
+        this.waiters.push(rows, resolve);
         return;
       }
-      this.admit(unit);
+      this.admit(rows, resolve);
       this.schedule();
     });
   }
@@ -165,16 +212,16 @@ export class WriteBuffer {
     await this.flush();
     this.closed = true;
     // Waiters are admitted as batches complete, so a drained buffer has none; this is a safety net.
-    for (const unit of this.waiters.drain()) unit.reject(closedError());
+    for (const settle of this.waiters.drainSettles()) settle(failed(closedError()));
   }
 
   private hasRoomFor(rows: number): boolean {
     return this.pending === 0 || this.pending + rows <= this.maxPending;
   }
 
-  private admit(unit: Unit): void {
-    this.queue.push(unit);
-    this.queuedRows += unit.rows.length;
+  private admit(rows: EventRow[], settle: Settle): void {
+    this.queue.push(rows, settle);
+    this.queuedRows += rows.length;
   }
 
   /** Admits waiting units in order while they fit: one room check per admitted unit, plus one that stops. */
@@ -182,8 +229,10 @@ export class WriteBuffer {
     let admitted = false;
     while (this.waiters.length > 0) {
       this.counters.roomChecks++;
-      if (!this.hasRoomFor(this.waiters.peek()!.rows.length)) break;
-      this.admit(this.waiters.shift()!);
+      const rows = this.waiters.peekRows();
+      if (!this.hasRoomFor(rows.length)) break;
+      this.queuedRows += rows.length;
+      this.waiters.moveHeadTo(this.queue);
       this.counters.admitted++;
       admitted = true;
     }
@@ -236,7 +285,7 @@ export class WriteBuffer {
           if (!first) await nextTurn();
           first = false;
           const batch = this.takeBatch();
-          if (batch.length > 0) await this.writeBatch(batch);
+          if (batch.units.length > 0) await this.writeBatch(batch);
         }
       } finally {
         this.flushing = null;
@@ -245,56 +294,49 @@ export class WriteBuffer {
     return this.flushing;
   }
 
-  private takeBatch(): Unit[] {
-    const batch: Unit[] = [];
+  private takeBatch(): Batch {
+    const batch: Batch = { units: [], settles: [] };
     // When the queue needs several batches, make them even (1000 rows under a limit of 900 become
     // two of 500, not 900 and 100): as many transactions, and a shorter longest one.
     const parts = Math.ceil(this.queuedRows / this.batchLimit);
     const limit = Math.ceil(this.queuedRows / Math.max(1, parts));
     let rows = 0;
     while (this.queue.length > 0) {
-      const next = this.queue.peek()!;
-      if (batch.length > 0 && rows + next.rows.length > limit) break;
-      batch.push(this.queue.shift()!);
-      rows += next.rows.length;
+      const next = this.queue.peekRows().length;
+      if (batch.units.length > 0 && rows + next > limit) break;
+      this.queue.shiftInto(batch.units, batch.settles);
+      rows += next;
     }
     this.queuedRows -= rows;
     this.inFlightRows += rows;
     return batch;
   }
 
-  private async writeBatch(batch: Unit[]): Promise<void> {
-    const rows = batch.length === 1 ? batch[0]!.rows : batch.flatMap((u) => u.rows);
+  private async writeBatch({ units, settles }: Batch): Promise<void> {
+    const rows = units.length === 1 ? units[0]! : units.flat();
     const started = Date.now();
     this.counters.batches++;
     try {
       const ids = await this.insertWithRetry(rows);
       let offset = 0;
-      for (const unit of batch) {
-        const unitIds = ids.slice(offset, offset + unit.rows.length);
-        offset += unit.rows.length;
-        this.settle(unit, () => {
-          this.sink.stored(unit.rows, unitIds);
-          unit.resolve(unitIds);
-        });
+      for (let i = 0; i < units.length; i++) {
+        const unitRows = units[i]!;
+        this.stored(unitRows, ids.slice(offset, offset + unitRows.length), settles[i]!);
+        offset += unitRows.length;
       }
       this.sink.flushed(rows.length, Date.now() - started);
     } catch (error) {
-      if (batch.length > 1 && !(isEventLogError(error, 'STORE_FAILED') && (error as StoreError).transient)) {
+      if (units.length > 1 && !(isEventLogError(error, 'STORE_FAILED') && (error as StoreError).transient)) {
         // A permanent failure in a merged batch: write each unit alone so one bad unit cannot fail the others.
-        for (const unit of batch) {
+        for (let i = 0; i < units.length; i++) {
           try {
-            const ids = await this.insertWithRetry(unit.rows);
-            this.settle(unit, () => {
-              this.sink.stored(unit.rows, ids);
-              unit.resolve(ids);
-            });
+            this.stored(units[i]!, await this.insertWithRetry(units[i]!), settles[i]!);
           } catch (unitError) {
-            unit.reject(unitError);
+            settles[i]!(failed(unitError));
           }
         }
       } else {
-        for (const unit of batch) unit.reject(error);
+        for (const settle of settles) settle(failed(error));
       }
     } finally {
       this.inFlightRows -= rows.length;
@@ -302,12 +344,15 @@ export class WriteBuffer {
     }
   }
 
-  private settle(unit: Unit, fn: () => void): void {
+  /** Hands a stored unit to the sink, then resolves its call; a throwing sink rejects the call instead. */
+  private stored(rows: EventRow[], ids: number[], settle: Settle): void {
     try {
-      fn();
+      this.sink.stored(rows, ids);
     } catch (error) {
-      unit.reject(error);
+      settle(failed(error));
+      return;
     }
+    settle(ids);
   }
 
   /**

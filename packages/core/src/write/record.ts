@@ -67,6 +67,8 @@ export function createWrites(core: LogCore): { forPrincipal(principal: Principal
           };
 
     // Not async: one promise per call (the buffer's), and a refused event still rejects rather than throws.
+    // A suspended async frame would also keep its temporaries (the validated copy of the whole event)
+    // alive while the call waits for room in the buffer.
     function record(event: EventInput): Promise<StoredEvent> {
       let normalized: NormalizedEvent;
       try {
