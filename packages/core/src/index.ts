@@ -77,6 +77,7 @@ export {
   ROLLUP_GRAINS,
   ROLLUP_KEY_COLUMNS,
   type RollupDelta,
+  rollupBatchDeltas,
   rollupColumns,
   rollupDeltas,
   rollupGrains,
