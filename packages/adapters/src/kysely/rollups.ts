@@ -1,5 +1,5 @@
 import type { AggregateRow, DeleteQuery, EventRow, MigrateOptions, RollupQuery, RollupSpec, StoreSchema } from '@eventlog/core';
-import { ROLLUP_GRAINS, rollupColumns, rollupDeltas, rollupTables } from '@eventlog/core';
+import { ROLLUP_GRAINS, rollupBatchDeltas, rollupColumns, rollupDeltas, rollupTables } from '@eventlog/core';
 import { type CompiledQuery, type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import { timeSpan } from '../shared/time-span.js';
 import type { AnyKysely, ResolvedDialect } from './dialect.js';
@@ -67,8 +67,8 @@ export function createKyselyRollups(context: RollupContext) {
   const statements = (rows: readonly EventRow[], sign: 1 | -1): CompiledQuery[] => {
     if (!spec || rows.length === 0) return [];
     const out: CompiledQuery[] = [];
-    for (const table of tablesOf(spec)) {
-      out.push(...upsertStatements(db, dialect, table, spec.metrics, rollupDeltas(rows, spec, table.dimension, sign)));
+    for (const { dimension, deltas } of rollupBatchDeltas(rows, spec, sign)) {
+      out.push(...upsertStatements(db, dialect, rollupTable(tables, dimension), spec.metrics, deltas));
     }
     return out;
   };
@@ -90,7 +90,8 @@ export function createKyselyRollups(context: RollupContext) {
     if (!spec || !schemaSeen || rows.length === 0) return [];
     const s = spec;
     const seen = schemaSeen;
-    return tablesOf(s).map((table) => rollupArrays(seen, table, s.metrics, rollupDeltas(rows, s, table.dimension, 1)));
+    // Every table, even one without increments (its empty arrays insert nothing): the statement's text stays the same, so it is planned once.
+    return rollupBatchDeltas(rows, s, 1).map((t) => rollupArrays(seen, rollupTable(tables, t.dimension), s.metrics, t.deltas));
   };
 
   const eventColumns = (s: RollupSpec): string[] => [...new Set(['time', ...rollupColumns(null), ...s.dimensions, ...s.metrics])];
