@@ -78,6 +78,7 @@ export {
   ROLLUP_GRAINS,
   ROLLUP_KEY_COLUMNS,
   type RollupDelta,
+  rollupBatchDeltas,
   rollupColumns,
   rollupDeltas,
   rollupGrains,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { RollupDelta, StoreColumn, StoreSchema } from '@eventlog/core';
 import { rollupColumns } from '@eventlog/core';
 import { CompiledQuery, type RawBuilder, sql } from 'kysely';
@@ -35,7 +35,7 @@ export function rollupTable(tables: TableNames, dimension: string | null): Rollu
   const prefix = prefixOf(tables);
   let bare = dimension === null ? `${prefix}rollups` : `${prefix}rollups_${dimension}`;
   if (bare.length > MAX_IDENTIFIER && dimension !== null) {
-    const hash = createHash('sha1').update(dimension).digest('hex').slice(0, 8);
+    const hash = crypto.createHash('sha1').update(dimension).digest('hex').slice(0, 8);
     bare = `${prefix}rollups_${dimension.slice(0, MAX_IDENTIFIER - prefix.length - 18)}_${hash}`;
   }
   return { name: dimension ?? 'base', dimension, qualified: qualify(tables, bare), bare };
@@ -46,9 +46,20 @@ export function sumColumn(metric: string): string {
   return `_s_${metric}`;
 }
 
+/** Keys hashed lately: a batch repeats a few hundred key tuples over thousands of deltas, and the next batch the same ones. */
+const hashed = new Map<string, string>();
+const MAX_HASHED = 20_000;
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64') => string }).hash;
+
 /** The unique key of a delta's values: a hash, so NULLs and long values fit one bounded column. */
 function keyHash(key: string): string {
-  return createHash('sha1').update(key).digest('base64');
+  let hash = hashed.get(key);
+  if (hash === undefined) {
+    hash = oneShot ? oneShot('sha1', key, 'base64') : crypto.createHash('sha1').update(key).digest('base64');
+    if (hashed.size >= MAX_HASHED) hashed.clear();
+    hashed.set(key, hash);
+  }
+  return hash;
 }
 
 /** Creates the state table (migration version 2). */
@@ -238,4 +249,22 @@ export function rollupArrays(
     added: ['_n', ...metrics.map(sumColumn)].map(quote),
     values,
   };
+}
+
+/**
+ * Upserts of every table's arrays as data-modifying CTEs (`name0 as (insert … select * from
+ * unnest(…) on conflict … do update …)`, …), parameters numbered from `firstParam`: appended to
+ * one statement, they write all of a batch's increments in one round trip.
+ */
+export function rollupUpsertCtes(arrays: readonly RollupArrays[], firstParam: number, name = 'r'): { ctes: string[]; params: unknown[] } {
+  const params: unknown[] = [];
+  const ctes = arrays.map((r, t) => {
+    const first = firstParam + params.length;
+    params.push(...r.values);
+    const columns = r.types.map((type, i) => `$${first + i}::${type}`).join(', ');
+    const sets = r.added.map((c) => `${c} = ${r.bare}.${c} + excluded.${c}`).join(', ');
+    return `${name}${t} as (insert into ${r.table} (${r.columns.join(', ')}) select * from unnest(${columns})
+      on conflict ("_grain", "_bucket", "_key") do update set ${sets})`;
+  });
+  return { ctes, params };
 }

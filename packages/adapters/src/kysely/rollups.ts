@@ -1,5 +1,5 @@
 import type { AggregateRow, DeleteQuery, EventRow, MigrateOptions, RollupQuery, RollupSpec, StoreSchema } from '@eventlog/core';
-import { ROLLUP_GRAINS, rollupColumns, rollupDeltas, rollupTables } from '@eventlog/core';
+import { ROLLUP_GRAINS, rollupBatchDeltas, rollupColumns, rollupDeltas, rollupTables } from '@eventlog/core';
 import { type CompiledQuery, type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import { timeSpan } from '../shared/time-span.js';
 import type { AnyKysely, ResolvedDialect } from './dialect.js';
@@ -15,6 +15,7 @@ import {
   sumColumn,
   upsertStatements,
 } from './rollups-sql.js';
+import { createRollupStatistics } from './rollups-stats.js';
 import { whereOf } from './where.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: run-time table layout.
@@ -49,6 +50,9 @@ export function createKyselyRollups(context: RollupContext) {
   let ready = new Set<string>();
   let lastCheck = 0;
   const state = rollupStateTable(tables);
+  const statistics = createRollupStatistics(db, dialect);
+  /** Rollup rows the last delete transaction's upserts changed (counted after it commits). */
+  let lastDeleteChanges = 0;
   const tablesOf = (s: RollupSpec): RollupTable[] => rollupTables(s).map((d) => rollupTable(tables, d));
 
   const readState = async (executor: AnyKysely = db) => {
@@ -63,13 +67,22 @@ export function createKyselyRollups(context: RollupContext) {
     return ready.has(table.name);
   };
 
-  /** Upserts for `rows` (sign 1: stored; -1: deleted) into every rollup table. */
+  /**
+   * Upserts for `rows` (sign 1: stored; -1: deleted) into every rollup table. Inserts count the
+   * rows they change for the statistics here (the insert strategy runs them); a delete counts
+   * them itself once it has committed.
+   */
   const statements = (rows: readonly EventRow[], sign: 1 | -1): CompiledQuery[] => {
     if (!spec || rows.length === 0) return [];
+    const s = spec;
     const out: CompiledQuery[] = [];
-    for (const table of tablesOf(spec)) {
-      out.push(...upsertStatements(db, dialect, table, spec.metrics, rollupDeltas(rows, spec, table.dimension, sign)));
+    let changed = 0;
+    for (const { dimension, deltas } of rollupBatchDeltas(rows, s, sign)) {
+      out.push(...upsertStatements(db, dialect, rollupTable(tables, dimension), s.metrics, deltas));
+      changed += deltas.length;
     }
+    if (sign === 1) statistics.changed(changed, () => tablesOf(s));
+    else lastDeleteChanges = changed;
     return out;
   };
 
@@ -90,7 +103,13 @@ export function createKyselyRollups(context: RollupContext) {
     if (!spec || !schemaSeen || rows.length === 0) return [];
     const s = spec;
     const seen = schemaSeen;
-    return tablesOf(s).map((table) => rollupArrays(seen, table, s.metrics, rollupDeltas(rows, s, table.dimension, 1)));
+    // Every table, even one without increments (its empty arrays insert nothing): the statement's text stays the same, so it is planned once.
+    const batch = rollupBatchDeltas(rows, s, 1);
+    statistics.changed(
+      batch.reduce((n, t) => n + t.deltas.length, 0),
+      () => tablesOf(s),
+    );
+    return batch.map((t) => rollupArrays(seen, rollupTable(tables, t.dimension), s.metrics, t.deltas));
   };
 
   const eventColumns = (s: RollupSpec): string[] => [...new Set(['time', ...rollupColumns(null), ...s.dimensions, ...s.metrics])];
@@ -149,11 +168,13 @@ export function createKyselyRollups(context: RollupContext) {
   /** Runs the backfill of every table not ready yet; safe to run in several processes at once. */
   const backfill = async (options: MigrateOptions = {}) => {
     if (!spec) return;
+    const recomputed: RollupTable[] = [];
     for (const table of tablesOf(spec)) {
       const row = (await db.selectFrom(state).selectAll().where('name', '=', table.name).executeTakeFirst()) as
         | Record<string, unknown>
         | undefined;
       if (!row || Number(row.ready) === 1) continue;
+      recomputed.push(table);
       const first = Number(row.first_day);
       const last = Number(row.last_day);
       const total = Math.max(1, Math.round((last - first) / DAY) + 1);
@@ -169,6 +190,8 @@ export function createKyselyRollups(context: RollupContext) {
       await db.updateTable(state).set({ ready: 1 }).where('name', '=', table.name).execute();
       options.onProgress?.({ table: table.name, done: total, total });
     }
+    // The tables were rewritten behind every change counter: the planner learns their new size now.
+    await statistics.analyze(recomputed);
     await readState();
   };
 
@@ -246,7 +269,7 @@ export function createKyselyRollups(context: RollupContext) {
     async delete(query: DeleteQuery): Promise<number> {
       const s = spec as RollupSpec;
       const columns = eventColumns(s);
-      return withRetries(() =>
+      const deleted = await withRetries(() =>
         inTransaction(db, async (trx) => {
           let rows: EventRow[];
           const select = trx
@@ -290,6 +313,9 @@ export function createKyselyRollups(context: RollupContext) {
           return rows.length;
         }),
       );
+      // After the commit, so an ANALYZE it triggers sees the rows gone.
+      if (deleted > 0) statistics.changed(lastDeleteChanges, () => tablesOf(s));
+      return deleted;
     },
 
     /** Answers `query` from whole buckets plus raw edges, or null when its table is not ready. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { coverRange, ROLLUP_GRAINS, rollupDeltas } from './model.js';
+import type { EventRow } from '../storage/contract.js';
+import { coverRange, ROLLUP_GRAINS, rollupBatchDeltas, rollupDeltas } from './model.js';
 
 const [MINUTE, HOUR, DAY] = ROLLUP_GRAINS;
 
@@ -80,5 +81,41 @@ describe('rollupDeltas', () => {
       [HOUR, -1, -3, 'x'],
       [DAY, -1, -3, 'x'],
     ]);
+  });
+
+  it('leaves rows without a dimension out of its table, and gives per table what the one-pass batch gives', () => {
+    const spec = { dimensions: ['model', 'channel'], metrics: ['quota', 'bytes'] };
+    const rows: EventRow[] = [
+      { time: DAY + 5, type: 'a', tenant_id: 't', model: 'x', quota: 3 },
+      { time: DAY + 9, type: 'a', tenant_id: 't', channel: 0, bytes: 10 },
+      { time: 2 * DAY + MINUTE, type: 'b', tenant_id: null, model: 'x', channel: 7, quota: 4, bytes: null },
+      { time: 2 * DAY + HOUR, type: 'b', category: 'c', outcome: 'success', model: '"]', quota: 1 },
+    ];
+    expect(
+      rollupDeltas(rows, spec, 'model', 1)
+        .filter((d) => d.grain === DAY)
+        .map((d) => [d.bucket, d.values.model, d.count]),
+    ).toEqual([
+      [DAY, 'x', 1],
+      [2 * DAY, '"]', 1],
+      [2 * DAY, 'x', 1],
+    ]);
+    // The value 0 is a value, not a missing one.
+    expect(rollupDeltas(rows, spec, 'channel', -1).map((d) => [d.grain, d.values.channel, d.count, d.sums.bytes])).toEqual([
+      [HOUR, 0, -1, -10],
+      [HOUR, 7, -1, 0],
+      [DAY, 0, -1, -10],
+      [DAY, 7, -1, 0],
+    ]);
+    const batch = rollupBatchDeltas(rows, spec, -1);
+    expect(batch.map((t) => t.dimension)).toEqual([null, 'model', 'channel']);
+    for (const { dimension, deltas } of batch) {
+      expect(deltas).toEqual(rollupDeltas(rows, spec, dimension, -1));
+      // The key text is the JSON of the key tuple, as before the one-pass computation (stores hash it into `_key`).
+      for (const d of deltas) {
+        const columns = ['tenant_id', 'type', 'category', 'outcome', ...(dimension ? [dimension] : [])];
+        expect(d.key).toBe(JSON.stringify(columns.map((c) => d.values[c] ?? null)));
+      }
+    }
   });
 });

@@ -44,35 +44,85 @@ export function rollupTables(spec: RollupSpec): (string | null)[] {
  * deleted; ordered by grain, bucket and key so concurrent writers lock rows in one order.
  */
 export function rollupDeltas(rows: readonly EventRow[], spec: RollupSpec, dimension: string | null, sign: 1 | -1): RollupDelta[] {
-  const columns = rollupColumns(dimension);
-  const grains = rollupGrains(dimension);
-  const groups = new Map<string, RollupDelta>();
+  return deltasOf(rows, spec, [dimension], sign)[0] as RollupDelta[];
+}
+
+/**
+ * The changes `rows` make to every rollup table of `spec` (in {@link rollupTables} order), in one
+ * pass over the rows: each row's key text, buckets and metric values are worked out once for all
+ * tables rather than once per table.
+ */
+export function rollupBatchDeltas(
+  rows: readonly EventRow[],
+  spec: RollupSpec,
+  sign: 1 | -1,
+): { dimension: string | null; deltas: RollupDelta[] }[] {
+  const tables = rollupTables(spec);
+  return deltasOf(rows, spec, tables, sign).map((deltas, i) => ({ dimension: tables[i] as string | null, deltas }));
+}
+
+function deltasOf(rows: readonly EventRow[], spec: RollupSpec, tables: readonly (string | null)[], sign: 1 | -1): RollupDelta[][] {
+  const metrics = spec.metrics;
+  const grainsOf = tables.map((d) => rollupGrains(d));
+  // Per table and grain, the deltas by bucket and then by key text: the row's key string is reused
+  // for every grain, so it is hashed once, and no combined id string is built per lookup.
+  const groups = grainsOf.map((grains) => grains.map(() => new Map<number, Map<string, RollupDelta>>()));
+  const out: RollupDelta[][] = tables.map(() => []);
+  const amounts: (number | null)[] = new Array(metrics.length);
+  const base: (string | number | null)[] = new Array(ROLLUP_KEY_COLUMNS.length);
   for (const row of rows) {
     const time = Number(row.time);
-    const values: Record<string, string | number | null> = {};
-    for (const c of columns) {
-      const v = row[c];
-      values[c] = v === undefined ? null : v;
+    for (let c = 0; c < ROLLUP_KEY_COLUMNS.length; c++) base[c] = row[ROLLUP_KEY_COLUMNS[c] as string] ?? null;
+    // The text of the key tuple; a dimension's key is the same array with its value appended.
+    const baseKey = JSON.stringify(base);
+    for (let m = 0; m < metrics.length; m++) {
+      const v = row[metrics[m] as string];
+      amounts[m] = v === null || v === undefined ? null : sign * Number(v);
     }
-    const key = JSON.stringify(columns.map((c) => values[c]));
-    for (const grain of grains) {
-      const bucket = Math.floor(time / grain) * grain;
-      const id = `${grain}|${bucket}|${key}`;
-      let delta = groups.get(id);
-      if (!delta) {
-        const sums: Record<string, number> = {};
-        for (const m of spec.metrics) sums[m] = 0;
-        delta = { grain, bucket, values, key, count: 0, sums };
-        groups.set(id, delta);
+    for (let t = 0; t < tables.length; t++) {
+      const dimension = tables[t] as string | null;
+      let key = baseKey;
+      let value: string | number | null = null;
+      if (dimension !== null) {
+        value = row[dimension] ?? null;
+        // Rows without the dimension are left out of its table: every read of that table asks for
+        // a value of it (the planner requires it), so such rows would never be read.
+        if (value === null) continue;
+        key = `${baseKey.slice(0, -1)},${JSON.stringify(value)}]`;
       }
-      delta.count += sign;
-      for (const m of spec.metrics) {
-        const v = row[m];
-        if (v !== null && v !== undefined) delta.sums[m] = (delta.sums[m] ?? 0) + sign * Number(v);
+      const grains = grainsOf[t] as readonly number[];
+      for (let g = 0; g < grains.length; g++) {
+        const grain = grains[g] as number;
+        const bucket = Math.floor(time / grain) * grain;
+        const byBucket = (groups[t] as Map<number, Map<string, RollupDelta>>[])[g] as Map<number, Map<string, RollupDelta>>;
+        let byKey = byBucket.get(bucket);
+        if (!byKey) {
+          byKey = new Map();
+          byBucket.set(bucket, byKey);
+        }
+        let delta = byKey.get(key);
+        if (!delta) {
+          const values: Record<string, string | number | null> = {};
+          ROLLUP_KEY_COLUMNS.forEach((c, i) => {
+            values[c] = base[i] as string | number | null;
+          });
+          if (dimension !== null) values[dimension] = value;
+          const sums: Record<string, number> = {};
+          for (const m of metrics) sums[m] = 0;
+          delta = { grain, bucket, values, key, count: 0, sums };
+          byKey.set(key, delta);
+          (out[t] as RollupDelta[]).push(delta);
+        }
+        delta.count += sign;
+        for (let m = 0; m < metrics.length; m++) {
+          const amount = amounts[m] as number | null;
+          if (amount !== null) delta.sums[metrics[m] as string] = (delta.sums[metrics[m] as string] ?? 0) + amount;
+        }
       }
     }
   }
-  return [...groups.values()].sort((a, b) => a.grain - b.grain || a.bucket - b.bucket || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const deltas of out) deltas.sort((a, b) => a.grain - b.grain || a.bucket - b.bucket || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return out;
 }
 
 /**

@@ -44,6 +44,9 @@ export function createRollupPlanner(core: LogCore) {
     const groupBy = query.groupBy;
     let maxGrain = query.maxGrain ?? DAY;
     if (groupBy && 'column' in groupBy && !useColumn(groupBy.column)) return null;
+    // A dimension's table holds no row for events without that dimension (model.ts): it can only
+    // answer questions that ask for a value of it (`top` adds `notNull` on the grouped field).
+    if (dimension !== null && !where.some((c) => 'column' in c && c.column === dimension)) return null;
     const grains = rollupGrains(dimension);
     if (groupBy && 'timeStepMs' in groupBy) {
       const step = groupBy.timeStepMs;

@@ -3,10 +3,11 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { EventRow } from '@eventlog/core';
 import type { CompiledQuery } from 'kysely';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryConfig } from 'pg';
 import type { InsertContext, InsertStrategy } from '../dialect.js';
 import { wellFormedJson } from '../json.js';
 import type { TableNames } from '../migrations.js';
+import { rollupUpsertCtes } from '../rollups-sql.js';
 import { type BatchToken, batchRow } from './idempotent.js';
 
 // PostgreSQL `text` cannot hold U+0000 and `jsonb` rejects the escape `\u0000` and unpaired
@@ -128,7 +129,7 @@ export function postgresInsert(options: PostgresInsertOptions): PostgresInsert {
     const table = await tableInfo(context.tables);
     const method = options.method ?? (rows.length <= UNNEST_MAX_ROWS ? 'unnest' : 'copy');
     const copyFrom = method === 'copy' ? await loadCopyFrom() : null;
-    if (copyFrom) return copyInsert(pool, copyFrom, table, rows, columns, context.token, context.rollups?.(rows) ?? []);
+    if (copyFrom) return copyInsert(pool, copyFrom, table, rows, columns, context.token, rollupQueries(rows, context));
     if (context.rollupArrays) return unnestInsert(pool, table, rows, columns, context);
     const companions = context.rollups?.(rows) ?? [];
     if (companions.length === 0) return unnestInsert(pool, table, rows, columns, context);
@@ -161,7 +162,7 @@ async function copyInsert(
   rows: readonly EventRow[],
   columns: readonly string[],
   token: BatchToken | undefined,
-  companions: readonly CompiledQuery[],
+  companions: readonly (CompiledQuery | QueryConfig)[],
 ): Promise<number[]> {
   return onOwnConnection(pool, async (client) => {
     // One row holding every id parses faster than one row per id.
@@ -271,14 +272,9 @@ async function unnestInsert(
     text += `,\n  tok as (${tokenInsert(table.batches, n + 1)})`;
   }
   // The rollup increments in the same statement (so the same transaction): one upsert per table.
-  (context.rollupArrays?.(rows) ?? []).forEach((r, t) => {
-    const first = params.length + 1;
-    params.push(...r.values);
-    const arrays = r.types.map((type, i) => `$${first + i}::${type}`).join(', ');
-    const sets = r.added.map((c) => `${c} = ${r.bare}.${c} + excluded.${c}`).join(', ');
-    text += `,\n  r${t} as (insert into ${r.table} (${r.columns.join(', ')}) select * from unnest(${arrays})
-      on conflict ("_grain", "_bucket", "_key") do update set ${sets})`;
-  });
+  const rollups = rollupUpsertCtes(context.rollupArrays?.(rows) ?? [], params.length + 1);
+  params.push(...rollups.params);
+  for (const cte of rollups.ctes) text += `,\n  ${cte}`;
   text += '\nselect id from ins';
   const name = `eventlog_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
   const result = await pool.query<{ id: string }>({ name, text, values: params });
@@ -286,9 +282,25 @@ async function unnestInsert(
   return result.rows.map((r) => Number(r.id)).sort((a, b) => a - b);
 }
 
-/** Runs compiled statements in order on one connection. */
-async function runAll(client: PoolClient, statements: readonly CompiledQuery[]): Promise<void> {
-  for (const statement of statements) await client.query(statement.sql, statement.parameters as unknown[]);
+/**
+ * The rollup increments of `rows` for the COPY path: one statement upserting every table from
+ * arrays (one round trip, planned once per connection), or the compiled upserts when the context
+ * has no arrays.
+ */
+function rollupQueries(rows: readonly EventRow[], context: InsertContext): (CompiledQuery | QueryConfig)[] {
+  if (!context.rollupArrays) return [...(context.rollups?.(rows) ?? [])];
+  const { ctes, params } = rollupUpsertCtes(context.rollupArrays(rows), 1);
+  if (ctes.length === 0) return [];
+  const text = `with ${ctes.join(',\n  ')}\nselect 1`;
+  return [{ name: `eventlog_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text, values: params }];
+}
+
+/** Runs statements in order on one connection. */
+async function runAll(client: PoolClient, statements: readonly (CompiledQuery | QueryConfig)[]): Promise<void> {
+  for (const statement of statements) {
+    if ('text' in statement) await client.query(statement);
+    else await client.query(statement.sql, statement.parameters as unknown[]);
+  }
 }
 
 function arrayType(udt: string | undefined): string {
