@@ -8,7 +8,11 @@ import { api, apiIds, axeViolations, column, openViewer, rowIds, settled } from 
 import { HOSTILE_LINK, HOSTILE_MESSAGE, launchChromium, startTestServer, type TestServer, viewerToken } from './test-server.js';
 
 const ZONE = 'Europe/Berlin';
-const IMAGES = fileURLToPath(new URL('../../../docs/images/', import.meta.url));
+// The screenshots in docs/images are refreshed only on request (EVENTLOG_UPDATE_SCREENSHOTS=1), so a
+// test run does not rewrite tracked files; otherwise they go to the ignored scratch directory.
+const IMAGES = fileURLToPath(
+  new URL(process.env.EVENTLOG_UPDATE_SCREENSHOTS === '1' ? '../../../docs/images/' : '../../../.eventlog-tmp/screenshots/', import.meta.url),
+);
 
 let server: TestServer;
 let browser: Browser;
