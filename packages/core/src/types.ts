@@ -377,7 +377,12 @@ export interface EventLogView<T extends EventTypeMap = any, D extends string = s
    *
    * @example
    * ```ts
-   * const ids = await log.recordMany([{ type: 'a' }, { type: 'b' }], { returning: 'ids' }); // [41, 42]
+   * import { createEventLog } from '@eventlog/core';
+   * import { createSqliteStore } from '@eventlog/adapters/sqlite';
+   *
+   * const log = createEventLog({ store: createSqliteStore() });
+   * const ids = await log.recordMany([{ type: 'a' }, { type: 'b' }], { returning: 'ids' }); // [1, 2]
+   * await log.close();
    * ```
    */
   recordMany(events: readonly EventInput<TypeName<T>>[], options: { returning: 'ids' }): Promise<number[]>;
