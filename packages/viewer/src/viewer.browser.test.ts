@@ -11,7 +11,10 @@ const ZONE = 'Europe/Berlin';
 // The screenshots in docs/images are refreshed only on request (EVENTLOG_UPDATE_SCREENSHOTS=1), so a
 // test run does not rewrite tracked files; otherwise they go to the ignored scratch directory.
 const IMAGES = fileURLToPath(
-  new URL(process.env.EVENTLOG_UPDATE_SCREENSHOTS === '1' ? '../../../docs/images/' : '../../../.eventlog-tmp/screenshots/', import.meta.url),
+  new URL(
+    process.env.EVENTLOG_UPDATE_SCREENSHOTS === '1' ? '../../../docs/images/' : '../../../.eventlog-tmp/screenshots/',
+    import.meta.url,
+  ),
 );
 
 let server: TestServer;
