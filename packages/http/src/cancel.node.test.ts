@@ -5,11 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createMysqlStore } from '@eventlog/adapters/mysql';
 import { createPostgresStore } from '@eventlog/adapters/postgres';
-import { requireServer } from '@eventlog/adapters/testing';
+import { blockReads, requireServer, runningReads } from '@eventlog/adapters/testing';
 import { createEventLog, type EventInput } from '@eventlog/core';
 import { createHandler, native } from '@eventlog/http';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listen } from './testing/profile-test-kit.js';
 
@@ -29,55 +27,14 @@ const ENGINES: Engine[] = [
   {
     name: 'postgres',
     open: (url, tablePrefix) => createPostgresStore({ connectionString: url, tablePrefix }),
-    async lock(url, table) {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      await client.query('begin');
-      await client.query(`lock table ${table} in access exclusive mode`);
-      return async () => {
-        await client.query('rollback');
-        await client.end();
-      };
-    },
-    async running(url, table) {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        const result = await client.query<{ n: number }>(
-          // Reads only: the store's background ANALYZE after the fill and the export's audit event (recorded
-          // when the stream ends) also wait on the test's lock, and neither is the read being cancelled.
-          "select count(*)::int as n from pg_stat_activity where state = 'active' and pid <> pg_backend_pid() and query like $1 and query ilike 'select %'",
-          [`%${table}%`],
-        );
-        return result.rows[0]?.n ?? 0;
-      } finally {
-        await client.end();
-      }
-    },
+    lock: (url, table) => blockReads('postgres', url, table),
+    running: (url, table) => runningReads('postgres', url, table),
   },
   {
     name: 'mysql',
     open: (url, tablePrefix) => createMysqlStore({ connectionString: url, tablePrefix }),
-    async lock(url, table) {
-      const connection = await mysql.createConnection(url);
-      await connection.query(`lock tables ${table} write`);
-      return async () => {
-        await connection.query('unlock tables');
-        await connection.end();
-      };
-    },
-    async running(url, table) {
-      const connection = await mysql.createConnection(url);
-      try {
-        const [rows] = await connection.query(
-          "select count(*) as n from information_schema.processlist where id <> connection_id() and info like ? and info like 'select %'",
-          [`%${table}%`],
-        );
-        return Number((rows as { n: number }[])[0]?.n ?? 0);
-      } finally {
-        await connection.end();
-      }
-    },
+    lock: (url, table) => blockReads('mysql', url, table),
+    running: (url, table) => runningReads('mysql', url, table),
   },
 ];
 

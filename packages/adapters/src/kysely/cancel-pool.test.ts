@@ -4,12 +4,11 @@
 // of running statements because it was cancelled.
 import { randomBytes } from 'node:crypto';
 import { createEventLog, isEventLogError } from '@eventlog/core';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createMysqlStore } from '../mysql/mysql-store.js';
 import { createPostgresStore } from '../postgres/postgres-store.js';
 import { conformancePreset, NOW } from '../testing/fixtures.js';
+import { blockReads, runningReads } from '../testing/read-blockers.js';
 import { requireServer } from '../testing/servers.js';
 import type { KyselyStore } from './kysely-store.js';
 
@@ -26,53 +25,14 @@ const ENGINES: Engine[] = [
   {
     name: 'postgres',
     open: (url, tablePrefix) => createPostgresStore({ connectionString: url, tablePrefix, maxConnections: 1 }),
-    async lock(url, table) {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      await client.query('begin');
-      await client.query(`lock table ${table} in access exclusive mode`);
-      return async () => {
-        await client.query('rollback');
-        await client.end();
-      };
-    },
-    async running(url, table) {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        const result = await client.query<{ n: number }>(
-          "select count(*)::int as n from pg_stat_activity where state = 'active' and pid <> pg_backend_pid() and query like $1 and query ilike 'select %'",
-          [`%${table}%`],
-        );
-        return result.rows[0]?.n ?? 0;
-      } finally {
-        await client.end();
-      }
-    },
+    lock: (url, table) => blockReads('postgres', url, table),
+    running: (url, table) => runningReads('postgres', url, table),
   },
   {
     name: 'mysql',
     open: (url, tablePrefix) => createMysqlStore({ connectionString: url, tablePrefix, maxConnections: 1 }),
-    async lock(url, table) {
-      const connection = await mysql.createConnection(url);
-      await connection.query(`lock tables ${table} write`);
-      return async () => {
-        await connection.query('unlock tables');
-        await connection.end();
-      };
-    },
-    async running(url, table) {
-      const connection = await mysql.createConnection(url);
-      try {
-        const [rows] = await connection.query(
-          "select count(*) as n from information_schema.processlist where id <> connection_id() and info like ? and info like 'select %'",
-          [`%${table}%`],
-        );
-        return Number((rows as { n: number }[])[0]?.n ?? 0);
-      } finally {
-        await connection.end();
-      }
-    },
+    lock: (url, table) => blockReads('mysql', url, table),
+    running: (url, table) => runningReads('mysql', url, table),
   },
 ];
 

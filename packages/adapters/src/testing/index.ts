@@ -8,6 +8,7 @@ export {
 export { type KillReport, recordWhileKilling } from './faults.js';
 export { conformancePreset, DAY, HOUR, MINUTE, NOW, seeded } from './fixtures.js';
 export { kyselyTamperer, type Tamperer } from './integrity-tamper.js';
+export { blockReads, type LockingEngine, runningReads } from './read-blockers.js';
 export { runSearchConformance } from './search-suite.js';
 export { requireServer, type ServerKind } from './servers.js';
 export type { ChildStoreSpec, IntegrityHooks, IntegritySuiteOptions } from './suites/integrity.js';
