@@ -1,6 +1,4 @@
-import { CompiledQuery } from 'kysely';
-import type { Pool as MysqlPool } from 'mysql2';
-import type { Pool } from 'pg';
+import type { CompiledQuery } from 'kysely';
 import type { AnyKysely } from './dialect.js';
 
 /**
@@ -70,71 +68,6 @@ export class CancelChannel {
   }
 }
 
-/** PostgreSQL: the backend's pid, cancelled with `pg_cancel_backend` (error 57014 on the query). */
-export function postgresCanceller(pool: Pool): QueryCanceller {
-  const channel = new CancelChannel(async () => {
-    // A client like the pool's own (same class and settings), but outside it.
-    const { Client, options } = pool as unknown as { Client: new (options: unknown) => PgClient; options: unknown };
-    const client = new Client(options);
-    // An error on an idle client is emitted, and crashes a process that does not listen.
-    client.on('error', () => undefined);
-    await client.connect();
-    // It must not keep the host's process alive: it is closed when idle, or dropped at exit.
-    client.connection?.stream?.unref?.();
-    return {
-      query: async (sql) => {
-        await client.query(sql);
-      },
-      close: () => client.end(),
-    };
-  });
-  return {
-    connectionId: CompiledQuery.raw('select pg_backend_pid() as id'),
-    cancel: (id) => CompiledQuery.raw(`select pg_cancel_backend(${wholeNumber(id)})`),
-    execute: (statement) => channel.run(statement),
-  };
-}
-
-/** MySQL and MariaDB: `CONNECTION_ID()`, stopped with `KILL QUERY` (the connection stays usable). */
-export function mysqlCanceller(pool: MysqlPool): QueryCanceller {
-  const channel = new CancelChannel(async () => {
-    // A connection with the pool's settings, made as the pool makes its own, but outside it.
-    const { Connection } = await import('mysql2');
-    const config = (pool as unknown as { config: { connectionConfig: unknown } }).config.connectionConfig;
-    const connection = new (Connection as unknown as new (options: { config: unknown }) => MysqlConnection)({ config });
-    connection.on('error', () => undefined);
-    await new Promise<void>((resolve, reject) => connection.connect((error) => (error ? reject(error) : resolve())));
-    connection.stream?.unref?.();
-    return {
-      query: (sql) => new Promise<void>((resolve, reject) => connection.query(sql, (error) => (error ? reject(error) : resolve()))),
-      close: () => new Promise<void>((resolve) => connection.end(() => resolve())),
-    };
-  });
-  return {
-    connectionId: CompiledQuery.raw('select connection_id() as id'),
-    cancel: (id) => CompiledQuery.raw(`kill query ${wholeNumber(id)}`),
-    execute: (statement) => channel.run(statement),
-  };
-}
-
-/** What the cancel connection uses of a pg client. */
-interface PgClient {
-  on(event: 'error', listener: (error: unknown) => void): unknown;
-  connect(): Promise<unknown>;
-  query(sql: string): Promise<unknown>;
-  end(): Promise<void>;
-  connection?: { stream?: { unref?(): unknown } };
-}
-
-/** What the cancel connection uses of a mysql2 connection. */
-interface MysqlConnection {
-  on(event: 'error', listener: (error: unknown) => void): unknown;
-  connect(callback: (error: unknown) => void): void;
-  query(sql: string, callback: (error: unknown) => void): void;
-  end(callback: () => void): void;
-  stream?: { unref?(): unknown };
-}
-
 /**
  * Runs `fn` on one connection pinned for the call, and when `signal` aborts while it runs, cancels
  * the statement from another connection: the canceller's own, outside the pool, falling back to a
@@ -173,8 +106,8 @@ export async function withCancellation<R>(
   });
 }
 
-/** The id inlined into the statement: checked to be a plain whole number. */
-function wholeNumber(id: number): number {
+/** The id inlined into a cancel statement: checked to be a plain whole number. @internal */
+export function wholeNumber(id: number): number {
   if (!Number.isSafeInteger(id) || id < 0) throw new TypeError(`Not a connection id: ${id}`);
   return id;
 }

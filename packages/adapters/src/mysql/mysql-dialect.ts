@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Pool, PoolConnection } from 'mysql2';
-import { mysqlCanceller } from '../kysely/cancel.js';
 import {
   type AnyKysely,
   columnTypes,
@@ -15,6 +14,7 @@ import { indexColumns } from '../kysely/introspection.js';
 import { wellFormedJson } from '../kysely/json.js';
 import { heldLock } from '../kysely/locks.js';
 import { transientClassifier } from '../kysely/transient.js';
+import { mysqlCanceller } from './cancel.js';
 
 /**
  * Server error numbers worth retrying: deadlock, lock wait timeout, too many connections, server

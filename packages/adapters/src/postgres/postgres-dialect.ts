@@ -12,7 +12,6 @@ import {
   type ValueNode,
 } from 'kysely';
 import type { Pool, PoolClient } from 'pg';
-import { postgresCanceller } from '../kysely/cancel.js';
 import { type AnyKysely, columnTypes, type DialectLocks, type Introspection, type SqlDialect } from '../kysely/dialect.js';
 import { postgresInsert } from '../kysely/insert/postgres.js';
 import { indexColumns } from '../kysely/introspection.js';
@@ -20,6 +19,7 @@ import { heldLock } from '../kysely/locks.js';
 import type { TableNames } from '../kysely/migrations.js';
 import { postgresTrigramSearch } from '../kysely/search/postgres-trigram.js';
 import { transientClassifier } from '../kysely/transient.js';
+import { postgresCanceller } from './cancel.js';
 
 export { copyField, pgJson, pgText } from '../kysely/insert/postgres.js';
 
