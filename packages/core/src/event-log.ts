@@ -58,7 +58,7 @@ import type {
   ViewOptions,
 } from './types.js';
 import { createUnhandledErrorWarning } from './unhandled-error.js';
-import { createMasker, createView, type Operations } from './view.js';
+import { createMasker, createView, maskedSessions, type Operations } from './view.js';
 import { createDelivery, createWrites } from './write/record.js';
 
 export type { EventLogLimits, EventLogOptions, LimitOptions, RetentionOptions } from './options.js';
@@ -158,14 +158,7 @@ class EventLogImpl<T extends EventTypeMap> extends EventEmitter<EventLogEvents> 
     this.#maintenance = createMaintenanceScheduler(core, jobs.api, policies);
     this.#rebuildRollups = createRebuildRollups(core);
     this.#root = createView(core, this.#ops, {});
-    this.sessions = {
-      list: this.#root.sessions.list,
-      open: async (event) => rootMask.session(await sessions.open(event)),
-      close: async (id, closing) => {
-        const closed = await sessions.close(id, closing);
-        return closed && { ...closed, opened: rootMask.event(closed.opened), closed: closed.closed && rootMask.event(closed.closed) };
-      },
-    };
+    this.sessions = maskedSessions(sessions, this.#root.sessions.list, rootMask);
   }
 
   /** Emits like any emitter, except that an `error` nobody listens to becomes a rate-limited warning on stderr. */

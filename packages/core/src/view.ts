@@ -13,6 +13,7 @@ import { type createTopRead, topColumn } from './read/top.js';
 import type { EventInput, StoredEvent } from './schema/event.js';
 import { fixedConditions } from './scope/fixed-filter.js';
 import { allowedTenants, type Principal } from './scope/principal.js';
+import type { SessionsApi } from './sessions/session-types.js';
 import type { createSessions } from './sessions/sessions.js';
 import type { StoredRow } from './storage/contract.js';
 import type { EventLogView, OpenSession, ReadOptions, TopEntry, TopInput, ViewOptions } from './types.js';
@@ -58,6 +59,18 @@ export function createMasker(enabled: boolean): Masker {
           if (typeof row.ip === 'string') row.ip = maskIp(row.ip);
         }
       : undefined,
+  };
+}
+
+/** The log's own sessions API: writes through `sessions`, answers masked by `mask`. @internal */
+export function maskedSessions(sessions: Operations['sessions'], list: SessionsApi['list'], mask: Masker): SessionsApi {
+  return {
+    list,
+    open: async (event) => mask.session(await sessions.open(event)),
+    close: async (id, closing) => {
+      const closed = await sessions.close(id, closing);
+      return closed && { ...closed, opened: mask.event(closed.opened), closed: closed.closed && mask.event(closed.closed) };
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+export type { QueryCanceller } from './cancel.js';
 export { type ChainAppend, type ChainAppendContext, type ChainStoreParts, createChainStore, lockedChainAppend } from './chain-store.js';
 export {
   type AnyKysely,
