@@ -79,7 +79,15 @@ export async function recordWhileKilling(
   const acknowledged = results.filter((r) => r.event);
   const rejected = results.filter((r) => r.error !== undefined);
   for (const r of rejected) expect(isEventLogError(r.error, 'STORE_FAILED'), String(r.error)).toBe(true);
-  const rows = await store.find({ where: [], orderBy: { column: 'id', direction: 'asc' }, limit: 10_000, columns: ['target_id'] });
+  // The killer's last round may have hit idle pooled connections: this check reads the way the
+  // core's reads do, sending a read again after a transient failure.
+  const readAll = () => store.find({ where: [], orderBy: { column: 'id', direction: 'asc' }, limit: 10_000, columns: ['target_id'] });
+  let rows = await readAll().catch((error: unknown) => (store.isTransientError?.(error) ? null : Promise.reject(error)));
+  for (let attempt = 0; !rows && attempt < 5; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    rows = await readAll().catch((error: unknown) => (store.isTransientError?.(error) ? null : Promise.reject(error)));
+  }
+  if (!rows) throw new Error('the stored rows could not be read back after the connections were killed');
   const byKey = new Map<string, number[]>();
   for (const row of rows) {
     const key = String(row.target_id);

@@ -20,12 +20,21 @@ export function throwIfAborted(signal: AbortSignal | undefined, operation: strin
 /**
  * A store call through `core.guard`, stopped by the read's signal: checked before the call, and
  * when the signal aborts while the call runs the read rejects with `ABORTED` at once, whether or
- * not the store cancels its statement (the store's own rejection is then swallowed). @internal
+ * not the store cancels its statement (the store's own rejection is then swallowed). A transient
+ * failure is retried (see {@link retried}) unless `retry` is false: a call that is not a whole read,
+ * such as the next chunk of a stream, cannot be sent again. @internal
  */
-export async function guardRead<R>(core: LogCore, operation: string, signal: AbortSignal | undefined, fn: () => Promise<R>): Promise<R> {
-  if (!signal) return core.guard(operation, fn);
+export async function guardRead<R>(
+  core: LogCore,
+  operation: string,
+  signal: AbortSignal | undefined,
+  fn: () => Promise<R>,
+  retry = true,
+): Promise<R> {
+  const run = retry ? () => retried(core, signal, fn) : fn;
+  if (!signal) return core.guard(operation, run);
   throwIfAborted(signal, operation);
-  const call = core.guard(operation, fn);
+  const call = core.guard(operation, run);
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => reject(new AbortedError(operation, { cause: signal.reason }));
@@ -42,5 +51,28 @@ export async function guardRead<R>(core: LogCore, operation: string, signal: Abo
   } finally {
     if (onAbort) signal.removeEventListener('abort', onAbort);
     aborted.catch(() => undefined);
+  }
+}
+
+/** The waits before each new attempt of a read that failed transiently: one turn of the loop, then longer. */
+const READ_RETRY_DELAYS_MS = [0, 25, 100];
+
+/**
+ * Runs a store read, and runs it again when it fails transiently: a read changes nothing, so
+ * sending it again is safe. This is what answers the first reads after a database restart or a
+ * proxy closing idle connections, which would otherwise each fail on a pooled connection that died
+ * while idle. The waits let the pool see its other dead connections (a server ends the sessions it
+ * terminates one by one) before the next attempt. Not retried: a read whose signal aborted, or one
+ * on a closing log.
+ */
+async function retried<R>(core: LogCore, signal: AbortSignal | undefined, fn: () => Promise<R>): Promise<R> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      const delay = READ_RETRY_DELAYS_MS[attempt];
+      if (delay === undefined || signal?.aborted || core.closed || !core.defaults.isTransientError(error)) throw error;
+      await new Promise((resolve) => (delay === 0 ? setImmediate(resolve) : setTimeout(resolve, delay)));
+    }
   }
 }

@@ -119,7 +119,7 @@ export function createExport(core: LogCore) {
       let finished = false;
       try {
         for (;;) {
-          const next = await guardRead(core, 'stream', signal, () => iterator.next());
+          const next = await guardRead(core, 'stream', signal, () => iterator.next(), false);
           if (next.done) {
             finished = true;
             return;

@@ -114,6 +114,23 @@ export function hooksSuite(ctx: SuiteContext, hooks: ConformanceHooks): void {
         expect(report.killed).toBeGreaterThan(0);
         expect(report.failedInserts).toBeGreaterThan(0);
       }, 120_000);
+
+      test('a read right after its pooled connections were killed is answered, not failed', async () => {
+        const { log, store } = await setup();
+        await log.record(usage(1));
+        await log.flush();
+        let killed = 0;
+        for (let round = 0; round < 20; round++) {
+          // Several reads at once hold several pooled connections, so every round kills idle ones.
+          await Promise.all([log.count(), log.query({ pageSize: 5 }), log.get(1)]);
+          killed += await killConnections(store);
+          // Sent before the pool can notice the connections are gone.
+          const [count, page] = await Promise.all([log.count(), log.query({ pageSize: 5 })]);
+          expect(count).toBe(1);
+          expect(page.items).toHaveLength(1);
+        }
+        expect(killed).toBeGreaterThan(0);
+      }, 60_000);
     }
   });
 }
