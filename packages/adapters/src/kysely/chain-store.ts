@@ -223,7 +223,8 @@ export const lockedChainAppend: ChainAppend = async (_rows, tenants, link, conte
 
 const knownLockRows = new WeakMap<TableNames, Set<string>>();
 
-async function ensureLockRows(db: AnyKysely, tables: TableNames, dialect: ResolvedDialect, keys: readonly string[]): Promise<void> {
+/** Inserts the `chain_locks` rows of `keys` that this process has not seen yet (they are never deleted). */
+export async function ensureLockRows(db: AnyKysely, tables: TableNames, dialect: ResolvedDialect, keys: readonly string[]): Promise<void> {
   let known = knownLockRows.get(tables);
   if (!known) {
     known = new Set();

@@ -4,6 +4,7 @@ import type { AnyKysely } from '../kysely/dialect.js';
 import { createKyselyStore, type KyselyStore } from '../kysely/kysely-store.js';
 import { connectionSettings, type SqlStoreOptions } from '../kysely/options.js';
 import { kyselyRedactData } from '../kysely/redact-data.js';
+import { postgresChainAppend } from './postgres-chain.js';
 import { createPostgresDialect, PostgresTextPlugin } from './postgres-dialect.js';
 
 /** Options of {@link createPostgresStore}: the shared SQL store options plus a pool and a schema. */
@@ -50,6 +51,7 @@ export function createPostgresStore(options: PostgresStoreOptions): KyselyStore 
     dialect,
     tablePrefix: options.tablePrefix,
     schema: options.schema,
+    chainAppend: postgresChainAppend(pool),
     destroy: async () => {
       // Kysely's destroy ends the pool: only when the store opened it.
       if (owned) await db.destroy();

@@ -37,7 +37,7 @@ export function hashedColumns(columns: readonly { readonly name: string; readonl
  * driver returns anything else, and hashing encodes the text as UTF-8 anyway.
  */
 function canonicalString(value: string): string {
-  return value.includes('\0') ? value.replace(/\0/g, '\ufffd') : value;
+  return value.indexOf('\0') === -1 ? value : value.replace(/\0/g, '\ufffd');
 }
 
 /**
@@ -58,6 +58,9 @@ export function sortedValue(value: unknown): unknown {
 
 /** Whether JavaScript lists `key` among an object's array-index keys (first, in numeric order). */
 function isArrayIndex(key: string): boolean {
+  // Most keys do not start with a digit: those are never indexes, and need no number conversion.
+  const first = key.charCodeAt(0);
+  if (!(first >= 48 && first <= 57)) return false;
   const n = Number(key);
   return n >>> 0 === n && n !== 4294967295 && String(n) === key;
 }
@@ -74,20 +77,31 @@ export function canonicalJson(value: unknown): string | undefined {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (Array.isArray(value)) {
     let out = '[';
-    for (let i = 0; i < value.length; i++) out += `${i === 0 ? '' : ','}${canonicalJson(value[i]) ?? 'null'}`;
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      out += canonicalJson(value[i]) ?? 'null';
+    }
     return `${out}]`;
   }
   const keys = Object.keys(value).sort();
-  if (keys.some((key) => key.includes('\0'))) return JSON.stringify(sortedValue(value));
-  const indexes = keys.filter(isArrayIndex);
-  const ordered = indexes.length === 0 ? keys : [...indexes.sort((a, b) => Number(a) - Number(b)), ...keys.filter((k) => !isArrayIndex(k))];
+  // One pass: does any key hold U+0000 (the rebuilding path), or is any an array index (reordered)?
+  let indexes = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (key.indexOf('\0') !== -1) return JSON.stringify(sortedValue(value));
+    if (isArrayIndex(key)) indexes++;
+  }
+  const ordered =
+    indexes === 0 ? keys : [...keys.filter(isArrayIndex).sort((a, b) => Number(a) - Number(b)), ...keys.filter((k) => !isArrayIndex(k))];
   let out = '{';
-  let first = true;
-  for (const key of ordered) {
+  for (let i = 0; i < ordered.length; i++) {
+    const key = ordered[i] as string;
     const text = canonicalJson((value as Record<string, unknown>)[key]);
     if (text === undefined) continue;
-    out += `${first ? '' : ','}${JSON.stringify(key)}:${text}`;
-    first = false;
+    if (out.length > 1) out += ',';
+    out += JSON.stringify(key);
+    out += ':';
+    out += text;
   }
   return `${out}}`;
 }
@@ -98,6 +112,8 @@ function canonicalValue(value: unknown, type: ColumnType): string | undefined {
   switch (type) {
     case 'integer':
     case 'float': {
+      // A finite number's JSON is its string form (both are Number::toString).
+      if (typeof value === 'number' && Number.isFinite(value)) return String(value);
       const n = typeof value === 'number' ? value : Number(value);
       return JSON.stringify(Number.isFinite(n) ? n : String(value));
     }
@@ -131,13 +147,29 @@ export function commitmentColumns(columns: HashedColumns): HashedColumns {
  */
 export function canonicalRow(row: Readonly<Record<string, unknown>>, columns: HashedColumns): string {
   // Written as JSON.stringify writes an object of these columns in this order (names are never array indexes).
+  const names = columnKeys(columns);
   let out = '{';
-  for (const column of columns) {
+  for (let i = 0; i < columns.length; i++) {
+    const column = columns[i] as HashedColumns[number];
     const text = canonicalValue(row[column.name], column.type);
     if (text === undefined) continue;
-    out += `${out.length === 1 ? '' : ','}${JSON.stringify(column.name)}:${text}`;
+    if (out.length > 1) out += ',';
+    out += names[i] as string;
+    out += text;
   }
   return `${out}}`;
+}
+
+/** The `"name":` prefix of each column, written once per column list (the lists live as long as their log). */
+const keysOf = new WeakMap<HashedColumns, readonly string[]>();
+
+function columnKeys(columns: HashedColumns): readonly string[] {
+  let keys = keysOf.get(columns);
+  if (!keys) {
+    keys = columns.map((c) => `${JSON.stringify(c.name)}:`);
+    keysOf.set(columns, keys);
+  }
+  return keys;
 }
 
 /**

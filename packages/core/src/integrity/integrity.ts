@@ -116,6 +116,9 @@ const verifyInputSchema = z.object({
     .default([]),
 });
 
+/** Rows prepared per slice while a chained append waits for its lock and tails. */
+const PREPARE_SLICE = 64;
+
 const unsupported = (what: string) =>
   new EventLogError('UNSUPPORTED', `${what}: this log was created without the integrity option, so it keeps no hash chain.`);
 
@@ -180,8 +183,13 @@ export class Integrity implements IntegrityApi {
     const batch = rows;
     const tenants = [...new Set(rows.filter((_, i) => chained[i]).map((row) => (row.tenant_id as string | null) ?? null))];
     const heads = new Map<string | null, number>();
-    const v1 = settings.format === 1;
+    // Each chained row's canonical content (and, in format 2, its data commitment) does not depend on
+    // the tails: it is prepared in slices while the store takes its lock and reads the tails (round
+    // trips on the client-server engines), and `link` only finishes what is left and chains the hashes.
+    const prepare = this.#preparer(batch, chained, settings.format === 1);
+    const format = settings.format === 1 ? CHAIN_FORMAT_V1 : CHAIN_FORMAT;
     const link = (tails: ReadonlyMap<string | null, ChainTail | null>): readonly EventRow[] => {
+      const canonical = prepare.all();
       const state = new Map<string | null, { seq: number; hash: string }>();
       for (const tenant of tenants) {
         const tail = tails.get(tenant) ?? null;
@@ -198,23 +206,66 @@ export class Integrity implements IntegrityApi {
         const tenant = (row.tenant_id as string | null) ?? null;
         const head = state.get(tenant) as { seq: number; hash: string };
         head.seq += 1;
-        if (v1) {
-          row.chain_data = null;
-          head.hash = linkHash(tenant, head.seq, head.hash, canonicalRow(row, this.#columns), CHAIN_FORMAT_V1);
-        } else {
-          row.chain_data = commitData(row.data, this.#expirable);
-          head.hash = linkHash(tenant, head.seq, head.hash, canonicalRow(row, this.#committed), CHAIN_FORMAT);
-        }
+        head.hash = linkHash(tenant, head.seq, head.hash, canonical[i] as string, format);
         row.chain_seq = head.seq;
         row.chain_hash = head.hash;
       }
       for (const [tenant, head] of state) heads.set(tenant, head.seq);
       return batch;
     };
-    return this.#chain.append(batch, tenants, link).then((ids) => {
-      this.#appended(heads, settings);
-      return ids;
-    });
+    prepare.start();
+    return this.#chain.append(batch, tenants, link).then(
+      (ids) => {
+        prepare.stop();
+        this.#appended(heads, settings);
+        return ids;
+      },
+      (error: unknown) => {
+        prepare.stop();
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * The tail-independent part of linking a batch: each chained row's data commitment (format 2,
+   * set as its `chain_data`) and canonical content. `start` prepares slices of rows between I/O
+   * callbacks; `all` prepares what is left, synchronously, and returns the canonical texts.
+   */
+  #preparer(batch: EventRow[], chained: readonly boolean[], v1: boolean) {
+    const canonical: (string | undefined)[] = new Array(batch.length);
+    let next = 0;
+    let stopped = false;
+    const upTo = (end: number) => {
+      for (; next < end; next++) {
+        if (!chained[next]) continue;
+        const row = batch[next] as EventRow;
+        if (v1) {
+          row.chain_data = null;
+          canonical[next] = canonicalRow(row, this.#columns);
+        } else {
+          row.chain_data = commitData(row.data, this.#expirable);
+          canonical[next] = canonicalRow(row, this.#committed);
+        }
+      }
+    };
+    const step = () => {
+      if (stopped || next >= batch.length) return;
+      upTo(Math.min(batch.length, next + PREPARE_SLICE));
+      if (next < batch.length) setImmediate(step);
+    };
+    return {
+      start: () => {
+        if (batch.length > PREPARE_SLICE) setImmediate(step);
+      },
+      all: () => {
+        upTo(batch.length);
+        return canonical;
+      },
+      stop: () => {
+        stopped = true;
+      },
+    };
   }
 
   #appended(heads: ReadonlyMap<string | null, number>, settings: ResolvedIntegrity): void {
