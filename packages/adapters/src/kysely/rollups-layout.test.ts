@@ -56,7 +56,7 @@ describe('sqlite rollup layout', () => {
 
   const open = (file: string, rollups: boolean, closeStore = true) => {
     const store = createSqliteStore({ filename: file, tablePrefix: 'rl_' });
-    const log = createEventLog({ store, presets: [conformancePreset], clock: () => NOW, rollups, closeStore });
+    const log: EventLog = createEventLog({ store, presets: [conformancePreset], clock: () => NOW, rollups, closeStore });
     logs.push(log);
     return { log, store };
   };
@@ -78,7 +78,7 @@ describe('sqlite rollup layout', () => {
     const file = join(dir, 'count-by.db');
     const { log, store } = open(file, true);
     const counter = counting(store);
-    const raw = createEventLog({ store, presets: [conformancePreset], clock: () => NOW, rollups: false, closeStore: false });
+    const raw: EventLog = createEventLog({ store, presets: [conformancePreset], clock: () => NOW, rollups: false, closeStore: false });
     logs.push(raw);
     const rng = seeded(14);
     for (let i = 0; i < 6; i++) await log.recordMany(Array.from({ length: 300 }, () => randomEvent(rng)));
@@ -117,7 +117,13 @@ describe('sqlite rollup layout', () => {
     db.close();
 
     const again = open(file, true);
-    const raw = createEventLog({ store: again.store, presets: [conformancePreset], clock: () => NOW, rollups: false, closeStore: false });
+    const raw: EventLog = createEventLog({
+      store: again.store,
+      presets: [conformancePreset],
+      clock: () => NOW,
+      rollups: false,
+      closeStore: false,
+    });
     logs.push(raw);
     expect(await again.log.count({ since: START - DAY })).toBe(await raw.count({ since: START - DAY }));
     const check = new Database(file, { readonly: true });
