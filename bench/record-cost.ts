@@ -20,7 +20,8 @@ const USAGE = `Usage: tsx bench/record-cost.ts [--events N] [--warmup N] [--mode
   --window N   concurrent record() calls per window (default 1000, as pnpm bench)
   --batch N    events per recordMany() call (default 10000, as pnpm bench)
   --max-blocking-ms N   the buffer's maxBlockingMs (default: the library's; commits before it ignore it)
-  --skip-insert  the store's insert returns ids without writing: the library's own cost alone, with less noise`;
+  --skip-insert  the store's insert returns ids without writing: the library's own cost alone, with less noise
+  --rollups    keep rollups (the benchmark presets' marked dimensions), as EVENTLOG_BENCH_ROLLUPS=1 pnpm bench`;
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     batch: { type: 'string' },
     'max-blocking-ms': { type: 'string' },
     'skip-insert': { type: 'boolean' },
+    rollups: { type: 'boolean' },
     help: { type: 'boolean' },
   },
 });
@@ -44,6 +46,7 @@ const window = Number(values.window ?? 1000);
 const batch = Number(values.batch ?? 10_000);
 const mode = values.mode ?? 'both';
 const skipInsert = values['skip-insert'] === true;
+const rollups = values.rollups === true;
 const buffer = values['max-blocking-ms'] === undefined ? undefined : { maxBlockingMs: Number(values['max-blocking-ms']) };
 if (!['record', 'many', 'both'].includes(mode)) throw new Error(USAGE);
 
@@ -82,7 +85,7 @@ async function measure(kind: 'record' | 'many'): Promise<Figures> {
       insertUs += cpu() - started;
     }
   };
-  const log = createEventLog({ store, presets: BENCH_PRESETS, clock: () => NOW, buffer });
+  const log = createEventLog({ store, presets: BENCH_PRESETS, clock: () => NOW, buffer, rollups });
   const generator = createGenerator(warmup + events);
   const write = async (list: readonly EventInput[]) => {
     if (kind === 'many') {

@@ -23,6 +23,8 @@ import { createCsvWriter, createRowMapper, fillSteps, insertColumns, readSums } 
 // through pg-copy-streams; eventlog is compared with the faster.
 
 /** Server used by the benchmark; override with EVENTLOG_BENCH_POSTGRES_URL. */
+/** EVENTLOG_BENCH_KEYWORD_INDEX=1: the store keeps its pg_trgm keyword-search index (opt-in, off as in the library). */
+const BENCH_KEYWORD_INDEX = process.env.EVENTLOG_BENCH_KEYWORD_INDEX === '1';
 export const POSTGRES_URL = process.env.EVENTLOG_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
@@ -297,7 +299,12 @@ export const postgresEngine: EngineModule = {
   async createStore(context: EngineContext, slot: string): Promise<StoreHandle> {
     const location = { url: POSTGRES_URL, schema: schemaName(context), prefix: `${slot}_` };
     return {
-      store: createPostgresStore({ connectionString: location.url, schema: location.schema, tablePrefix: location.prefix }),
+      store: createPostgresStore({
+        connectionString: location.url,
+        schema: location.schema,
+        tablePrefix: location.prefix,
+        keywordIndex: BENCH_KEYWORD_INDEX,
+      }),
       location,
       drop: async () => {
         const admin = new pg.Client({ connectionString: location.url });
@@ -316,6 +323,7 @@ export const postgresEngine: EngineModule = {
       connectionString: locate(location, 'url'),
       schema: locate(location, 'schema'),
       tablePrefix: locate(location, 'prefix'),
+      keywordIndex: BENCH_KEYWORD_INDEX,
     });
   },
   async createRaw(context: EngineContext, slot: string, schema: StoreSchema) {

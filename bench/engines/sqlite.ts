@@ -178,6 +178,9 @@ function describe(file: string, table: string): { columns: string[]; indexes: st
   }
 }
 
+/** EVENTLOG_BENCH_KEYWORD_INDEX=1: the store keeps its keyword-search index (opt-in, off as in the library). */
+const BENCH_KEYWORD_INDEX = process.env.EVENTLOG_BENCH_KEYWORD_INDEX === '1';
+
 export const sqliteEngine: EngineModule = {
   name: 'sqlite',
   async check() {
@@ -186,13 +189,13 @@ export const sqliteEngine: EngineModule = {
   async createStore(context: EngineContext, slot: string): Promise<StoreHandle> {
     const file = join(context.tmpDir, `${slot}-eventlog.db`);
     return {
-      store: createSqliteStore({ filename: file }),
+      store: createSqliteStore({ filename: file, keywordIndex: BENCH_KEYWORD_INDEX }),
       location: { file },
       drop: async () => removeDatabase(file),
     };
   },
   async openStore(location: Location) {
-    return createSqliteStore({ filename: locate(location, 'file') });
+    return createSqliteStore({ filename: locate(location, 'file'), keywordIndex: BENCH_KEYWORD_INDEX });
   },
   async createRaw(context: EngineContext, slot: string, schema: StoreSchema) {
     const file = join(context.tmpDir, `${slot}-raw.db`);

@@ -109,20 +109,28 @@ export async function ensureRollupTable(
     ...metrics.map((m) => sql`${sql.ref(sumColumn(m))} ${sumType(m)} default 0 not null`),
     sql`primary key (${sql.ref('_grain')}, ${sql.ref('_bucket')}, ${sql.ref('_key')})`,
   ];
-  await sql`create table if not exists ${sql.table(table.qualified)} (${sql.join(columns)})${sql.raw(dialect.tableOptions ?? '')}`.execute(
-    db,
-  );
+  // SQLite: a WITHOUT ROWID table is its primary key's B-tree, so an upsert writes one B-tree, not a
+  // rowid table and a key index. Tables created before keep their layout (SQLite cannot convert one).
+  const options = dialect.engine === 'sqlite' ? ' without rowid' : (dialect.tableOptions ?? '');
+  await sql`create table if not exists ${sql.table(table.qualified)} (${sql.join(columns)})${sql.raw(options)}`.execute(db);
   return true;
 }
+
+/**
+ * Rows per SQLite upsert statement: one call into the driver binds and runs them all, where single
+ * rows cost a call and a statement object each.
+ */
+const SQLITE_ROWS = 64;
 
 /** Compiled upsert texts by table and row count: the text only depends on those, so it is built once. */
 const upsertTexts = new WeakMap<AnyKysely, Map<string, string>>();
 
 /**
  * Upserts of `deltas` into `table`: counts and sums are added to the existing row, in statements
- * under the engine's parameter limit. SQLite gets one row per statement (a cached prepared
- * statement run per row beats parsing a new multi-row text per batch); the network engines get
- * multi-row statements (one round trip each).
+ * under the engine's parameter limit. SQLite gets statements of {@link SQLITE_ROWS} rows and single
+ * rows for the remainder, so it only ever prepares two texts per table and caches them (a new
+ * multi-row text per batch would be parsed every time); the network engines get the largest
+ * multi-row statements the limit allows (one round trip each).
  */
 export function upsertStatements(
   db: AnyKysely,
@@ -134,7 +142,8 @@ export function upsertStatements(
   if (deltas.length === 0) return [];
   const keyColumns = rollupColumns(table.dimension);
   const columns = ['_grain', '_bucket', '_key', ...keyColumns, '_n', ...metrics.map(sumColumn)];
-  const perStatement = dialect.engine === 'sqlite' ? 1 : Math.max(1, Math.floor(dialect.capabilities.maxParameters / columns.length));
+  const sqlite = dialect.engine === 'sqlite';
+  const perStatement = sqlite ? SQLITE_ROWS : Math.max(1, Math.floor(dialect.capabilities.maxParameters / columns.length));
   let texts = upsertTexts.get(db);
   if (!texts) {
     texts = new Map();
@@ -143,8 +152,10 @@ export function upsertStatements(
   // PostgreSQL text cannot hold NUL: the same replacement its Kysely plugin makes (these parameters bypass it).
   const text = dialect.engine === 'postgres' ? (v: unknown) => (typeof v === 'string' ? v.replace(/\0/g, '\ufffd') : v) : (v: unknown) => v;
   const statements: CompiledQuery[] = [];
-  for (let i = 0; i < deltas.length; i += perStatement) {
-    const chunk = deltas.slice(i, i + perStatement);
+  for (let i = 0; i < deltas.length; ) {
+    const size = sqlite && deltas.length - i < perStatement ? 1 : perStatement;
+    const chunk = deltas.slice(i, i + size);
+    i += chunk.length;
     const parameters: unknown[] = [];
     for (const d of chunk) {
       parameters.push(d.grain, d.bucket, keyHash(d.key));

@@ -1,5 +1,5 @@
 import type { AggregateRow, DeleteQuery, EventRow, MigrateOptions, RollupQuery, RollupSpec, StoreSchema } from '@eventlog/core';
-import { ROLLUP_GRAINS, rollupBatchDeltas, rollupColumns, rollupDeltas, rollupTables } from '@eventlog/core';
+import { ROLLUP_GRAINS, rollupBatchDeltas, rollupColumns, rollupDeltas, rollupGrains, rollupTables } from '@eventlog/core';
 import { type CompiledQuery, type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import { timeSpan } from '../shared/time-span.js';
 import type { AnyKysely, ResolvedDialect } from './dialect.js';
@@ -22,6 +22,8 @@ import { whereOf } from './where.js';
 type Eb = ExpressionBuilder<any, any>;
 
 const DAY = ROLLUP_GRAINS[ROLLUP_GRAINS.length - 1] as number;
+/** The smallest grain any rollup table keeps; rows of smaller grains are left-overs of an earlier layout. */
+const SMALLEST_KEPT = Math.min(...rollupGrains(null));
 /** How often a process re-reads the state of tables another process may be backfilling. */
 const STATE_RECHECK_MS = 1000;
 /**
@@ -235,6 +237,9 @@ export function createKyselyRollups(context: RollupContext) {
       if (!schema.rollups || schema.version < 2) return;
       for (const table of tablesOf(schema.rollups)) {
         const created = await ensureRollupTable(executor, dialect, schema, table, await existing(table.bare));
+        // Grains no table keeps any more (the base table's minute rows, before hours were its
+        // smallest): no read uses them and no delete would keep them exact, so they go.
+        if (!created) await executor.deleteFrom(table.qualified).where('_grain', '<', SMALLEST_KEPT).execute();
         const known = await executor.selectFrom(state).select('name').where('name', '=', table.name).executeTakeFirst();
         if (created || !known) await startRebuild(executor, table);
       }

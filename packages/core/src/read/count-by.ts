@@ -2,18 +2,21 @@ import { z } from 'zod';
 import { type LogCore, parseInput, type Scope } from '../core.js';
 import { ValidationError } from '../errors.js';
 import { type FilterInput, isEmptySelection } from '../filter/filter.js';
+import { createRollupPlanner } from '../rollups/planner.js';
 import { STRING_FIELDS } from '../schema/fields.js';
 import type { CountByEntry, CountByInput, ReadOptions } from '../types.js';
-import { guardRead, signalOf } from './abort.js';
+import { signalOf } from './abort.js';
 
 /**
  * Counts per value of one field over a scope, in one grouped aggregate: every value, `null`
  * (events without one) included, so the counts add up to the number of matching events. For
  * figures that are sums of a few groups (a dashboard's total and blocked requests) instead of one
- * count per figure. @internal
+ * count per figure. Answered from rollups where the filter allows (whole buckets from rollup rows,
+ * the range's edges from raw rows; docs/rollups.md), else from raw rows. @internal
  */
 export function createCountByRead(core: LogCore) {
   const { registry, limits } = core;
+  const planner = createRollupPlanner(core);
   const columnOf = (name: string): string | undefined =>
     name === 'ip' ? undefined : (STRING_FIELDS.find((f) => f.field === name)?.column ?? (registry.dimensions.has(name) ? name : undefined));
   const schema = z.object(
@@ -40,15 +43,9 @@ export function createCountByRead(core: LogCore) {
     await core.ready();
     if (isEmptySelection(where)) return [];
     // One more group than allowed tells that the answer would be cut short.
-    const rows = await guardRead(core, 'aggregate', signal, () =>
-      core.store.aggregate({
-        where,
-        groupBy: { column },
-        sum: [],
-        orderBy: { by: 'count', direction: 'desc' },
-        limit: limits.maxTopLimit + 1,
-        signal,
-      }),
+    const rows = await planner.aggregate(
+      { where, groupBy: { column }, sum: [], orderBy: { by: 'count', direction: 'desc' }, limit: limits.maxTopLimit + 1 },
+      signal,
     );
     if (rows.length > limits.maxTopLimit) {
       throw new ValidationError([

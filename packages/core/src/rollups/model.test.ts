@@ -71,12 +71,14 @@ describe('rollupDeltas', () => {
       expect.objectContaining({ bucket: DAY, count: 2, sums: { quota: 3 } }),
       expect.objectContaining({ bucket: DAY, count: 1, sums: { quota: 4 } }),
     ]);
-    expect(base.filter((d) => d.grain === MINUTE).map((d) => [d.bucket, d.count])).toEqual([
+    expect(base.filter((d) => d.grain === HOUR).map((d) => [d.bucket, d.count])).toEqual([
       [DAY, 2],
       [DAY + HOUR, 1],
     ]);
+    // Every table, the base table too, keeps hours and days only: no minute rows.
+    expect(base.filter((d) => d.grain === MINUTE)).toEqual([]);
+    expect(base.map((d) => d.grain).filter((g) => g !== HOUR && g !== DAY)).toEqual([]);
     const removed = rollupDeltas(rows.slice(0, 1), spec, 'model', -1);
-    // A dimension's table keeps hours and days only.
     expect(removed.map((d) => [d.grain, d.count, d.sums.quota, d.values.model])).toEqual([
       [HOUR, -1, -3, 'x'],
       [DAY, -1, -3, 'x'],

@@ -1,15 +1,22 @@
 import type { EventRow, RollupSpan, RollupSpec } from '../storage/contract.js';
 
-/** Bucket widths the rollup tables keep, in ms, smallest first: minute, hour, UTC day. */
+/**
+ * Bucket widths a rollup cover can be made of, in ms, smallest first: minute, hour, UTC day. The
+ * tables keep only the grains {@link rollupGrains} lists (hours and days).
+ */
 export const ROLLUP_GRAINS = [60_000, 3_600_000, 86_400_000] as const;
 
+const KEPT_GRAINS: readonly number[] = ROLLUP_GRAINS.slice(1);
+
 /**
- * The grains a rollup table keeps: minute, hour and day for the base table; hour and day for a
- * dimension's table, whose minute rows would multiply its size by up to 60 (and every insert's
- * writes with it) for edges that raw rows answer within an hour (docs/rollups.md).
+ * The grains a rollup table keeps: hour and day, for the base table as for a dimension's. Minute
+ * rows are not kept: at the event rates rollups are for they held about one event each, so they
+ * were a quarter of every insert's rollup writes, for reads that raw rows answer bounded to at most
+ * an hour at each edge of the range (docs/rollups.md). `dimension` is kept for callers that ask
+ * per table.
  */
-export function rollupGrains(dimension: string | null): readonly number[] {
-  return dimension === null ? ROLLUP_GRAINS : ROLLUP_GRAINS.slice(1);
+export function rollupGrains(_dimension: string | null): readonly number[] {
+  return KEPT_GRAINS;
 }
 
 /** The event columns every rollup row is keyed by, besides its time bucket (and its dimension). */
