@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import { createEventLog, type EventInput } from '@eventlog/core';
@@ -21,7 +22,11 @@ const USAGE = `Usage: tsx bench/record-cost.ts [--events N] [--warmup N] [--mode
   --batch N    events per recordMany() call (default 10000, as pnpm bench)
   --max-blocking-ms N   the buffer's maxBlockingMs (default: the library's; commits before it ignore it)
   --skip-insert  the store's insert returns ids without writing: the library's own cost alone, with less noise
-  --rollups    keep rollups (the benchmark presets' marked dimensions), as EVENTLOG_BENCH_ROLLUPS=1 pnpm bench`;
+  --rollups    keep rollups (the benchmark presets' marked dimensions), as EVENTLOG_BENCH_ROLLUPS=1 pnpm bench
+  --against DIR  instead: validation alone (createEventNormalizer) of this tree and of the checkout in DIR, in
+                 this one process, in alternate rounds of --batch events; prints each round's CPU time ratio
+                 (this tree ÷ DIR), which load on the machine changes far less than either time
+  --rounds N     rounds per tree with --against (default 20)`;
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +38,8 @@ const { values } = parseArgs({
     'max-blocking-ms': { type: 'string' },
     'skip-insert': { type: 'boolean' },
     rollups: { type: 'boolean' },
+    against: { type: 'string' },
+    rounds: { type: 'string' },
     help: { type: 'boolean' },
   },
 });
@@ -123,6 +130,59 @@ async function measure(kind: 'record' | 'many'): Promise<Figures> {
     await log.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Validation of this tree against another checkout's, alternated in one process: both normalise the
+ * same events, and each round's ratio compares two runs a few milliseconds apart.
+ */
+async function compareNormalize(dir: string, rounds: number): Promise<void> {
+  type Normalize = (event: unknown, index?: number) => unknown;
+  const load = async (root: string): Promise<Normalize> => {
+    const { createEventNormalizer } = await import(pathToFileURL(join(root, 'packages/core/src/schema/event.ts')).href);
+    const { createRegistry } = await import(pathToFileURL(join(root, 'packages/core/src/schema/registry.ts')).href);
+    return createEventNormalizer(createRegistry({ presets: BENCH_PRESETS }), () => NOW);
+  };
+  const sides: [string, Normalize][] = [
+    ['this tree', await load(join(import.meta.dirname, '..'))],
+    [dir, await load(dir)],
+  ];
+  const list = createGenerator(warmup + batch).batch(0, warmup + batch);
+  const keep: unknown[] = [];
+  const pass = (normalize: Normalize, from: number, count: number) => {
+    // recordMany passes the index, record() does not: half of each.
+    for (let i = from; i < from + count; i++) keep[i - from] = i % 2 === 0 ? normalize(list[i]) : normalize(list[i], i);
+  };
+  for (const [, normalize] of sides) pass(normalize, 0, warmup);
+  const ratios: number[] = [];
+  const us: number[][] = [[], []];
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? [0, 1] : [1, 0];
+    const took = [0, 0];
+    for (const side of order) {
+      const started = cpu();
+      pass(sides[side]![1], warmup, batch);
+      took[side] = cpu() - started;
+      us[side]!.push(took[side]! / batch);
+    }
+    ratios.push(took[0]! / took[1]!);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(
+    `load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}; node ${process.version}; ${rounds} rounds of ${batch} events each`,
+  );
+  console.log(`validation CPU µs/event, median: this tree ${median(us[0]!).toFixed(2)}, ${dir} ${median(us[1]!).toFixed(2)}`);
+  console.log(`ratio this tree ÷ ${dir}, per round: ${ratios.map((r) => r.toFixed(2)).join(' ')}`);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  // Each side goes first in half the rounds, so garbage one leaves for the other evens out in the sum.
+  console.log(`median ratio ${median(ratios).toFixed(2)}; ratio of the sums ${(sum(us[0]!) / sum(us[1]!)).toFixed(2)}`);
+}
+
+if (values.against !== undefined) {
+  await compareNormalize(values.against, Number(values.rounds ?? 20));
+  process.exit(0);
 }
 
 const results: Figures[] = [];

@@ -233,55 +233,55 @@ export function createEventNormalizer(registry: Registry, clock: () => number, o
     throw new ValidationError(issues, { eventIndex: index });
   }
 
-  return function normalize(input: unknown, index?: number): NormalizedEvent {
-    const prefix = index === undefined ? [] : ['events', index];
-    let event = fast(input);
-    if (event === undefined) {
-      const parsed = baseSchema.safeParse(input, PARSE_OPTIONS);
-      if (!parsed.success) fail(issuesOf(parsed.error, prefix), index);
-      event = parsed.data as Envelope;
-    }
-    const type = registry.types.get(event.type);
-    if (!type && !registry.allowUnknownTypes) {
-      const known = typeNames.length > 8 ? `${typeNames.slice(0, 8).join(', ')}, …` : typeNames.join(', ');
-      fail(
-        [{ path: [...prefix, 'type'], message: `expected a registered event type (${known}), received ${showValue(event.type)}` }],
-        index,
-      );
-    }
-    let data: unknown = event.data;
-    const dataPath = [...prefix, 'data'];
-    if (type) {
-      // A recursive schema would overflow the stack on hostile nesting: bound the shape first.
-      const shapeIssue = checkShape(data, limits.maxDepth, dataPath);
-      if (shapeIssue) fail([shapeIssue], index);
-      const result = safeParseWorded(type.schema, data);
-      if (!result.success) fail(issuesOf(result.error, dataPath), index);
-      data = result.data;
-    }
-    const payload = toPayload(data, limits, dataPath);
-    if (isIssue(payload)) return fail([payload], index);
+  /** A row with every column null: one object shape for every event, which the fast check fills. */
+  function emptyRow(): EventRow {
     const row: EventRow = {
-      time: Math.round(event.time ?? clock()),
-      type: event.type,
-      category: text((event.category as string | null | undefined) ?? type?.category ?? null),
-      action: text((event.action as string | null | undefined) ?? null),
-      outcome: text((event.outcome as string | null | undefined) ?? null),
-      severity: text((event.severity as string | null | undefined) ?? type?.severity ?? 'info'),
-      actor_id: text(event.actor?.id ?? (event.actorId as string | null | undefined) ?? null),
-      actor_type: text(event.actor?.type ?? (event.actorType as string | null | undefined) ?? null),
-      actor_name: text(event.actor?.name ?? (event.actorName as string | null | undefined) ?? null),
-      target_type: text(event.target?.type ?? (event.targetType as string | null | undefined) ?? null),
-      target_id: text(event.target?.id ?? (event.targetId as string | null | undefined) ?? null),
-      target_name: text(event.target?.name ?? (event.targetName as string | null | undefined) ?? null),
-      tenant_id: text((event.tenantId as string | null | undefined) ?? null),
-      ip: text((event.ip as string | null | undefined) ?? null),
-      user_agent: text((event.userAgent as string | null | undefined) ?? null),
-      session_id: text((event.sessionId as string | null | undefined) ?? null),
-      message: text((event.message as string | null | undefined) ?? null),
-      duration_ms: (event.durationMs as number | null | undefined) ?? null,
-      data: payload.json,
+      time: Number.NaN,
+      type: '',
+      category: null,
+      action: null,
+      outcome: null,
+      severity: null,
+      actor_id: null,
+      actor_type: null,
+      actor_name: null,
+      target_type: null,
+      target_id: null,
+      target_name: null,
+      tenant_id: null,
+      ip: null,
+      user_agent: null,
+      session_id: null,
+      message: null,
+      duration_ms: null,
+      // Until the payload's JSON text replaces it: the input's `data`, undefined when it has none.
+      data: undefined as unknown as null,
     };
+    for (const name of dimensionNames) row[name] = null;
+    for (const name of metricNames) row[name] = null;
+    return row;
+  }
+
+  /** Fills `row` from an envelope zod accepted, as the fast check would (defaults not applied). */
+  function fillFromEnvelope(event: Envelope, row: EventRow): void {
+    row.time = event.time ?? Number.NaN;
+    row.type = event.type;
+    row.category = text((event.category as string | null | undefined) ?? null);
+    row.action = text((event.action as string | null | undefined) ?? null);
+    row.outcome = text((event.outcome as string | null | undefined) ?? null);
+    row.severity = text((event.severity as string | null | undefined) ?? null);
+    row.actor_id = text(event.actor?.id ?? (event.actorId as string | null | undefined) ?? null);
+    row.actor_type = text(event.actor?.type ?? (event.actorType as string | null | undefined) ?? null);
+    row.actor_name = text(event.actor?.name ?? (event.actorName as string | null | undefined) ?? null);
+    row.target_type = text(event.target?.type ?? (event.targetType as string | null | undefined) ?? null);
+    row.target_id = text(event.target?.id ?? (event.targetId as string | null | undefined) ?? null);
+    row.target_name = text(event.target?.name ?? (event.targetName as string | null | undefined) ?? null);
+    row.tenant_id = text((event.tenantId as string | null | undefined) ?? null);
+    row.ip = text((event.ip as string | null | undefined) ?? null);
+    row.user_agent = text((event.userAgent as string | null | undefined) ?? null);
+    row.session_id = text((event.sessionId as string | null | undefined) ?? null);
+    row.message = text((event.message as string | null | undefined) ?? null);
+    row.duration_ms = (event.durationMs as number | null | undefined) ?? null;
     // Own keys only: a dimension may be named like an Object.prototype member ("constructor").
     const dimensions = event.dimensions;
     const metrics = event.metrics;
@@ -292,8 +292,59 @@ export function createEventNormalizer(registry: Registry, clock: () => number, o
     for (const name of metricNames) {
       row[name] = metrics && Object.hasOwn(metrics, name) ? ((metrics[name] as number | null | undefined) ?? null) : null;
     }
+  }
+
+  return function normalize(input: unknown, index?: number): NormalizedEvent {
+    const row = emptyRow();
+    let data: unknown;
+    if (fast(input, row) !== undefined) {
+      data = row.data;
+    } else {
+      const parsed = baseSchema.safeParse(input, PARSE_OPTIONS);
+      if (!parsed.success) fail(issuesOf(parsed.error, pathOf(index)), index);
+      const event = parsed.data as Envelope;
+      fillFromEnvelope(event, row);
+      data = event.data;
+    }
+    const typeName = row.type as string;
+    const type = registry.types.get(typeName);
+    if (!type && !registry.allowUnknownTypes) {
+      const known = typeNames.length > 8 ? `${typeNames.slice(0, 8).join(', ')}, …` : typeNames.join(', ');
+      fail(
+        [{ path: pathOf(index, 'type'), message: `expected a registered event type (${known}), received ${showValue(typeName)}` }],
+        index,
+      );
+    }
+    // Issues name their path in the message too (a circular reference's target), so the checks get
+    // the real one; a batch's is built per event, a single event's is shared.
+    const dataPath = index === undefined ? DATA_PATH : pathOf(index, 'data');
+    if (type) {
+      // A recursive schema would overflow the stack on hostile nesting: bound the shape first.
+      const shapeIssue = checkShape(data, limits.maxDepth, dataPath);
+      if (shapeIssue) fail([shapeIssue], index);
+      const result = safeParseWorded(type.schema, data);
+      if (!result.success) fail(issuesOf(result.error, dataPath), index);
+      data = result.data;
+    }
+    const payload = toPayload(data, limits, dataPath);
+    if (isIssue(payload)) return fail([payload], index);
+    // Defaults as `??` gives them: a null category or severity takes the type's.
+    const time = row.time as number;
+    row.time = Math.round(Number.isNaN(time) ? clock() : time);
+    if (row.category === null) row.category = text(type?.category ?? null);
+    if (row.severity === null) row.severity = text(type?.severity ?? 'info');
+    row.data = payload.json;
     return { row, data: payload.value };
   };
+}
+
+const DATA_PATH: readonly (string | number)[] = Object.freeze(['data']);
+
+/** The path of an event's field: under `events[index]` in a batch. Built only for an issue. */
+function pathOf(index: number | undefined, field?: string): (string | number)[] {
+  const path: (string | number)[] = index === undefined ? [] : ['events', index];
+  if (field !== undefined) path.push(field);
+  return path;
 }
 
 /**

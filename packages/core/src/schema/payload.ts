@@ -278,7 +278,9 @@ function shapeFits(value: unknown, levels: number): boolean {
     for (let i = 0; i < value.length; i++) if (!shapeFits(value[i], levels - 1)) return false;
     return true;
   }
-  for (const key of Object.keys(value)) if (!shapeFits((value as Record<string, unknown>)[key], levels - 1)) return false;
+  // for…in rather than Object.keys: no array per object. It may also visit inherited enumerable
+  // keys, which can only make the answer more cautious.
+  for (const key in value) if (!shapeFits((value as Record<string, unknown>)[key], levels - 1)) return false;
   return true;
 }
 
