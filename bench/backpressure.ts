@@ -6,9 +6,9 @@
  * the CPU time the process spent in the longest gap (which a busy machine does not inflate); the
  * longest garbage-collection pause and the heap's peak.
  *
- * The baseline part has no eventlog at all: it holds N pending promises, each keeping one event
- * object alive, and settles them 1,000 per turn of the loop, as a drain would. Its pauses are what
- * the caller's own objects cost the collector, the floor for eventlog's.
+ * The baseline part has no eventlog at all: it holds N pending promises, each keeping nothing or one
+ * event object alive, and settles them 1,000 per turn of the loop, as a drain would. Its pauses are
+ * what the caller's own promises and objects cost the collector, the floor for eventlog's.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -30,8 +30,8 @@ const USAGE = `pnpm run bench:backpressure [--sizes 20000,100000,2000000] [--par
   --parts   what to run per size (default all three):
               raw       better-sqlite3 inserting the same rows (the ratio's denominator)
               eventlog  the un-awaited record() calls: time, stalls, GC pauses, heap peak
-              baseline  no eventlog: N pending promises holding one event each, settled 1,000 per
-                        turn; once with the pooled events eventlog sees, once with a fresh copy per call
+              baseline  no eventlog: N pending promises settled 1,000 per turn; once holding
+                        nothing, once the pooled events eventlog sees, once a fresh copy per call
             Run a part alone for a clean heap: at 2,000,000 calls each part nears the heap limit.
   --json    also write the ratios as JSON`;
 
@@ -202,22 +202,37 @@ async function runRaw(dir: string, n: number): Promise<{ ms: number; cpuMs: numb
   return { ms, cpuMs: (cpu.user + cpu.system) / 1000, count };
 }
 
+/** What each pending promise of the baseline holds. */
+type Held = 'nothing' | 'pooled' | 'fresh';
+
+const HELD: Record<Held, string> = {
+  nothing: 'nothing (plain promises only)',
+  pooled: 'pooled events',
+  fresh: 'a fresh copy of an event each',
+};
+
 /**
- * No eventlog: N pending promises, each holding one event (the pooled object, or a fresh copy as a
- * host building one per call would), settled 1,000 per turn of the loop like a drain.
+ * No eventlog: N pending promises, each holding nothing, or one event (the pooled object, or a
+ * fresh copy as a host building one per call would), settled 1,000 per turn of the loop like a drain.
  */
-async function runBaseline(n: number, fresh: boolean): Promise<{ ms: number; stalls: Stalls }> {
+async function runBaseline(n: number, held: Held): Promise<{ ms: number; stalls: Stalls }> {
   const pool = eventPool(n);
   const probe = probeLoop();
   const started = now();
   const resolvers: (() => void)[] = new Array(n);
   let done = 0;
   const all = new Promise<void>((resolve) => {
-    const settle = (event: EventInput) => {
-      if (event && ++done === n) resolve();
+    const settle = () => {
+      if (++done === n) resolve();
     };
     for (let i = 0; i < n; i++) {
-      const event = fresh ? structuredClone(pool[i % pool.length]!) : pool[i % pool.length]!;
+      if (held === 'nothing') {
+        new Promise<void>((resolve) => {
+          resolvers[i] = resolve;
+        }).then(settle);
+        continue;
+      }
+      const event = held === 'fresh' ? structuredClone(pool[i % pool.length]!) : pool[i % pool.length]!;
       new Promise<EventInput>((resolve) => {
         resolvers[i] = () => resolve(event);
       }).then(settle);
@@ -262,10 +277,10 @@ try {
       );
     }
     if (parts.has('baseline')) {
-      for (const fresh of [false, true]) {
-        const baseline = await runBaseline(n, fresh);
+      for (const held of ['nothing', 'pooled', 'fresh'] as const) {
+        const baseline = await runBaseline(n, held);
         stallLines.push(
-          `${n.toLocaleString('en-US')} pending promises holding ${fresh ? 'a fresh copy of an event each' : 'pooled events'} (no eventlog), ${(baseline.ms / 1000).toFixed(1)} s: ${describe(baseline.stalls)}`,
+          `${n.toLocaleString('en-US')} pending promises holding ${HELD[held]} (no eventlog), ${(baseline.ms / 1000).toFixed(1)} s: ${describe(baseline.stalls)}`,
         );
       }
     }
