@@ -6,15 +6,18 @@
  * the CPU time the process spent in the longest gap (which a busy machine does not inflate); the
  * longest garbage-collection pause and the heap's peak.
  *
- * The baseline part has no eventlog at all: it holds N pending promises, each keeping one event
- * object alive, and settles them 1,000 per turn of the loop, as a drain would. Its pauses are what
- * the caller's own objects cost the collector, the floor for eventlog's.
+ * The baseline part has no eventlog at all: it holds N pending promises, each keeping nothing or one
+ * event object alive, and settles them 1,000 per turn of the loop, as a drain would. Its pauses are
+ * what the caller's own promises and objects cost the collector, the floor for eventlog's.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { createMemoryStore } from '@eventlog/adapters/memory';
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import { createEventLog, type EventInput } from '@eventlog/core';
 import Database from 'better-sqlite3';
@@ -30,8 +33,11 @@ const USAGE = `pnpm run bench:backpressure [--sizes 20000,100000,2000000] [--par
   --parts   what to run per size (default all three):
               raw       better-sqlite3 inserting the same rows (the ratio's denominator)
               eventlog  the un-awaited record() calls: time, stalls, GC pauses, heap peak
-              baseline  no eventlog: N pending promises holding one event each, settled 1,000 per
-                        turn; once with the pooled events eventlog sees, once with a fresh copy per call
+              baseline  no eventlog: N pending promises settled 1,000 per turn; once holding
+                        nothing, once the pooled events eventlog sees, once a fresh copy per call
+              fullgc    N record() calls waiting on a memory store that accepts nothing yet: heap
+                        held per call, and the CPU time of a forced full garbage collection (the
+                        longest pause a collection over them can take), median of 3
             Run a part alone for a clean heap: at 2,000,000 calls each part nears the heap limit.
   --json    also write the ratios as JSON`;
 
@@ -52,7 +58,8 @@ if (values.help) {
 const sizes = values.sizes.split(',').map((s) => Number(s.trim().replaceAll('_', '')));
 if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--sizes must list whole numbers, got "${values.sizes}"`);
 const parts = new Set(values.parts.split(',').map((s) => s.trim()));
-for (const part of parts) if (!['raw', 'eventlog', 'baseline'].includes(part)) throw new Error(`unknown part "${part}"\n${USAGE}`);
+for (const part of parts)
+  if (!['raw', 'eventlog', 'baseline', 'fullgc'].includes(part)) throw new Error(`unknown part "${part}"\n${USAGE}`);
 
 /**
  * Both sides insert the same events, drawn in order from a pool generated before timing starts
@@ -202,22 +209,37 @@ async function runRaw(dir: string, n: number): Promise<{ ms: number; cpuMs: numb
   return { ms, cpuMs: (cpu.user + cpu.system) / 1000, count };
 }
 
+/** What each pending promise of the baseline holds. */
+type Held = 'nothing' | 'pooled' | 'fresh';
+
+const HELD: Record<Held, string> = {
+  nothing: 'nothing (plain promises only)',
+  pooled: 'pooled events',
+  fresh: 'a fresh copy of an event each',
+};
+
 /**
- * No eventlog: N pending promises, each holding one event (the pooled object, or a fresh copy as a
- * host building one per call would), settled 1,000 per turn of the loop like a drain.
+ * No eventlog: N pending promises, each holding nothing, or one event (the pooled object, or a
+ * fresh copy as a host building one per call would), settled 1,000 per turn of the loop like a drain.
  */
-async function runBaseline(n: number, fresh: boolean): Promise<{ ms: number; stalls: Stalls }> {
+async function runBaseline(n: number, held: Held): Promise<{ ms: number; stalls: Stalls }> {
   const pool = eventPool(n);
   const probe = probeLoop();
   const started = now();
   const resolvers: (() => void)[] = new Array(n);
   let done = 0;
   const all = new Promise<void>((resolve) => {
-    const settle = (event: EventInput) => {
-      if (event && ++done === n) resolve();
+    const settle = () => {
+      if (++done === n) resolve();
     };
     for (let i = 0; i < n; i++) {
-      const event = fresh ? structuredClone(pool[i % pool.length]!) : pool[i % pool.length]!;
+      if (held === 'nothing') {
+        new Promise<void>((resolve) => {
+          resolvers[i] = resolve;
+        }).then(settle);
+        continue;
+      }
+      const event = held === 'fresh' ? structuredClone(pool[i % pool.length]!) : pool[i % pool.length]!;
       new Promise<EventInput>((resolve) => {
         resolvers[i] = () => resolve(event);
       }).then(settle);
@@ -233,6 +255,56 @@ async function runBaseline(n: number, fresh: boolean): Promise<{ ms: number; sta
   }
   await all;
   return { ms: now() - started, stalls: probe.stop() };
+}
+
+/**
+ * N `record()` calls waiting on a memory store that accepts nothing until measured: the heap they
+ * hold per call and the CPU time of a forced full (non-incremental) collection over them.
+ */
+async function runFullGc(n: number): Promise<{ bytesPerCall: number; gcCpuMs: number[]; idleGcCpuMs: number[] }> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const store = createMemoryStore();
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const insert = store.insert.bind(store);
+  store.insert = async (rows) => {
+    await gate;
+    return insert(rows);
+  };
+  const log = createEventLog({ store, presets: BENCH_PRESETS });
+  await log.ready();
+  // A small pool: the caller's events are then a negligible part of the heap being collected.
+  const pool = eventPool(1000);
+  const fullGc = () => {
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const cpu = process.cpuUsage();
+      gc();
+      const used = process.cpuUsage(cpu);
+      times.push((used.user + used.system) / 1000);
+    }
+    return times.sort((a, b) => a - b);
+  };
+  const idleGcCpuMs = fullGc();
+  const before = process.memoryUsage().heapUsed;
+  let done = 0;
+  const all = new Promise<void>((resolve, reject) => {
+    for (let i = 0; i < n; i++) {
+      log.record(pool[i % pool.length] as EventInput<string>).then(() => {
+        if (++done === n) resolve();
+      }, reject);
+    }
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  const gcCpuMs = fullGc();
+  const bytesPerCall = (process.memoryUsage().heapUsed - before) / n;
+  open();
+  await all;
+  await log.close();
+  return { bytesPerCall, gcCpuMs, idleGcCpuMs };
 }
 
 const describe = (s: Stalls) =>
@@ -261,11 +333,17 @@ try {
         `${label}: eventlog ${(eventlog.ms / 1000).toFixed(1)} s (issuing ${(eventlog.issueMs / 1000).toFixed(1)} s), CPU ${(eventlog.cpuMs / 1000).toFixed(1)} s; while draining: ${describe(eventlog.stalls)}`,
       );
     }
+    if (parts.has('fullgc')) {
+      const full = await runFullGc(n);
+      stallLines.push(
+        `${n.toLocaleString('en-US')} record() calls waiting (memory store): ${full.bytesPerCall.toFixed(0)} B of heap per call; forced full GC ${full.gcCpuMs[1]!.toFixed(0)} ms CPU (median of ${full.gcCpuMs.map((t) => t.toFixed(0)).join(', ')}; ${full.idleGcCpuMs[1]!.toFixed(0)} ms before the calls)`,
+      );
+    }
     if (parts.has('baseline')) {
-      for (const fresh of [false, true]) {
-        const baseline = await runBaseline(n, fresh);
+      for (const held of ['nothing', 'pooled', 'fresh'] as const) {
+        const baseline = await runBaseline(n, held);
         stallLines.push(
-          `${n.toLocaleString('en-US')} pending promises holding ${fresh ? 'a fresh copy of an event each' : 'pooled events'} (no eventlog), ${(baseline.ms / 1000).toFixed(1)} s: ${describe(baseline.stalls)}`,
+          `${n.toLocaleString('en-US')} pending promises holding ${HELD[held]} (no eventlog), ${(baseline.ms / 1000).toFixed(1)} s: ${describe(baseline.stalls)}`,
         );
       }
     }

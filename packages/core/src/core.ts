@@ -11,6 +11,7 @@ import { createRegistry, type Registry, toIssues } from './schema/registry.js';
 import { applyScope } from './scope/principal.js';
 import type { Condition, EventRow, EventStore } from './storage/contract.js';
 import { type StoreDefaults, storeDefaults } from './storage/defaults.js';
+import { toEvent } from './write/record.js';
 
 /** The tenants a read or write is limited to; `null` is every tenant. @internal */
 export interface Scope {
@@ -79,6 +80,7 @@ export class LogCore {
         insert: (rows) => this.integrity.insert(rows),
         isTransient: (error) => this.defaults.isTransientError(error),
         stored: deliver,
+        event: (row, id, data) => toEvent(this, row, id, data),
         flushed: (rows, durationMs) => this.emit('flushed', { rows, durationMs }),
       },
       options.buffer as BufferOptions | undefined,

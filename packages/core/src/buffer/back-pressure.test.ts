@@ -1,6 +1,6 @@
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEventNormalizer } from '../schema/event.js';
+import { createEventNormalizer, rowToEvent } from '../schema/event.js';
 import { createRegistry } from '../schema/registry.js';
 import type { EventRow } from '../storage/contract.js';
 import { Fifo } from './fifo.js';
@@ -28,6 +28,7 @@ async function sqliteBuffer(options: ConstructorParameters<typeof WriteBuffer>[1
       },
       isTransient: (error) => store.isTransientError(error),
       stored: () => undefined,
+      event: (row, id, data) => ({ ...rowToEvent(row, registry, false), id, data }),
       flushed: () => undefined,
     },
     options,

@@ -100,6 +100,46 @@ describe('write buffer', () => {
     expect(await log.count()).toBe(100);
   });
 
+  it('settles waiting record() calls with their own stored event, and rejects invalid ones before any room frees', async () => {
+    const store = createSqliteStore();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const blocked: StorageAdapter = {
+      ...store,
+      insert: async (rows) => {
+        await gate;
+        return store.insert(rows);
+      },
+    };
+    const log = createEventLog({ store: blocked, buffer: { maxPending: 4, maxBatchSize: 3 } });
+    open.push(log);
+    await log.ready();
+    const data = (i: number) => ({ n: i, nested: { tag: `t${i}` } });
+    const records = Array.from({ length: 20 }, (_, i) =>
+      log.record({ type: 'app.tick', message: `r${i}`, tenantId: `t${i % 3}`, data: data(i) }),
+    );
+    const many = log.recordMany([
+      { type: 'app.tick', message: 'm0' },
+      { type: 'app.tick', message: 'm1' },
+    ]);
+    // Validation happens when record() is called, not once the call is admitted: it rejects while the store still accepts nothing.
+    const invalid = log.record({ type: 'not a type!' } as never);
+    await expect(invalid).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(log.pendingWrites).toBeLessThanOrEqual(4);
+    release();
+    const stored = await Promise.all(records);
+    const manyStored = await many;
+    expect(stored.map((e) => e.message)).toEqual(records.map((_, i) => `r${i}`));
+    expect(stored.map((e) => e.data)).toEqual(records.map((_, i) => data(i)));
+    expect(stored.map((e) => e.tenantId)).toEqual(records.map((_, i) => `t${i % 3}`));
+    expect(manyStored.map((e) => e.message)).toEqual(['m0', 'm1']);
+    const byId = new Map((await log.query({ limit: 100 })).items.map((e) => [e.id, e]));
+    expect(byId.size).toBe(22);
+    for (const event of [...stored, ...manyStored]) expect(byId.get(event.id)).toEqual(event);
+  });
+
   it('group-commits the records of one tick into one insert', async () => {
     const { store, calls } = faultyStore({ failures: 0, transient: true });
     const log = createEventLog({ store });

@@ -1,4 +1,5 @@
 import { EventLogError, isEventLogError, StoreError } from '../errors.js';
+import type { StoredEvent } from '../schema/event.js';
 import type { EventRow } from '../storage/contract.js';
 import { Fifo } from './fifo.js';
 
@@ -31,56 +32,70 @@ export interface BufferOptions {
 }
 
 /**
- * Settles one call: with its ids, or with a rejected promise when it failed. Only the promise's
- * `resolve` is kept per waiting call (a rejected promise passed to it rejects the call), and a
- * call's rows and its settle function sit side by side in the queues rather than in an object of
- * their own: with millions of un-awaited calls waiting, every object held per call is work for the
- * garbage collector.
+ * Settles one call: with its result, or with a rejected promise when it failed. Only the promise's
+ * `resolve` is kept per waiting call (a rejected promise passed to it rejects the call): with
+ * millions of un-awaited calls waiting, every object held per call is work for the garbage collector.
  */
-type Settle = (result: number[] | Promise<never>) => void;
+type Settle = (result: unknown) => void;
 
-/** Units in arrival order: each unit is two entries, its rows and then its {@link Settle}. */
+/**
+ * The rows of one call: a `recordMany` call's array, or a `record()` call's single row held as is
+ * (no array of one per waiting call). A row is a plain object, never an array.
+ */
+type Unit = EventRow[] | EventRow;
+
+const unitSize = (unit: Unit): number => (Array.isArray(unit) ? unit.length : 1);
+
+/**
+ * Units in arrival order. Each unit is three entries side by side, not an object of its own: its
+ * rows, the validated payload of a single-row `record()` call (which its result is built from once
+ * stored; `undefined` for arrays), and its {@link Settle}.
+ */
 class UnitQueue {
-  private readonly items = new Fifo<EventRow[] | Settle>();
+  private readonly items = new Fifo<unknown>();
 
   /** Units in the queue. */
   get length(): number {
-    return this.items.length / 2;
+    return this.items.length / 3;
   }
 
-  push(rows: EventRow[], settle: Settle): void {
-    this.items.push(rows);
+  push(unit: Unit, data: unknown, settle: Settle): void {
+    this.items.push(unit);
+    this.items.push(data);
     this.items.push(settle);
   }
 
-  /** Rows of the unit at the head. */
-  peekRows(): EventRow[] {
-    return this.items.peek() as EventRow[];
+  /** Rows in the unit at the head. */
+  peekSize(): number {
+    return unitSize(this.items.peek() as Unit);
   }
 
-  /** Removes the unit at the head into `rows` and `settles`. */
-  shiftInto(rows: EventRow[][], settles: Settle[]): void {
-    rows.push(this.items.shift() as EventRow[]);
-    settles.push(this.items.shift() as Settle);
+  /** Removes the unit at the head into `batch`. */
+  shiftInto(batch: Batch): void {
+    batch.units.push(this.items.shift() as Unit);
+    batch.data.push(this.items.shift());
+    batch.settles.push(this.items.shift() as Settle);
   }
 
   /** Moves the unit at the head to the tail of `other`. */
   moveHeadTo(other: UnitQueue): void {
-    other.items.push(this.items.shift()!);
-    other.items.push(this.items.shift()!);
+    other.items.push(this.items.shift());
+    other.items.push(this.items.shift());
+    other.items.push(this.items.shift());
   }
 
   /** Removes every unit and returns their settle functions. */
   drainSettles(): Settle[] {
-    return this.items.drain().filter((item): item is Settle => typeof item === 'function');
+    return this.items.drain().filter((_, i) => i % 3 === 2) as Settle[];
   }
 }
 
 const failed = (error: unknown): Promise<never> => Promise.reject(error);
 
-/** The units of one insert: their rows, and how to settle each, by position. */
+/** The units of one insert: their rows, payloads and how to settle each, by position. */
 interface Batch {
-  units: EventRow[][];
+  units: Unit[];
+  data: unknown[];
   settles: Settle[];
 }
 
@@ -91,6 +106,8 @@ export interface BufferSink {
   engine: string;
   /** Called with every stored unit, after the insert committed. */
   stored(rows: EventRow[], ids: number[]): void;
+  /** The result of a stored {@link WriteBuffer.enqueueEvent} call: its row, id and validated payload. */
+  event(row: EventRow, id: number, data: unknown): StoredEvent;
   flushed(rows: number, durationMs: number): void;
 }
 
@@ -185,17 +202,31 @@ export class WriteBuffer {
   /** Queues rows as one unit; resolves with their ids once stored. */
   enqueue(rows: EventRow[]): Promise<number[]> {
     if (this.closed) return Promise.reject(closedError());
-    return new Promise<number[]>((resolve) => {
-      // Back-pressure: wait behind earlier waiters (first come, first served), but always admit a
-      // unit into an empty buffer so a call larger than maxPending still progresses.
-      if (this.waiters.length > 0 || !this.hasRoomFor(rows.length)) {
-        this.counters.waited++;
-        this.waiters.push(rows, resolve);
-        return;
-      }
-      this.admit(rows, resolve);
-      this.schedule();
-    });
+    return new Promise<number[]>((resolve) => this.add(rows, undefined, resolve as Settle));
+  }
+
+  /**
+   * Queues the row of one `record()` call; resolves with its event ({@link BufferSink.event}) once
+   * stored. The call's promise is the only one made for it, and while it waits for room the buffer
+   * holds the row, the payload and the promise's `resolve`, nothing else.
+   */
+  enqueueEvent(row: EventRow, data: unknown): Promise<StoredEvent> {
+    if (this.closed) return Promise.reject(closedError());
+    return new Promise<StoredEvent>((resolve) => this.add(row, data, resolve as Settle));
+  }
+
+  private add(unit: Unit, data: unknown, settle: Settle): void {
+    const size = unitSize(unit);
+    // Back-pressure: wait behind earlier waiters (first come, first served), but always admit a
+    // unit into an empty buffer so a call larger than maxPending still progresses.
+    if (this.waiters.length > 0 || !this.hasRoomFor(size)) {
+      this.counters.waited++;
+      this.waiters.push(unit, data, settle);
+      return;
+    }
+    this.queue.push(unit, data, settle);
+    this.queuedRows += size;
+    this.schedule();
   }
 
   /** Resolves once everything queued before the call is stored (or has failed). */
@@ -219,19 +250,14 @@ export class WriteBuffer {
     return this.pending === 0 || this.pending + rows <= this.maxPending;
   }
 
-  private admit(rows: EventRow[], settle: Settle): void {
-    this.queue.push(rows, settle);
-    this.queuedRows += rows.length;
-  }
-
   /** Admits waiting units in order while they fit: one room check per admitted unit, plus one that stops. */
   private admitWaiters(): void {
     let admitted = false;
     while (this.waiters.length > 0) {
       this.counters.roomChecks++;
-      const rows = this.waiters.peekRows();
-      if (!this.hasRoomFor(rows.length)) break;
-      this.queuedRows += rows.length;
+      const size = this.waiters.peekSize();
+      if (!this.hasRoomFor(size)) break;
+      this.queuedRows += size;
       this.waiters.moveHeadTo(this.queue);
       this.counters.admitted++;
       admitted = true;
@@ -295,16 +321,16 @@ export class WriteBuffer {
   }
 
   private takeBatch(): Batch {
-    const batch: Batch = { units: [], settles: [] };
+    const batch: Batch = { units: [], data: [], settles: [] };
     // When the queue needs several batches, make them even (1000 rows under a limit of 900 become
     // two of 500, not 900 and 100): as many transactions, and a shorter longest one.
     const parts = Math.ceil(this.queuedRows / this.batchLimit);
     const limit = Math.ceil(this.queuedRows / Math.max(1, parts));
     let rows = 0;
     while (this.queue.length > 0) {
-      const next = this.queue.peekRows().length;
+      const next = this.queue.peekSize();
       if (batch.units.length > 0 && rows + next > limit) break;
-      this.queue.shiftInto(batch.units, batch.settles);
+      this.queue.shiftInto(batch);
       rows += next;
     }
     this.queuedRows -= rows;
@@ -312,25 +338,28 @@ export class WriteBuffer {
     return batch;
   }
 
-  private async writeBatch({ units, settles }: Batch): Promise<void> {
-    const rows = units.length === 1 ? units[0]! : units.flat();
+  private async writeBatch(batch: Batch): Promise<void> {
+    const { units, settles } = batch;
+    const only = units.length === 1 ? units[0]! : undefined;
+    const rows = only === undefined ? (units.flat() as EventRow[]) : Array.isArray(only) ? only : [only];
     const started = Date.now();
     this.counters.batches++;
     try {
       const ids = await this.insertWithRetry(rows);
       let offset = 0;
       for (let i = 0; i < units.length; i++) {
-        const unitRows = units[i]!;
-        this.stored(unitRows, ids.slice(offset, offset + unitRows.length), settles[i]!);
-        offset += unitRows.length;
+        const size = unitSize(units[i]!);
+        this.stored(batch, i, ids.slice(offset, offset + size));
+        offset += size;
       }
       this.sink.flushed(rows.length, Date.now() - started);
     } catch (error) {
       if (units.length > 1 && !(isEventLogError(error, 'STORE_FAILED') && (error as StoreError).transient)) {
         // A permanent failure in a merged batch: write each unit alone so one bad unit cannot fail the others.
         for (let i = 0; i < units.length; i++) {
+          const unit = units[i]!;
           try {
-            this.stored(units[i]!, await this.insertWithRetry(units[i]!), settles[i]!);
+            this.stored(batch, i, await this.insertWithRetry(Array.isArray(unit) ? unit : [unit]));
           } catch (unitError) {
             settles[i]!(failed(unitError));
           }
@@ -344,15 +373,26 @@ export class WriteBuffer {
     }
   }
 
-  /** Hands a stored unit to the sink, then resolves its call; a throwing sink rejects the call instead. */
-  private stored(rows: EventRow[], ids: number[], settle: Settle): void {
+  /**
+   * Hands the stored unit `i` of a batch to the sink, then resolves its call: a `record()` call with
+   * its event, any other with its ids. A throwing sink rejects the call instead.
+   */
+  private stored(batch: Batch, i: number, ids: number[]): void {
+    const unit = batch.units[i]!;
+    const settle = batch.settles[i]!;
+    let result: unknown = ids;
     try {
-      this.sink.stored(rows, ids);
+      if (Array.isArray(unit)) {
+        this.sink.stored(unit, ids);
+      } else {
+        this.sink.stored([unit], ids);
+        result = this.sink.event(unit, ids[0] ?? 0, batch.data[i]);
+      }
     } catch (error) {
       settle(failed(error));
       return;
     }
-    settle(ids);
+    settle(result);
   }
 
   /**

@@ -77,9 +77,9 @@ export function createWrites(core: LogCore): { forPrincipal(principal: Principal
       } catch (error) {
         return Promise.reject(error);
       }
+      // The buffer builds the event once stored (core.ts: toEvent): no promise or closure of our own per call.
       const { row, data } = normalized;
-      const stored = core.migrated ? core.buffer.enqueue([row]) : core.ready().then(() => core.buffer.enqueue([row]));
-      return stored.then((ids) => toEvent(core, row, ids[0] ?? 0, data));
+      return core.migrated ? core.buffer.enqueueEvent(row, data) : core.ready().then(() => core.buffer.enqueueEvent(row, data));
     }
 
     function recordMany(events: readonly EventInput[]): Promise<StoredEvent[]>;
