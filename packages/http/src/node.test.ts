@@ -42,6 +42,12 @@ const profile = defineProfile({
     },
     {
       method: 'GET',
+      path: '/many-reads',
+      // Twelve reads at once on the request's signal, as a dashboard endpoint runs them.
+      run: async ({ log, signal }) => json({ counts: await Promise.all(Array.from({ length: 12 }, () => log.count({}, { signal }))) }),
+    },
+    {
+      method: 'GET',
       path: '/late-stream',
       // Answers a stream only once its client has gone: nobody will read it, so it must be cancelled.
       run: ({ signal }) =>
@@ -125,6 +131,22 @@ describe('toNodeHandler', () => {
     expect(await response.json()).toEqual({ text: 'hé' });
     const missing = await fetch(`${base}/nope`);
     expect(missing.status).toBe(404);
+  });
+
+  it('runs many reads at once on one request without a listener-leak warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const response = await fetch(`${base}/many-reads`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ counts: Array(12).fill(0) });
+      // Warnings are emitted on a later turn of the loop.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message)).toEqual([]);
   });
 
   it('aborts the request signal when the client disconnects before the answer', async () => {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Handler } from './handler.js';
@@ -36,6 +37,9 @@ export function toRequest(
   options: NodeHandlerOptions = {},
 ): { request: Request; abort: AbortController } {
   const abort = new AbortController();
+  // One request's reads each listen on its signal (the core and the store, per read), and an
+  // endpoint may run ten reads at once: more than Node's default of ten listeners is expected here.
+  setMaxListeners(0, abort.signal);
   res.once('close', () => {
     if (!res.writableFinished) abort.abort();
   });
