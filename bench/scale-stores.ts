@@ -73,8 +73,14 @@ function recordWorkerReads(push: (sql: string, params: readonly unknown[]) => vo
   } as typeof post;
 }
 
-/** Opens (creating when missing) the scale store of `engine` for `label` (e.g. `1m`). */
-export async function openScaleStore(engine: ScaleEngine, label: string, dataDir: string): Promise<ScaleStore> {
+/** Opens (creating when missing) the scale store of `engine` for `label` (e.g. `1m`); `keywordIndex` on SQLite and PostgreSQL. */
+export async function openScaleStore(
+  engine: ScaleEngine,
+  label: string,
+  dataDir: string,
+  options: { keywordIndex?: boolean } = {},
+): Promise<ScaleStore> {
+  const keywordIndex = options.keywordIndex === true;
   const recorded = recorder();
   if (engine === 'sqlite') {
     const file = join(dataDir, `scale-${label}.db`);
@@ -87,7 +93,7 @@ export async function openScaleStore(engine: ScaleEngine, label: string, dataDir
     recordWorkerReads(recorded.push);
     return {
       engine,
-      store: createSqliteStore({ database, readers }),
+      store: createSqliteStore({ database, readers, keywordIndex }),
       where: file,
       capture: recorded.take,
       replay: async (statements) => {
@@ -116,7 +122,7 @@ export async function openScaleStore(engine: ScaleEngine, label: string, dataDir
     await raw.query(`create schema if not exists "${schema}"`);
     return {
       engine,
-      store: createPostgresStore({ pool, schema }),
+      store: createPostgresStore({ pool, schema, keywordIndex }),
       where: `schema ${schema}`,
       capture: recorded.take,
       replay: async (statements) => {

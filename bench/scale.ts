@@ -35,6 +35,10 @@ const USAGE = `Usage: pnpm bench scale [options]
   --only TEXT      only endpoints whose name contains TEXT
   --json FILE      write the rows as JSON
   --queries FILE   write the statements one request of each endpoint sends (the first engine and size)
+  --rollups        keep rollups (the demo presets' marked dimensions); the store's name gets "-rollups"
+  --keyword-index  SQLite and PostgreSQL: the keyword-search index; the store's name gets "-kw"
+                   (a store filled without them is reused by copying or renaming it: the migration
+                   backfills rollups and builds the index, with progress)
   --seed-check N   instead: time the demo's seeding of N events against recordMany of the same events (SQLite)
   --help`;
 
@@ -50,6 +54,8 @@ const { values } = parseArgs({
     json: { type: 'string' },
     queries: { type: 'string' },
     'seed-check': { type: 'string' },
+    rollups: { type: 'boolean' },
+    'keyword-index': { type: 'boolean' },
     help: { type: 'boolean' },
   },
 });
@@ -148,9 +154,18 @@ async function measure(
 }
 
 async function runSize(engine: ScaleEngine, label: string, size: number, rows: Row[]) {
-  const store = await openScaleStore(engine, label, dataDir);
+  const rollups = values.rollups === true;
+  const keywordIndex = values['keyword-index'] === true;
+  const name = `${label}${rollups ? '-rollups' : ''}${keywordIndex ? '-kw' : ''}`;
+  const store = await openScaleStore(engine, name.replaceAll('-', '_'), dataDir, { keywordIndex });
   const presets = [...new Set(DEMO_MODULES.flatMap((m) => m.presets))];
-  const log = createEventLog({ store: store.store, presets, allowUnknownTypes: true });
+  const log = createEventLog({ store: store.store, presets, allowUnknownTypes: true, rollups });
+  let said = 0;
+  log.on('rollups', (p) => {
+    if (performance.now() - said < 10_000) return;
+    said = performance.now();
+    say(`${engine} ${name}: rollups ${JSON.stringify(p)}`);
+  });
   const server = createServer(
     toNodeHandler(createHandler({ log, profiles: [...DEMO_MODULES.flatMap((m) => m.profiles()), demoNativeProfile()] })),
   );
