@@ -58,21 +58,31 @@ export async function guardRead<R>(
 const READ_RETRY_DELAYS_MS = [0, 25, 100];
 
 /**
- * Runs a store read, and runs it again when it fails transiently: a read changes nothing, so
- * sending it again is safe. This is what answers the first reads after a database restart or a
- * proxy closing idle connections, which would otherwise each fail on a pooled connection that died
- * while idle. The waits let the pool see its other dead connections (a server ends the sessions it
- * terminates one by one) before the next attempt. Not retried: a read whose signal aborted, or one
- * on a closing log.
+ * A failure later than this after the read was sent is not a dead connection (those fail at once)
+ * but a timeout or an overloaded server, which sending the read again would only make worse.
+ */
+const QUICK_FAILURE_MS = 1000;
+
+/**
+ * Runs a store read, and runs it again when it fails transiently and at once: a read changes
+ * nothing, so sending it again is safe. This is what answers the first reads after a database
+ * restart or a proxy closing idle connections, which would otherwise each fail on a pooled
+ * connection that died while idle. The waits let the pool see its other dead connections (a server
+ * ends the sessions it terminates one by one) before the next attempt. Not retried: a failure
+ * after {@link QUICK_FAILURE_MS} (a timeout), a read whose signal aborted, one on a closing log.
  */
 async function retried<R>(core: LogCore, signal: AbortSignal | undefined, fn: () => Promise<R>): Promise<R> {
   for (let attempt = 0; ; attempt++) {
+    const sent = performance.now();
     try {
       return await fn();
     } catch (error) {
       const delay = READ_RETRY_DELAYS_MS[attempt];
-      if (delay === undefined || signal?.aborted || core.closed || !core.defaults.isTransientError(error)) throw error;
+      const quick = performance.now() - sent < QUICK_FAILURE_MS;
+      if (delay === undefined || !quick || signal?.aborted || core.closed || !core.defaults.isTransientError(error)) throw error;
       await new Promise((resolve) => (delay === 0 ? setImmediate(resolve) : setTimeout(resolve, delay)));
+      // Aborted or closed during the wait: the caller has its answer already, send nothing more.
+      if (signal?.aborted || core.closed) throw error;
     }
   }
 }

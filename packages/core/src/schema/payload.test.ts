@@ -142,6 +142,21 @@ describe('payload limits', () => {
     expect((await log.get(stored.id))?.data).toEqual(data);
   });
 
+  it('reads only own keys of data, as JSON does: an inherited getter is never called', async () => {
+    const log = open();
+    let called = 0;
+    const data = Object.create({
+      get inherited() {
+        called++;
+        throw new Error('an inherited getter was read');
+      },
+    }) as Record<string, unknown>;
+    data.own = 1;
+    const event = await log.record({ type: 'x', data });
+    expect(called).toBe(0);
+    expect((await log.get(event.id))?.data).toEqual({ own: 1 });
+  });
+
   it('accepts the same object reached twice (not a cycle), Dates and other toJSON values', async () => {
     const log = open();
     const shared = { n: 1 };

@@ -278,9 +278,11 @@ function shapeFits(value: unknown, levels: number): boolean {
     for (let i = 0; i < value.length; i++) if (!shapeFits(value[i], levels - 1)) return false;
     return true;
   }
-  // for…in rather than Object.keys: no array per object. It may also visit inherited enumerable
-  // keys, which can only make the answer more cautious.
-  for (const key in value) if (!shapeFits((value as Record<string, unknown>)[key], levels - 1)) return false;
+  // for…in rather than Object.keys: no array per object. Own keys only, as JSON.stringify reads
+  // them: an inherited getter is never called.
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && !shapeFits((value as Record<string, unknown>)[key], levels - 1)) return false;
+  }
   return true;
 }
 
