@@ -21,6 +21,7 @@ import { createMemoryStore } from '@eventlog/adapters/memory';
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import { createEventLog, type EventInput } from '@eventlog/core';
 import Database from 'better-sqlite3';
+import { holdInserts } from '../packages/adapters/src/testing/store-probes.js';
 import { createGenerator } from './generate.js';
 import { now } from './measure.js';
 import { BENCH_PRESETS } from './presets.js';
@@ -265,15 +266,7 @@ async function runFullGc(n: number): Promise<{ bytesPerCall: number; gcCpuMs: nu
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const store = createMemoryStore();
-  let open: () => void = () => undefined;
-  const gate = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  const insert = store.insert.bind(store);
-  store.insert = async (rows) => {
-    await gate;
-    return insert(rows);
-  };
+  const open = holdInserts(store);
   const log = createEventLog({ store, presets: BENCH_PRESETS });
   await log.ready();
   // A small pool: the caller's events are then a negligible part of the heap being collected.

@@ -6,11 +6,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEventLog, type EventInput, type EventLog, type FilterInput, type StorageAdapter } from '@eventlog/core';
+import { createEventLog, type EventInput, type EventLog, type FilterInput } from '@eventlog/core';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../sqlite/sqlite-store.js';
 import { conformancePreset, DAY, HOUR, MINUTE, NOW, seeded } from '../testing/fixtures.js';
+import { countRollupAnswers } from '../testing/store-probes.js';
 
 type Rng = () => number;
 const pick = <T>(rng: Rng, values: readonly T[]): T => values[Math.floor(rng() * values.length)] as T;
@@ -61,23 +62,10 @@ describe('sqlite rollup layout', () => {
     return { log, store };
   };
 
-  const counting = (store: StorageAdapter) => {
-    const counter = { answered: 0 };
-    const original = store.aggregateRollups?.bind(store);
-    if (original) {
-      (store as { aggregateRollups: typeof original }).aggregateRollups = async (query) => {
-        const rows = await original(query);
-        if (rows) counter.answered++;
-        return rows;
-      };
-    }
-    return counter;
-  };
-
   it('answers countBy from rollups exactly as from raw rows', async () => {
     const file = join(dir, 'count-by.db');
     const { log, store } = open(file, true);
-    const counter = counting(store);
+    const counter = countRollupAnswers(store);
     const raw: EventLog = createEventLog({ store, presets: [conformancePreset], clock: () => NOW, rollups: false, closeStore: false });
     logs.push(raw);
     const rng = seeded(14);

@@ -11,4 +11,5 @@ export { kyselyTamperer, type Tamperer } from './integrity-tamper.js';
 export { blockReads, type LockingEngine, runningReads } from './read-blockers.js';
 export { runSearchConformance } from './search-suite.js';
 export { requireServer, type ServerKind } from './servers.js';
+export { countRollupAnswers, holdInserts } from './store-probes.js';
 export type { ChildStoreSpec, IntegrityHooks, IntegritySuiteOptions } from './suites/integrity.js';

@@ -5,6 +5,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createMemoryStore } from '@eventlog/adapters/memory';
+import { holdInserts } from '@eventlog/adapters/testing';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createEventLog } from '../event-log.js';
@@ -24,16 +25,8 @@ const preset = definePreset({ name: 'waiting-memory', types: [usage] });
 describe('memory held by waiting record() calls', () => {
   it('is under 768 bytes per call while 20,000 calls wait for the store', async () => {
     const store = createMemoryStore();
-    let open: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    const insert = store.insert.bind(store);
     // The store accepts nothing until the measurement is taken: every call is waiting.
-    store.insert = async (rows) => {
-      await gate;
-      return insert(rows);
-    };
+    const open = holdInserts(store);
     const log = createEventLog({ store, presets: [preset], buffer: { maxPending: 1000 } });
     await log.ready();
     const n = 20_000;

@@ -1,4 +1,5 @@
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
+import { holdInserts } from '@eventlog/adapters/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isEventLogError, type StoreError } from '../errors.js';
 import { createEventLog } from '../event-log.js';
@@ -73,18 +74,8 @@ describe('write buffer', () => {
   });
 
   it('holds record() callers back when the buffer is full', async () => {
-    const store = createSqliteStore();
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const blocked: StorageAdapter = {
-      ...store,
-      insert: async (rows) => {
-        await gate;
-        return store.insert(rows);
-      },
-    };
+    const blocked = createSqliteStore();
+    const release = holdInserts(blocked);
     const log = createEventLog({ store: blocked, buffer: { maxPending: 10, maxBatchSize: 5 } });
     open.push(log);
     await log.ready();
@@ -101,18 +92,8 @@ describe('write buffer', () => {
   });
 
   it('settles waiting record() calls with their own stored event, and rejects invalid ones before any room frees', async () => {
-    const store = createSqliteStore();
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const blocked: StorageAdapter = {
-      ...store,
-      insert: async (rows) => {
-        await gate;
-        return store.insert(rows);
-      },
-    };
+    const blocked = createSqliteStore();
+    const release = holdInserts(blocked);
     const log = createEventLog({ store: blocked, buffer: { maxPending: 4, maxBatchSize: 3 } });
     open.push(log);
     await log.ready();

@@ -12,6 +12,7 @@ import type { ConformanceHooks } from '../conformance.js';
 import type { SuiteContext } from '../context.js';
 import { recordWhileKilling } from '../faults.js';
 import { conformancePreset, DAY, HOUR, MINUTE, NOW, seeded } from '../fixtures.js';
+import { countRollupAnswers } from '../store-probes.js';
 
 /** The seed of the randomized comparisons; set `EVENTLOG_ROLLUP_SEED` to replay a failure. */
 const SEED = Number(process.env.EVENTLOG_ROLLUP_SEED ?? 20261207);
@@ -126,20 +127,6 @@ export function rollupsSuite(ctx: SuiteContext, hooks: ConformanceHooks): void {
     const log = createEventLog({ store, presets: [conformancePreset], clock: clockNow, rollups: false, closeStore: false });
     ctx.track(log);
     return log;
-  };
-
-  /** Counts the answers the store gave from rollups. */
-  const countRollupAnswers = (store: StorageAdapter) => {
-    const counter = { answered: 0 };
-    const original = store.aggregateRollups?.bind(store);
-    if (original) {
-      (store as { aggregateRollups: typeof original }).aggregateRollups = async (query) => {
-        const rows = await original(query);
-        if (rows) counter.answered++;
-        return rows;
-      };
-    }
-    return counter;
   };
 
   const fillRandom = async (log: EventLog, rng: Rng, n: number) => {

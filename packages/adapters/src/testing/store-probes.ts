@@ -1,0 +1,32 @@
+import type { StorageAdapter } from '@eventlog/core';
+
+/**
+ * Makes the store's inserts wait until the returned function is called, so every write stays in
+ * the log's buffer meanwhile (back-pressure and waiting-memory tests). Changes `store` in place.
+ */
+export function holdInserts(store: StorageAdapter): () => void {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const insert = store.insert.bind(store);
+  store.insert = async (rows) => {
+    await gate;
+    return insert(rows);
+  };
+  return () => release();
+}
+
+/** Counts the reads the store answered from rollups (an `aggregateRollups` with rows). Changes `store` in place. */
+export function countRollupAnswers(store: StorageAdapter): { answered: number } {
+  const counter = { answered: 0 };
+  const original = store.aggregateRollups?.bind(store);
+  if (original) {
+    store.aggregateRollups = async (query) => {
+      const rows = await original(query);
+      if (rows) counter.answered++;
+      return rows;
+    };
+  }
+  return counter;
+}
