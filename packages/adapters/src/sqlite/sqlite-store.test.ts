@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -23,6 +23,36 @@ describe('sqlite store', () => {
     expect(database.pragma('journal_mode', { simple: true })).toBe('wal');
     database.close();
     await store.close();
+  });
+
+  it('checkpoints the WAL on a worker thread, keeps it short, and restores the host connection afterwards', async () => {
+    // The store's own connection (the host's event loop) only checkpoints past 20,000 WAL pages, a
+    // safety net; the worker copies the WAL after each 1,000 rows written. 60,000 rows write far more
+    // than the safety net's 80 MB of WAL, so a WAL that stays short was checkpointed by the worker.
+    const filename = join(dir, 'checkpoints.db');
+    const database = new Database(filename);
+    const hostSetting = database.pragma('wal_autocheckpoint', { simple: true });
+    const store = createSqliteStore({ database });
+    const log = createEventLog({ store, closeStore: false });
+    await log.ready();
+    expect(database.pragma('wal_autocheckpoint', { simple: true })).toBe(20_000);
+    let longest = 0;
+    for (let chunk = 0; chunk < 60; chunk++) {
+      await log.recordMany(
+        Array.from({ length: 1000 }, (_, i) => ({
+          type: 'app.tick',
+          message: `chunk ${chunk} row ${i} ${'x'.repeat(200)}`,
+          tenantId: `t${i % 13}`,
+          actor: { id: `u${(chunk * 1000 + i) % 977}` },
+        })),
+      );
+      longest = Math.max(longest, statSync(`${filename}-wal`).size);
+    }
+    expect(longest).toBeLessThan(40 * 1024 * 1024);
+    await log.close();
+    await store.close();
+    expect(database.pragma('wal_autocheckpoint', { simple: true })).toBe(hostSetting);
+    database.close();
   });
 
   it('reads columns that a later migration added through the same store', async () => {

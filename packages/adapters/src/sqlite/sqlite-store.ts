@@ -3,12 +3,14 @@ import type { EventRow, SessionRow } from '@eventlog/core';
 import { fromSessionColumns } from '@eventlog/core';
 import Database from 'better-sqlite3';
 import { type CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
+import type { ChainAppend } from '../kysely/chain-store.js';
 import type { AnyKysely, InsertContext } from '../kysely/dialect.js';
 import { createKyselyStore, type KyselyStore } from '../kysely/kysely-store.js';
 import { kyselyRedactData } from '../kysely/redact-data.js';
 import { oneAtATime } from '../shared/one-at-a-time.js';
+import { type Checkpointer, createCheckpointer } from './reader/checkpointer.js';
 import { createReadRouter } from './reader/read-router.js';
-import { createReaderPool, type ReaderPool } from './reader/reader-pool.js';
+import { createReaderPool, type ReaderPool, sqliteDriverPath } from './reader/reader-pool.js';
 import { type RowBuilder, rowBuilder } from './reader/rows.js';
 import { sqliteChainAppend } from './sqlite-chain.js';
 import { sqliteDialect, sqliteStoreParts } from './sqlite-dialect.js';
@@ -47,7 +49,24 @@ export interface SqliteStoreOptions {
    * on the store's connection, as does `0`. @default 1
    */
   readers?: number;
+  /**
+   * Run the WAL checkpoints (copying the WAL into the database file and syncing both) on a worker
+   * thread with its own connection, after each write, instead of inside the commit that fills the
+   * WAL, where they hold the host's event loop for the copy and two syncs. Only file databases in
+   * WAL mode. If the worker fails, the store's connection checkpoints as SQLite does by default.
+   * @default true
+   */
+  checkpointWorker?: boolean;
 }
+
+/** WAL pages at which the store's own connection still checkpoints while the worker runs them: a safety net. */
+const SAFETY_NET_CHECKPOINT_PAGES = 20_000;
+/**
+ * Rows written that start a checkpoint at once; fewer rows wait up to a second. A 1,000-row insert
+ * into the events table and its indexes writes 1,000–2,500 WAL pages (SQLite's own default
+ * checkpoints at 1,000), so the WAL stays a transaction or two long.
+ */
+const ROWS_PER_CHECKPOINT = 1000;
 
 /**
  * Creates an SQLite store on better-sqlite3: WAL mode, prepared-statement batch inserts in one
@@ -71,6 +90,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
     switchToWal(database, busyTimeoutMs);
     database.pragma('synchronous = NORMAL');
   }
+  const checkpointer = checkpointerOf(database, options, busyTimeoutMs);
   const db: AnyKysely = new Kysely({ dialect: new SqliteDialect({ database }) });
   let store: KyselyStore;
   const statements = new Map<string, Database.Statement>();
@@ -89,6 +109,9 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
       statements.set(key, statement);
     }
     const run = statement;
+    // Start on a WAL the checkpoint worker has copied, so that SQLite starts it over (see checkpointerOf).
+    const checkpointing = checkpointer?.idle();
+    if (checkpointing) await checkpointing;
     const ids: number[] = new Array(rows.length);
     // The rollup increments commit with the rows (InsertContext.rollups).
     const companions = context?.rollups?.(rows as readonly EventRow[]) ?? [];
@@ -106,6 +129,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
         prepared.run(...(q.parameters as unknown[]));
       }
     })(rows);
+    checkpointer?.wrote(rows.length);
     return ids;
   };
 
@@ -198,10 +222,11 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
       locks: { ...sqliteDialect.locks, withMigrationLock },
     },
     tablePrefix: options.tablePrefix,
-    chainAppend: sqliteChainAppend(database),
+    chainAppend: withCheckpoint(sqliteChainAppend(database), checkpointer),
     destroy: async () => {
       // The workers' connections close first: the last connection to a WAL file checkpoints it.
       await pool?.close();
+      await checkpointer?.close();
       statements.clear();
       readers.clear();
       builders.clear();
@@ -245,6 +270,50 @@ function readerPoolOf(database: Database.Database, options: SqliteStoreOptions, 
   if (readers === 0 || database.memory || !database.name) return undefined;
   if (String(database.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return undefined;
   return createReaderPool({ filename: resolve(database.name), readers, busyTimeoutMs, maxStatements: MAX_CACHED_READERS });
+}
+
+/**
+ * The checkpoint worker of a store, when its checkpoints can leave the thread (a file database in
+ * WAL mode). The store's connection then checkpoints only past a far larger WAL, as a safety net,
+ * and again at SQLite's default if the worker fails; the setting is restored when the store closes.
+ */
+function checkpointerOf(
+  database: Database.Database,
+  options: SqliteStoreOptions,
+  busyTimeoutMs: number,
+): (Checkpointer & { restore(): void }) | undefined {
+  if (options.checkpointWorker === false || database.memory || !database.name) return undefined;
+  if (String(database.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return undefined;
+  const original = Number(database.pragma('wal_autocheckpoint', { simple: true }));
+  const restore = () => {
+    if (database.open) database.pragma(`wal_autocheckpoint = ${original}`);
+  };
+  const checkpointer = createCheckpointer({
+    filename: resolve(database.name),
+    driver: sqliteDriverPath(),
+    busyTimeoutMs,
+    rowsPerCheckpoint: ROWS_PER_CHECKPOINT,
+    maxDelayMs: 1000,
+    onFailure: restore,
+  });
+  database.pragma(`wal_autocheckpoint = ${Math.max(original, SAFETY_NET_CHECKPOINT_PAGES)}`);
+  const stop = checkpointer.close;
+  return Object.assign(checkpointer, {
+    restore,
+    close: async () => {
+      await stop();
+      restore();
+    },
+  });
+}
+
+function withCheckpoint(append: ChainAppend, checkpointer: Checkpointer | undefined): ChainAppend {
+  if (!checkpointer) return append;
+  return async (rows, ...rest) => {
+    const result = await append(rows, ...rest);
+    checkpointer.wrote(rows.length);
+    return result;
+  };
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {

@@ -155,9 +155,8 @@ export class WriteBuffer {
   private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null = null;
   private timerIsImmediate = false;
   private closed = false;
-  /** Smoothed milliseconds one row held the event loop during inserts; 0 for stores that do not block. */
-  private blockingMsPerRow = 0;
-  private measured = false;
+  /** How long inserts of a given size hold the event loop, learned from the inserts so far. */
+  private readonly blocking = new BlockingModel();
   private readonly counters: BufferStats = { waited: 0, admitted: 0, roomChecks: 0, batches: 0 };
   private readonly maxBatchSize: number;
   private readonly lingerMs: number;
@@ -193,10 +192,8 @@ export class WriteBuffer {
   /** The current batch size: `maxBatchSize`, or less while the store's inserts block the event loop. */
   get batchLimit(): number {
     // Until an insert has been measured, keep batches modest: the first full batch on a blocking store must not be the stall.
-    if (!this.measured) return Math.min(this.maxBatchSize, FIRST_BATCH_LIMIT);
-    if (this.blockingMsPerRow <= 0) return this.maxBatchSize;
-    const fits = Math.floor(this.maxBlockingMs / this.blockingMsPerRow);
-    return Math.min(this.maxBatchSize, Math.max(MIN_ADAPTIVE_BATCH, fits));
+    if (!this.blocking.measured) return Math.min(this.maxBatchSize, FIRST_BATCH_LIMIT);
+    return Math.min(this.maxBatchSize, Math.max(MIN_ADAPTIVE_BATCH, this.blocking.rowsWithin(this.maxBlockingMs)));
   }
 
   /** Queues rows as one unit; resolves with their ids once stored. */
@@ -323,9 +320,11 @@ export class WriteBuffer {
   private takeBatch(): Batch {
     const batch: Batch = { units: [], data: [], settles: [] };
     // When the queue needs several batches, make them even (1000 rows under a limit of 900 become
-    // two of 500, not 900 and 100): as many transactions, and a shorter longest one.
+    // two of 500, not 900 and 100): as many transactions, and a shorter longest one. Until the
+    // inserts' fixed cost is known, take a full batch first instead: its size differs from the rest's,
+    // and inserts of different sizes are what the fixed cost is learned from.
     const parts = Math.ceil(this.queuedRows / this.batchLimit);
-    const limit = Math.ceil(this.queuedRows / Math.max(1, parts));
+    const limit = this.blocking.knowsFixedCost ? Math.ceil(this.queuedRows / Math.max(1, parts)) : this.batchLimit;
     let rows = 0;
     while (this.queue.length > 0) {
       const next = this.queue.peekSize();
@@ -400,19 +399,9 @@ export class WriteBuffer {
    * run when it settles, no turn of the loop happened, so the whole duration blocked the process.
    */
   private observeBlocking(rows: number, elapsedMs: number, turned: boolean): void {
-    const sample = turned ? 0 : elapsedMs / rows;
-    // Tiny batches overstate the per-row cost (the fixed cost of a transaction dominates).
+    // Tiny batches say little about full ones (the fixed cost of a transaction dominates them).
     if (!turned && rows < Math.min(MIN_ADAPTIVE_BATCH, this.batchLimit)) return;
-    const first = !this.measured;
-    this.measured = true;
-    // Slower inserts shrink batches quickly and faster ones grow them gradually, so a busy machine
-    // does not produce a run of over-long stalls before the estimate catches up. Not at once: a
-    // single slow insert (SQLite checkpointing its WAL inside a commit, a descheduled process)
-    // says little about the next, and batches shrunk for nothing cost every later insert its own
-    // transaction.
-    const current = this.blockingMsPerRow;
-    this.blockingMsPerRow = first ? sample : sample >= current ? current * 0.5 + sample * 0.5 : current * 0.8 + sample * 0.2;
-    if (this.blockingMsPerRow < 1e-6) this.blockingMsPerRow = 0;
+    this.blocking.observe(rows, turned ? 0 : elapsedMs);
   }
 
   private async insertWithRetry(rows: EventRow[]): Promise<number[]> {
@@ -443,6 +432,66 @@ export class WriteBuffer {
         clearImmediate(probe);
       }
     }
+  }
+}
+
+/**
+ * How long an insert of `n` rows holds the event loop, as `fixed + perRow × n`, fitted to the recent
+ * inserts (each weighs less as newer ones arrive). The fixed part matters: an SQLite transaction
+ * costs about as much to commit whether it wrote 500 rows or 1,000 (it rewrites the touched index
+ * pages), so a cost per row taken from small batches overstates large ones, and a buffer that
+ * shrank its batches once would keep them small for good. The fixed part is learned only from
+ * inserts of clearly different sizes, and until then counts as 0, which overstates large batches:
+ * the safe side. @internal
+ */
+export class BlockingModel {
+  /** Weight kept by the earlier inserts at each new one. */
+  private static readonly DECAY = 0.85;
+  private weight = 0;
+  private sumRows = 0;
+  private sumMs = 0;
+  private sumRows2 = 0;
+  private sumRowsMs = 0;
+  private fixedMs = 0;
+
+  /** Whether inserts of different enough sizes were seen to tell the fixed cost from the cost per row. */
+  knowsFixedCost = false;
+
+  /** Whether any insert was observed. */
+  get measured(): boolean {
+    return this.weight > 0;
+  }
+
+  observe(rows: number, ms: number): void {
+    const d = BlockingModel.DECAY;
+    this.weight = this.weight * d + 1;
+    this.sumRows = this.sumRows * d + rows;
+    this.sumMs = this.sumMs * d + ms;
+    this.sumRows2 = this.sumRows2 * d + rows * rows;
+    this.sumRowsMs = this.sumRowsMs * d + rows * ms;
+    const meanRows = this.sumRows / this.weight;
+    const meanMs = this.sumMs / this.weight;
+    const variance = this.sumRows2 / this.weight - meanRows * meanRows;
+    // Sizes spread by at least a fifth of their mean: enough to tell the fixed part from the rest.
+    if (variance > (0.2 * meanRows) ** 2) {
+      const perRow = (this.sumRowsMs / this.weight - meanRows * meanMs) / variance;
+      const fixed = meanMs - perRow * meanRows;
+      if (perRow > 0 && fixed >= 0) {
+        this.fixedMs = Math.min(fixed, meanMs);
+        this.knowsFixedCost = true;
+      }
+    }
+    if (this.fixedMs > meanMs) this.fixedMs = meanMs;
+  }
+
+  /** The most rows one insert may hold and stay within `budgetMs`; `Infinity` for stores that do not block. */
+  rowsWithin(budgetMs: number): number {
+    if (this.weight === 0) return Number.POSITIVE_INFINITY;
+    const meanRows = this.sumRows / this.weight;
+    const meanMs = this.sumMs / this.weight;
+    const perRow = (meanMs - this.fixedMs) / meanRows;
+    if (perRow < 1e-6) return Number.POSITIVE_INFINITY;
+    return Math.floor((budgetMs - this.fixedMs) / perRow);
   }
 }
 

@@ -49,6 +49,12 @@ interface Slot {
 
 let driverPath: string | undefined;
 
+/** The resolved path of the host's better-sqlite3, which the workers load. @internal */
+export function sqliteDriverPath(): string {
+  driverPath ??= createRequire(import.meta.url).resolve('better-sqlite3');
+  return driverPath;
+}
+
 /**
  * A queue of reads served by up to `readers` worker threads. The queue stays here and each worker
  * gets one read at a time, so a read that is aborted while it waits never reaches a worker, and one
@@ -64,9 +70,8 @@ export function createReaderPool(options: ReaderPoolOptions): ReaderPool {
   const queue: Job[] = [];
   const slots: Slot[] = [];
   let closed = false;
-  driverPath ??= createRequire(import.meta.url).resolve('better-sqlite3');
   const workerData: ReaderWorkerData = {
-    driver: driverPath,
+    driver: sqliteDriverPath(),
     filename: options.filename,
     busyTimeoutMs: options.busyTimeoutMs,
     maxStatements: options.maxStatements,

@@ -77,3 +77,32 @@ parentPort.on('message', (request) => {
   }
 });
 `;
+
+/** What a checkpoint worker receives at start (`workerData`). @internal */
+export interface CheckpointWorkerData {
+  /** The resolved path of better-sqlite3. */
+  driver: string;
+  /** The absolute path of the database file. */
+  filename: string;
+  busyTimeoutMs: number;
+}
+
+/**
+ * The checkpoint worker's program (see {@link READER_WORKER_SOURCE} for why it is a string). Each
+ * message asks for one PASSIVE checkpoint; the answer is the result row, or an error.
+ * @internal
+ */
+export const CHECKPOINT_WORKER_SOURCE = `'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.filename, { fileMustExist: true });
+db.pragma('busy_timeout = ' + Number(workerData.busyTimeoutMs));
+parentPort.on('message', () => {
+  try {
+    const [result] = db.pragma('wal_checkpoint(PASSIVE)');
+    parentPort.postMessage({ log: result.log, checkpointed: result.checkpointed });
+  } catch (error) {
+    parentPort.postMessage({ error: { message: error instanceof Error ? error.message : String(error) } });
+  }
+});
+`;

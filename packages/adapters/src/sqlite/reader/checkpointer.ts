@@ -1,0 +1,122 @@
+import { Worker } from 'node:worker_threads';
+import { CHECKPOINT_WORKER_SOURCE, type CheckpointWorkerData } from './worker-source.js';
+
+/** Options of {@link createCheckpointer}. @internal */
+export interface CheckpointerOptions extends CheckpointWorkerData {
+  /** Rows written since the last checkpoint that start the next one at once. */
+  rowsPerCheckpoint: number;
+  /** Longest time (ms) fewer rows wait for their checkpoint, so sparse writes cost one sync per interval, not one each. */
+  maxDelayMs: number;
+  /** Called once if the worker fails: the writer's connection must then checkpoint again itself. */
+  onFailure(error: unknown): void;
+}
+
+/** Checkpoints a WAL file on a worker thread. @internal */
+export interface Checkpointer {
+  /** Tells it `rows` were written: checkpoints once enough were, or after `maxDelayMs`. */
+  wrote(rows: number): void;
+  /**
+   * While a checkpoint runs, a promise of its end (never rejected), otherwise `undefined`. A write
+   * that waits for it starts on a fully copied WAL, which SQLite then starts over from its beginning;
+   * with a writer that never waits, every checkpoint ends behind it and the WAL only grows.
+   */
+  idle(): Promise<void> | undefined;
+  /** Checkpoints finished so far. */
+  readonly completed: number;
+  close(): Promise<void>;
+}
+
+/**
+ * SQLite checkpoints a WAL file (copies its pages into the database file and syncs both) inside
+ * the commit that makes the WAL long enough, so with better-sqlite3 the host's event loop waits for
+ * the copy and the syncs. Here a worker thread with its own connection runs the checkpoints
+ * instead, one at a time. They are PASSIVE: they never block the writer or the readers, and copy
+ * what no reader still needs. The worker is unreferenced, so a pending checkpoint never keeps the
+ * process alive (the last connection to close checkpoints anyway).
+ * @internal
+ */
+export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
+  let worker: Worker | undefined;
+  let running: { promise: Promise<void>; resolve(): void } | undefined;
+  let closed = false;
+  let failed = false;
+  let completed = 0;
+  let rows = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const finish = () => {
+    const run = running;
+    running = undefined;
+    run?.resolve();
+  };
+
+  const fail = (error: unknown) => {
+    if (failed) return;
+    failed = true;
+    finish();
+    void worker?.terminate().catch(() => undefined);
+    worker = undefined;
+    if (!closed) options.onFailure(error);
+  };
+
+  const spawn = (): Worker => {
+    const { filename, driver, busyTimeoutMs } = options;
+    const started = new Worker(CHECKPOINT_WORKER_SOURCE, { eval: true, workerData: { filename, driver, busyTimeoutMs } });
+    started.unref();
+    started.on('message', (message: { error?: { message: string } }) => {
+      if (message.error) {
+        fail(new Error(`SQLite checkpoint failed: ${message.error.message}`));
+        return;
+      }
+      completed++;
+      finish();
+      // Rows written while it ran are not all in this checkpoint.
+      if (rows >= options.rowsPerCheckpoint) start();
+    });
+    started.on('error', fail);
+    started.on('exit', () => fail(new Error('The SQLite checkpoint worker stopped.')));
+    return started;
+  };
+
+  const start = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (closed || failed || running || rows === 0) return;
+    rows = 0;
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => {
+      resolve = r;
+    });
+    running = { promise, resolve };
+    worker ??= spawn();
+    worker.postMessage(0);
+  };
+
+  return {
+    wrote(count) {
+      if (closed || failed) return;
+      rows += count;
+      if (running) return; // its end looks at the rows again
+      if (rows >= options.rowsPerCheckpoint) start();
+      else if (!timer) {
+        timer = setTimeout(start, options.maxDelayMs);
+        timer.unref?.();
+      }
+    },
+    idle: () => running?.promise,
+    get completed() {
+      return completed;
+    },
+    async close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      finish();
+      const stopping = worker;
+      worker = undefined;
+      if (stopping) {
+        stopping.removeAllListeners('exit');
+        await stopping.terminate().catch(() => undefined);
+      }
+    },
+  };
+}
