@@ -109,7 +109,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
       statements.set(key, statement);
     }
     const run = statement;
-    // Start on a WAL the checkpoint worker has copied, so that SQLite starts it over (see checkpointerOf).
+    // Start on a WAL the checkpoint worker has copied, so that SQLite starts it over (see
+    // checkpointerOf). The core's write path already waited (writeReady); this is for other callers.
     const checkpointing = checkpointer?.idle();
     if (checkpointing) await checkpointing;
     const ids: number[] = new Array(rows.length);
@@ -247,6 +248,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
     if (!row) return null;
     return fromSessionColumns(row);
   };
+  // The write path waits for a running checkpoint before each batch (see checkpointerOf).
+  if (checkpointer) store.writeReady = () => checkpointer.idle();
   return Object.assign(store, { redactData: kyselyRedactData(store, 'sqlite', sqliteDialect) });
 }
 

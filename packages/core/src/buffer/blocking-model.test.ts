@@ -108,4 +108,32 @@ describe('write buffer batch sizes on a blocking store', () => {
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(12_000);
     expect(Math.max(...sizes.slice(4))).toBeLessThanOrEqual(500);
   });
+
+  it('measures an insert after the wait the store asks for (writeReady), so the wait does not hide the blocking', async () => {
+    // Like the SQLite store with its checkpoint worker: after each insert a checkpoint runs on
+    // another thread, the next insert waits for it (a turn of the loop), then blocks. If the
+    // buffer timed the wait as part of the insert, the turn would make it look non-blocking and
+    // batches would never be split.
+    const sizes: number[] = [];
+    let checkpoint: Promise<void> | undefined;
+    const sink = blockingSink((n) => 10 + 0.06 * n, sizes);
+    const insert = sink.insert;
+    sink.ready = () => checkpoint;
+    sink.insert = async (rows) => {
+      if (checkpoint) await checkpoint;
+      const ids = await insert(rows);
+      checkpoint = new Promise<void>((resolve) =>
+        setTimeout(() => {
+          checkpoint = undefined;
+          resolve();
+        }, 2),
+      );
+      return ids;
+    };
+    const buffer = new WriteBuffer(sink, { maxBlockingMs: 40 });
+    await windows(buffer, 12, 1000);
+    await buffer.close();
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(12_000);
+    expect(Math.max(...sizes.slice(4))).toBeLessThanOrEqual(500);
+  });
 });

@@ -1,6 +1,6 @@
 import { EventLogError, isEventLogError, StoreError } from '../errors.js';
 import type { StoredEvent } from '../schema/event.js';
-import type { EventRow } from '../storage/contract.js';
+import type { EventRow, EventStore } from '../storage/contract.js';
 import { Fifo } from './fifo.js';
 
 /** Tuning of the write path. */
@@ -103,6 +103,8 @@ interface Batch {
 export interface BufferSink {
   insert(rows: EventRow[]): Promise<number[]>;
   isTransient(error: unknown): boolean;
+  /** A wait the store asks for before the next insert ({@link EventStore.writeReady}), if any. */
+  ready?(): Promise<void> | undefined;
   engine: string;
   /** Called with every stored unit, after the insert committed. */
   stored(rows: EventRow[], ids: number[]): void;
@@ -407,6 +409,10 @@ export class WriteBuffer {
   private async insertWithRetry(rows: EventRow[]): Promise<number[]> {
     let delay = this.retryDelayMs;
     for (let attempt = 0; ; attempt++) {
+      // Before the probe below: a wait the store asks for is not time the insert holds the loop, and
+      // a turn of the loop during it would make an insert that then blocks look as if it did not.
+      const ready = this.sink.ready?.();
+      if (ready) await ready;
       let turned = false;
       const probe = setImmediate(() => {
         turned = true;
