@@ -272,6 +272,9 @@ function readerPoolOf(database: Database.Database, options: SqliteStoreOptions, 
   }
   if (readers === 0 || database.memory || !database.name) return undefined;
   if (String(database.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return undefined;
+  // A worker loads the driver by path. A host that bundled its code with the driver imported from
+  // elsewhere may leave no path to resolve from here: its reads then stay on the store's connection.
+  if (!driverResolves()) return undefined;
   return createReaderPool({ filename: resolve(database.name), readers, busyTimeoutMs, maxStatements: MAX_CACHED_READERS });
 }
 
@@ -293,7 +296,7 @@ function checkpointerOf(
   };
   const checkpointer = createCheckpointer({
     filename: resolve(database.name),
-    driver: sqliteDriverPath(),
+    driver: sqliteDriverPath,
     busyTimeoutMs,
     rowsPerCheckpoint: ROWS_PER_CHECKPOINT,
     maxDelayMs: 1000,
@@ -317,6 +320,15 @@ function withCheckpoint(append: ChainAppend, checkpointer: Checkpointer | undefi
     checkpointer.wrote(rows.length);
     return result;
   };
+}
+
+function driverResolves(): boolean {
+  try {
+    sqliteDriverPath();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {

@@ -2,7 +2,13 @@ import { Worker } from 'node:worker_threads';
 import { CHECKPOINT_WORKER_SOURCE, type CheckpointWorkerData } from './worker-source.js';
 
 /** Options of {@link createCheckpointer}. @internal */
-export interface CheckpointerOptions extends CheckpointWorkerData {
+export interface CheckpointerOptions extends Omit<CheckpointWorkerData, 'driver'> {
+  /**
+   * The path of better-sqlite3 for the worker, resolved when the worker starts (not when the store
+   * opens): a host that bundled the driver may have no path to give, and then only checkpoints
+   * fall back to the store's connection.
+   */
+  driver(): string;
   /** Rows written since the last checkpoint that start the next one at once. */
   rowsPerCheckpoint: number;
   /** Longest time (ms) fewer rows wait for their checkpoint, so sparse writes cost one sync per interval, not one each. */
@@ -60,8 +66,9 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
   };
 
   const spawn = (): Worker => {
-    const { filename, driver, busyTimeoutMs } = options;
-    const started = new Worker(CHECKPOINT_WORKER_SOURCE, { eval: true, workerData: { filename, driver, busyTimeoutMs } });
+    const { filename, busyTimeoutMs } = options;
+    const workerData: CheckpointWorkerData = { filename, driver: options.driver(), busyTimeoutMs };
+    const started = new Worker(CHECKPOINT_WORKER_SOURCE, { eval: true, workerData });
     started.unref();
     started.on('message', (message: { error?: { message: string } }) => {
       if (message.error) {
@@ -88,7 +95,12 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
       resolve = r;
     });
     running = { promise, resolve };
-    worker ??= spawn();
+    try {
+      worker ??= spawn();
+    } catch (error) {
+      fail(error);
+      return;
+    }
     worker.postMessage(0);
   };
 

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createCheckpointer } from './checkpointer.js';
+import { sqliteDriverPath } from './reader-pool.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'eventlog-checkpointer-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function walFile(name: string): Database.Database {
+  const database = new Database(join(dir, name));
+  database.pragma('journal_mode = WAL');
+  database.pragma('wal_autocheckpoint = 0');
+  database.exec('create table t (id integer primary key, body text)');
+  return database;
+}
+
+describe('sqlite checkpoint worker', () => {
+  it('copies the WAL into the database on its thread once enough rows were written', async () => {
+    const database = walFile('copies.db');
+    const failures: unknown[] = [];
+    const checkpointer = createCheckpointer({
+      filename: database.name,
+      driver: sqliteDriverPath,
+      busyTimeoutMs: 1000,
+      rowsPerCheckpoint: 100,
+      maxDelayMs: 60_000,
+      onFailure: (error) => failures.push(error),
+    });
+    const before = statSync(database.name).size;
+    const insert = database.prepare('insert into t (body) values (?)');
+    database.transaction(() => {
+      for (let i = 0; i < 100; i++) insert.run('x'.repeat(500));
+    })();
+    checkpointer.wrote(100);
+    const running = checkpointer.idle();
+    expect(running).toBeInstanceOf(Promise);
+    await running;
+    expect(checkpointer.completed).toBe(1);
+    expect(checkpointer.idle()).toBeUndefined();
+    // The rows reached the database file itself (this connection never checkpoints: autocheckpoint 0).
+    expect(statSync(database.name).size).toBeGreaterThan(before + 100 * 500);
+    expect(failures).toEqual([]);
+    await checkpointer.close();
+    database.close();
+  });
+
+  it('reports a worker that cannot start once, and never throws into the writer', async () => {
+    const database = walFile('no-driver.db');
+    const failures: unknown[] = [];
+    const checkpointer = createCheckpointer({
+      filename: database.name,
+      driver: () => {
+        throw new Error("Cannot find module 'better-sqlite3'");
+      },
+      busyTimeoutMs: 1000,
+      rowsPerCheckpoint: 10,
+      maxDelayMs: 60_000,
+      onFailure: (error) => failures.push(error),
+    });
+    expect(() => checkpointer.wrote(10)).not.toThrow();
+    expect(() => checkpointer.wrote(10)).not.toThrow();
+    expect(checkpointer.idle()).toBeUndefined();
+    expect(failures).toHaveLength(1);
+    expect(String(failures[0])).toContain('better-sqlite3');
+    await checkpointer.close();
+    database.close();
+  });
+});
