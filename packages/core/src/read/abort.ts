@@ -2,14 +2,21 @@ import type { LogCore } from '../core.js';
 import { AbortedError, ValidationError } from '../errors.js';
 import type { ReadOptions } from '../types.js';
 
-/** The signal of a read's options, checked to be one. @internal */
+/**
+ * The signal of a read's options, checked to be one, as a signal of this read's own that follows it.
+ * Each layer of a read (the core, the store, its driver or worker pool) listens for the abort. On
+ * the host's signal itself, a dozen reads sharing one signal (a request's fan-out of reads, a
+ * dashboard's refresh) would add dozens of listeners and make Node warn of a listener leak;
+ * `AbortSignal.any` follows the host's signal without a listener on it, so the host's signal gets
+ * none from eventlog and each read's own signal gets a few. @internal
+ */
 export function signalOf(options: ReadOptions | undefined): AbortSignal | undefined {
   const signal = options?.signal;
   if (signal === undefined || signal === null) return undefined;
   if (typeof signal !== 'object' || typeof signal.addEventListener !== 'function' || typeof signal.aborted !== 'boolean') {
     throw new ValidationError([{ path: ['signal'], message: 'must be an AbortSignal' }]);
   }
-  return signal;
+  return typeof AbortSignal.any === 'function' && signal instanceof AbortSignal ? AbortSignal.any([signal]) : signal;
 }
 
 /** Rejects with `ABORTED` when the signal has aborted. @internal */

@@ -65,3 +65,33 @@ describe('reads retry quick transient failures', () => {
     expect(calls.count).toBeLessThanOrEqual(2);
   });
 });
+
+describe('reads sharing one signal', () => {
+  it('add no listener to the host signal, so many concurrent reads do not trip Node’s leak warning', async () => {
+    const log = createEventLog({ store: createMemoryStore() });
+    logs.push(log);
+    await log.record({ type: 'app.tick' });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const controller = new AbortController();
+      const { signal } = controller;
+      const reads = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          i % 3 === 0 ? log.count({}, { signal }) : i % 3 === 1 ? log.query({}, { signal }) : log.stats({}, { signal }),
+        ),
+      );
+      expect(reads).toHaveLength(30);
+      // A warning is emitted on the next turn of the loop.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message)).toEqual([]);
+      // The reads still follow the host's signal.
+      const pending = log.query({}, { signal });
+      controller.abort(new Error('client went away'));
+      await expect(pending).rejects.toMatchObject({ code: 'ABORTED' });
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
