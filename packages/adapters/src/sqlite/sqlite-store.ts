@@ -67,6 +67,12 @@ const SAFETY_NET_CHECKPOINT_PAGES = 20_000;
  * checkpoints at 1,000), so the WAL stays a transaction or two long.
  */
 const ROWS_PER_CHECKPOINT = 1000;
+/**
+ * Longest time an insert waits for a running checkpoint. A checkpoint after a 1,000-row insert
+ * copies its pages in well under this; one after a large delete can take a few hundred ms, and a
+ * writer inserting every few ms must not wait for it (docs/benchmarks.md, the prune writer).
+ */
+const MAX_CHECKPOINT_WAIT_MS = 25;
 
 /**
  * Creates an SQLite store on better-sqlite3: WAL mode, prepared-statement batch inserts in one
@@ -111,7 +117,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
     const run = statement;
     // Start on a WAL the checkpoint worker has copied, so that SQLite starts it over (see
     // checkpointerOf). The core's write path already waited (writeReady); this is for other callers.
-    const checkpointing = checkpointer?.idle();
+    const checkpointing = checkpointer?.idle(MAX_CHECKPOINT_WAIT_MS);
     if (checkpointing) await checkpointing;
     const ids: number[] = new Array(rows.length);
     // The rollup increments commit with the rows (InsertContext.rollups).
@@ -249,7 +255,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
     return fromSessionColumns(row);
   };
   // The write path waits for a running checkpoint before each batch (see checkpointerOf).
-  if (checkpointer) store.writeReady = () => checkpointer.idle();
+  if (checkpointer) store.writeReady = () => checkpointer.idle(MAX_CHECKPOINT_WAIT_MS);
   return Object.assign(store, { redactData: kyselyRedactData(store, 'sqlite', sqliteDialect) });
 }
 

@@ -35,14 +35,41 @@ describe('sqlite checkpoint worker', () => {
       for (let i = 0; i < 100; i++) insert.run('x'.repeat(500));
     })();
     checkpointer.wrote(100);
-    const running = checkpointer.idle();
+    const running = checkpointer.idle(60_000);
     expect(running).toBeInstanceOf(Promise);
     await running;
     expect(checkpointer.completed).toBe(1);
-    expect(checkpointer.idle()).toBeUndefined();
+    expect(checkpointer.idle(60_000)).toBeUndefined();
     // The rows reached the database file itself (this connection never checkpoints: autocheckpoint 0).
     expect(statSync(database.name).size).toBeGreaterThan(before + 100 * 500);
     expect(failures).toEqual([]);
+    await checkpointer.close();
+    database.close();
+  });
+
+  it('lets a writer wait for a running checkpoint at most the bound it gives', async () => {
+    // About 40 MB of WAL: copying it into the database and syncing takes far longer than 5 ms.
+    const database = walFile('bounded.db');
+    const checkpointer = createCheckpointer({
+      filename: database.name,
+      driver: sqliteDriverPath,
+      busyTimeoutMs: 1000,
+      rowsPerCheckpoint: 1,
+      maxDelayMs: 60_000,
+      onFailure: () => undefined,
+    });
+    const insert = database.prepare('insert into t (body) values (?)');
+    database.transaction(() => {
+      for (let i = 0; i < 40_000; i++) insert.run(`${i} ${'y'.repeat(1000)}`);
+    })();
+    checkpointer.wrote(40_000);
+    const started = performance.now();
+    await checkpointer.idle(5);
+    const waited = performance.now() - started;
+    expect(checkpointer.completed).toBe(0);
+    expect(waited).toBeLessThan(1000);
+    await checkpointer.idle(60_000);
+    expect(checkpointer.completed).toBe(1);
     await checkpointer.close();
     database.close();
   });
@@ -62,7 +89,7 @@ describe('sqlite checkpoint worker', () => {
     });
     expect(() => checkpointer.wrote(10)).not.toThrow();
     expect(() => checkpointer.wrote(10)).not.toThrow();
-    expect(checkpointer.idle()).toBeUndefined();
+    expect(checkpointer.idle(60_000)).toBeUndefined();
     expect(failures).toHaveLength(1);
     expect(String(failures[0])).toContain('better-sqlite3');
     await checkpointer.close();

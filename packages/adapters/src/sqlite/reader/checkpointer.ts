@@ -22,11 +22,13 @@ export interface Checkpointer {
   /** Tells it `rows` were written: checkpoints once enough were, or after `maxDelayMs`. */
   wrote(rows: number): void;
   /**
-   * While a checkpoint runs, a promise of its end (never rejected), otherwise `undefined`. A write
-   * that waits for it starts on a fully copied WAL, which SQLite then starts over from its beginning;
-   * with a writer that never waits, every checkpoint ends behind it and the WAL only grows.
+   * While a checkpoint runs, a promise that resolves when it ends or after `maxWaitMs`, whichever
+   * comes first (never rejected); otherwise `undefined`. A write that waits for it starts on a fully
+   * copied WAL, which SQLite then starts over from its beginning; with a writer that never waits,
+   * every checkpoint ends behind it and the WAL only grows. The bound keeps a writer from waiting
+   * on a long checkpoint (after a large delete, say): that write then just does not restart the WAL.
    */
-  idle(): Promise<void> | undefined;
+  idle(maxWaitMs: number): Promise<void> | undefined;
   /** Checkpoints finished so far. */
   readonly completed: number;
   close(): Promise<void>;
@@ -115,7 +117,17 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
         timer.unref?.();
       }
     },
-    idle: () => running?.promise,
+    idle(maxWaitMs) {
+      const run = running;
+      if (!run) return undefined;
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, maxWaitMs);
+        void run.promise.then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
     get completed() {
       return completed;
     },

@@ -1,0 +1,151 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createGenerator, DAY, DST_ZONE, NOW, TENANTS } from './generate.js';
+import { BENCH_PRESETS } from './presets.js';
+
+// This tree's library against the checkout in DIR, in ONE process: both load their own
+// @eventlog/core and store (each from its own source, with its own dependencies), write the same
+// events into their own tables, then run the same calls in alternation, each call's CPU time
+// (process.cpuUsage) and wall time recorded. Load on the machine hits both sides alike, so the CPU
+// ratio stays meaningful where two separate `pnpm bench` runs, minutes apart, differ by more than
+// the change being looked for. The raw driver is not involved: this compares two library versions.
+
+const USAGE = `Usage: tsx bench/ab.ts --against DIR [--engine sqlite|postgres|mysql|clickhouse] [--rows N] [--calls N]
+  --against DIR  the other checkout (it needs its own node_modules)
+  --engine       default sqlite
+  --rows N       events each side stores first (default 100000)
+  --calls N      timed calls per operation and side (default 1000; ingest: batches of 2,000)`;
+
+const { values } = parseArgs({
+  options: {
+    against: { type: 'string' },
+    engine: { type: 'string' },
+    rows: { type: 'string' },
+    calls: { type: 'string' },
+    help: { type: 'boolean' },
+  },
+});
+if (values.help || !values.against) {
+  console.log(USAGE);
+  process.exit(values.help ? 0 : 2);
+}
+const engine = values.engine ?? 'sqlite';
+const rows = Number(values.rows ?? 100_000);
+const calls = Number(values.calls ?? 1000);
+const here = resolve(import.meta.dirname, '..');
+const there = resolve(values.against);
+const dir = mkdtempSync(join(tmpdir(), 'eventlog-ab-'));
+const run = (process.pid % 10000).toString(36);
+
+/* biome-ignore lint/suspicious/noExplicitAny: two versions of the library, typed by neither */
+type AnyLog = any;
+
+async function openStore(root: string, tag: string): Promise<unknown> {
+  const src = (sub: string) => pathToFileURL(join(root, 'packages/adapters/src', sub, 'index.ts')).href;
+  const prefix = `ab${run}_${tag.slice(0, 1)}_`;
+  if (engine === 'sqlite') return (await import(src('sqlite'))).createSqliteStore({ filename: join(dir, `${tag}.db`) });
+  if (engine === 'postgres')
+    return (await import(src('postgres'))).createPostgresStore({
+      connectionString: 'postgres://postgres@127.0.0.1:5432/test',
+      tablePrefix: prefix,
+    });
+  if (engine === 'mysql')
+    return (await import(src('mysql'))).createMysqlStore({ uri: 'mysql://root@127.0.0.1:3306/test', tablePrefix: prefix });
+  if (engine === 'clickhouse')
+    return (await import(src('clickhouse'))).createClickhouseStore({
+      url: 'http://127.0.0.1:18123',
+      database: 'default',
+      tablePrefix: prefix,
+    });
+  throw new Error(USAGE);
+}
+
+async function openSide(root: string, tag: string) {
+  const core = await import(pathToFileURL(join(root, 'packages/core/src/index.ts')).href);
+  const log: AnyLog = core.createEventLog({ store: await openStore(root, tag), presets: BENCH_PRESETS, clock: () => NOW });
+  await log.ready();
+  const generator = createGenerator(rows + 400_000);
+  for (let i = 0; i < rows; i += 5000) await log.recordMany(generator.batch(i, Math.min(5000, rows - i)));
+  const tenantId = TENANTS[0];
+  let cursor: string | undefined;
+  for (let walked = 0; walked < Math.min(4000, rows / 20); ) {
+    const page = await log.query({ filter: { tenantId }, limit: 500, ...(cursor ? { cursor } : {}) });
+    if (!page.nextCursor) break;
+    walked += page.items.length;
+    cursor = page.nextCursor;
+  }
+  const since = NOW - 7 * DAY;
+  let next = rows;
+  const metrics = [...log.registry.metrics.keys()];
+  return {
+    log,
+    ops: {
+      'keyset page': () => log.query({ filter: { tenantId }, limit: 50, cursor }),
+      'page 1 + total': () => log.query({ filter: { tenantId, type: 'llm.consumption', since: NOW - DAY }, page: 1, pageSize: 50 }),
+      stats: () => log.stats({ tenantId, since, until: NOW }),
+      'timeline hourly': () => log.timeline({ filter: { tenantId, since, until: NOW }, bucket: 'hour', timeZone: DST_ZONE, metrics }),
+      'top-10 models': () => log.top({ by: 'model_name', filter: { since }, limit: 10 }),
+      'recordMany (2,000)': () => {
+        const batch = generator.batch(next, 2000);
+        next += 2000;
+        return log.recordMany(batch);
+      },
+    } as Record<string, () => Promise<unknown>>,
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+console.log(
+  `engine ${engine}, ${rows} rows each; this tree ${here} against ${there}; load ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
+const a = await openSide(here, 'this');
+const b = await openSide(there, 'other');
+const table: Record<string, string | number>[] = [];
+try {
+  for (const name of Object.keys(a.ops)) {
+    const n = name.startsWith('recordMany') ? Math.min(calls, 100) : calls;
+    const cpu = { a: [] as number[], b: [] as number[] };
+    const wall = { a: [] as number[], b: [] as number[] };
+    for (let i = 0; i < Math.min(50, n); i++) {
+      if (!name.startsWith('recordMany')) {
+        await a.ops[name]!();
+        await b.ops[name]!();
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      for (const side of i % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        await (side === 'a' ? a : b).ops[name]!();
+        const c = process.cpuUsage(c0);
+        wall[side].push(performance.now() - t0);
+        cpu[side].push((c.user + c.system) / 1000);
+      }
+    }
+    const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
+    table.push({
+      operation: name,
+      calls: n,
+      'CPU ms, this': +(sum(cpu.a) / n).toFixed(3),
+      'CPU ms, other': +(sum(cpu.b) / n).toFixed(3),
+      'CPU this ÷ other': +(sum(cpu.a) / sum(cpu.b)).toFixed(2),
+      'p50 ms, this': +median(wall.a).toFixed(3),
+      'p50 ms, other': +median(wall.b).toFixed(3),
+    });
+  }
+} finally {
+  await a.log.close();
+  await b.log.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+console.table(table);
+console.log(
+  `load at the end ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
