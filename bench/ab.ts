@@ -17,7 +17,8 @@ const USAGE = `Usage: tsx bench/ab.ts --against DIR [--engine sqlite|postgres|my
   --against DIR  the other checkout (it needs its own node_modules)
   --engine       default sqlite
   --rows N       events each side stores first (default 100000)
-  --calls N      timed calls per operation and side (default 1000; ingest: batches of 2,000)`;
+  --calls N      timed calls per operation and side (default 1000; ingest: batches of 2,000)
+  --readers N    SQLite: the stores' reader workers (a checkout from before they existed ignores it)`;
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     engine: { type: 'string' },
     rows: { type: 'string' },
     calls: { type: 'string' },
+    readers: { type: 'string' },
     help: { type: 'boolean' },
   },
 });
@@ -46,7 +48,10 @@ type AnyLog = any;
 async function openStore(root: string, tag: string): Promise<unknown> {
   const src = (sub: string) => pathToFileURL(join(root, 'packages/adapters/src', sub, 'index.ts')).href;
   const prefix = `ab${run}_${tag.slice(0, 1)}_`;
-  if (engine === 'sqlite') return (await import(src('sqlite'))).createSqliteStore({ filename: join(dir, `${tag}.db`) });
+  if (engine === 'sqlite') {
+    const readers = values.readers === undefined ? {} : { readers: Number(values.readers) };
+    return (await import(src('sqlite'))).createSqliteStore({ filename: join(dir, `${tag}.db`), ...readers });
+  }
   if (engine === 'postgres')
     return (await import(src('postgres'))).createPostgresStore({
       connectionString: 'postgres://postgres@127.0.0.1:5432/test',
