@@ -87,6 +87,7 @@ export const SQL_CAPABILITY_DEFAULTS: Readonly<Omit<StoreCapabilities, 'maxParam
   atomicInsert: true,
   synchronousDelete: true,
   crossProcessLock: true,
+  rollupMinus: true,
 };
 
 /** What the migration reads from the catalog. */

@@ -345,19 +345,24 @@ export function createKyselyRollups(context: RollupContext) {
             .where((eb: Eb) => eb.and([whereOf(eb, query.where, dialect), spansOf(eb, query.spans)])),
         );
       }
-      if (query.edges.length) {
+      // Raw rows: the edges added, the rest of the buckets they were traded for (`minus`) taken away.
+      for (const [ranges, sign] of [
+        [query.edges, 1],
+        [query.minus ?? [], -1],
+      ] as const) {
+        if (!ranges.length) continue;
         parts.push(
           db
             .selectFrom(tables.events)
             .select([
               ...(groupBy ? [sql.ref(byColumn ?? 'time').as('_g')] : []),
-              sql.lit(1).as('_n'),
-              ...sums.map((m, i) => sql`coalesce(${sql.ref(m)}, 0)`.as(`_s${i}`)),
+              sql.lit(sign).as('_n'),
+              ...sums.map((m, i) => (sign > 0 ? sql`coalesce(${sql.ref(m)}, 0)` : sql`-coalesce(${sql.ref(m)}, 0)`).as(`_s${i}`)),
             ])
             .where((eb: Eb) =>
               eb.and([
                 whereOf(eb, query.where, dialect),
-                eb.or(query.edges.map((e) => eb.and([eb('time', '>=', e.gte), eb('time', '<', e.lt)]))),
+                eb.or(ranges.map((e) => eb.and([eb('time', '>=', e.gte), eb('time', '<', e.lt)]))),
               ]),
             ),
         );

@@ -186,7 +186,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
     return rows;
   };
   const select = pool
-    ? (query: CompiledQuery, signal?: AbortSignal) => (router.inThread(query.sql) ? inThread(query, signal) : onWorker(pool, query, signal))
+    ? (query: CompiledQuery, signal?: AbortSignal) =>
+        router.inThread(query.sql) && router.turnBudgetLeft() ? inThread(query, signal) : onWorker(pool, query, signal)
     : inThread;
 
   // The contract wants migrate() safe when several processes run it at once: the whole migration

@@ -55,7 +55,7 @@ export const httpRequestsPreset = definePreset({
     { name: 'status_code', type: 'integer', indexed: true, rollup: true },
     { name: 'status_text' },
     { name: 'file_extension' },
-    { name: 'destination_is_ip', type: 'integer' },
+    { name: 'destination_is_ip', type: 'integer', rollup: true },
   ],
   metrics: [{ name: 'bytes' }],
 });

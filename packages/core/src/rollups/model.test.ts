@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EventRow } from '../storage/contract.js';
-import { coverRange, ROLLUP_GRAINS, rollupBatchDeltas, rollupDeltas } from './model.js';
+import { complementEdges, coverRange, ROLLUP_GRAINS, rollupBatchDeltas, rollupDeltas } from './model.js';
 
 const [MINUTE, HOUR, DAY] = ROLLUP_GRAINS;
 
@@ -55,6 +55,63 @@ describe('coverRange', () => {
     expect(open.edges).toEqual([{ gte: 2 * DAY + HOUR + MINUTE, lt: 2 * DAY + HOUR + MINUTE + 5 }]);
     expect(coverRange(0, 2 * DAY, HOUR).spans).toEqual([{ grain: HOUR, gte: 0, lt: 2 * DAY }]);
     expect(coverRange(10, 20, DAY)).toEqual({ spans: [], edges: [{ gte: 10, lt: 20 }] });
+  });
+});
+
+describe('complementEdges', () => {
+  const KEPT = [HOUR, DAY] as number[];
+  /** How many times `at` is counted: once per span or edge holding it, minus once per `minus` range. */
+  const weight = (c: ReturnType<typeof complementEdges>, at: number) =>
+    c.spans.filter((s) => (s.gte ?? -Infinity) <= at && at < (s.lt ?? Infinity)).length +
+    c.edges.filter((e) => e.gte <= at && at < e.lt).length -
+    c.minus.filter((e) => e.gte <= at && at < e.lt).length;
+
+  it('still counts every instant of random ranges exactly once, and nothing outside them', () => {
+    let seed = 11;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    let traded = 0;
+    for (let i = 0; i < 3000; i++) {
+      const gte = 1_700_000_000_000 + Math.floor(rand() * 40 * DAY);
+      const lt = gte + 1 + Math.floor(rand() * [30 * MINUTE, 3 * HOUR, 9 * DAY][i % 3]!);
+      const now = gte + Math.floor((rand() * 1.4 - 0.2) * (lt - gte));
+      const c = complementEdges(coverRange(gte, lt, DAY, KEPT), HOUR, now);
+      if (c.minus.length) traded++;
+      const points = new Set([gte, lt]);
+      for (const p of [...c.spans, ...c.edges, ...c.minus]) for (const x of [p.gte, p.lt]) if (x !== undefined) points.add(x);
+      for (const x of points)
+        for (const at of [x - 1, x]) expect(weight(c, at), `${gte}..${lt} now ${now} at ${at}`).toBe(at >= gte && at < lt ? 1 : 0);
+      for (const m of c.minus) expect(Math.floor(m.gte / HOUR)).toBe(Math.floor((m.lt - 1) / HOUR));
+    }
+    expect(traded).toBeGreaterThan(500);
+  });
+
+  it('reads the current hour from its rollup row less the hour still to come, and a short past edge raw', () => {
+    const now = 10 * DAY + 5 * HOUR + 40 * MINUTE;
+    // The last 24 hours up to now: the leading edge (20 minutes, past) stays raw, the trailing
+    // 40 minutes become the hour's bucket less the 20 minutes after now.
+    const c = complementEdges(coverRange(now - DAY, now + 1, DAY, KEPT), HOUR, now);
+    expect(c.edges).toEqual([{ gte: now - DAY, lt: now - DAY + 20 * MINUTE }]);
+    expect(c.minus).toEqual([{ gte: now + 1, lt: 10 * DAY + 6 * HOUR }]);
+    // The current hour joins the hours before it: one span.
+    expect(c.spans).toEqual([{ grain: HOUR, gte: now - DAY + 20 * MINUTE, lt: 10 * DAY + 6 * HOUR }]);
+    // A range that ended long ago: each edge is weighed by its length against the rest of its hour.
+    const old = complementEdges(coverRange(HOUR + 10 * MINUTE, 5 * HOUR + 50 * MINUTE, DAY, KEPT), HOUR, now);
+    expect(old.edges).toEqual([]);
+    expect(old.minus).toEqual([
+      { gte: HOUR, lt: HOUR + 10 * MINUTE },
+      { gte: 5 * HOUR + 50 * MINUTE, lt: 6 * HOUR },
+    ]);
+    const short = complementEdges(coverRange(HOUR + 50 * MINUTE, 5 * HOUR + 10 * MINUTE, DAY, KEPT), HOUR, now);
+    expect(short.minus).toEqual([]);
+    expect(short.edges).toEqual([
+      { gte: HOUR + 50 * MINUTE, lt: 2 * HOUR },
+      { gte: 5 * HOUR, lt: 5 * HOUR + 10 * MINUTE },
+    ]);
+    // Hours wholly in the future are never traded: their raw read costs nothing.
+    expect(complementEdges(coverRange(now + DAY, now + DAY + MINUTE, DAY, KEPT), HOUR, now).minus).toEqual([]);
   });
 });
 

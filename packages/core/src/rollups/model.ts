@@ -158,6 +158,53 @@ export function coverRange(
   return { spans, edges };
 }
 
+/** A time range `[gte, lt)`. */
+type Interval = { gte: number; lt: number };
+
+/**
+ * Trades a raw edge for its whole bucket minus the rest of that bucket where the rest holds fewer
+ * events: an edge `[a, b)` inside the `grain` bucket `[B, B + grain)` equals the bucket's rollup
+ * rows less the raw rows of `[B, a)` and `[b, B + grain)`. Events are taken to lie at or before
+ * `now`, so the part of a piece up to `now` stands for what reading it costs: a range that ends now
+ * has the current hour as its edge, read raw event by event, while the rest of that hour is still
+ * to come and nearly always empty. Exact either way; only which rows are read changes. An edge
+ * spanning two buckets (a range holding no whole bucket) is weighed per bucket.
+ */
+export function complementEdges(
+  cover: { spans: readonly RollupSpan[]; edges: readonly Interval[] },
+  grain: number,
+  now: number,
+): { spans: RollupSpan[]; edges: Interval[]; minus: Interval[] } {
+  const spans = [...cover.spans];
+  const edges: Interval[] = [];
+  const minus: Interval[] = [];
+  const past = (gte: number, lt: number) => Math.max(0, Math.min(lt, now + 1) - gte);
+  for (const edge of cover.edges) {
+    for (let at = edge.gte; at < edge.lt; ) {
+      const bucket = floorTo(at, grain);
+      const end = Math.min(edge.lt, bucket + grain);
+      const rest = [
+        { gte: bucket, lt: at },
+        { gte: end, lt: bucket + grain },
+      ].filter((r) => r.gte < r.lt);
+      if (rest.reduce((n, r) => n + past(r.gte, r.lt), 0) < past(at, end)) {
+        // Extends the span of the same grain it touches (one range in the statement), else adds one.
+        const i = spans.findIndex((s) => s.grain === grain && (s.lt === bucket || s.gte === bucket + grain));
+        const next = spans[i];
+        if (next) spans[i] = next.lt === bucket ? { ...next, lt: bucket + grain } : { ...next, gte: bucket };
+        else spans.push({ grain, gte: bucket, lt: bucket + grain });
+        minus.push(...rest);
+      } else {
+        const last = edges[edges.length - 1];
+        if (last && last.lt === at) last.lt = end;
+        else edges.push({ gte: at, lt: end });
+      }
+      at = end;
+    }
+  }
+  return { spans, edges, minus };
+}
+
 /** Covers a range whose bounds are multiples of the smallest of `grains` (largest first). */
 function coverAligned(gte: number | undefined, lt: number | undefined, grains: readonly number[], spans: RollupSpan[]): void {
   if (gte !== undefined && lt !== undefined && gte >= lt) return;

@@ -2,7 +2,7 @@ import type { LogCore } from '../core.js';
 import { timeBounds } from '../filter/filter.js';
 import { guardRead } from '../read/abort.js';
 import type { AggregateQuery, AggregateRow, Condition, RollupQuery } from '../storage/contract.js';
-import { coverRange, ROLLUP_GRAINS, ROLLUP_KEY_COLUMNS, rollupGrains } from './model.js';
+import { complementEdges, coverRange, ROLLUP_GRAINS, ROLLUP_KEY_COLUMNS, rollupGrains } from './model.js';
 
 /** An aggregate the planner may answer from rollups: the store's query plus the largest bucket it may use. */
 export interface PlannedAggregate extends AggregateQuery {
@@ -54,8 +54,14 @@ export function createRollupPlanner(core: LogCore) {
       if (maxGrain === 0) return null;
     }
     const bounds = timeBounds(query.where);
-    const { spans, edges } = coverRange(bounds.gte, bounds.lt, maxGrain, grains);
+    const cover = coverRange(bounds.gte, bounds.lt, maxGrain, grains);
+    const smallest = grains.find((g) => g <= maxGrain);
+    const { spans, edges, minus } =
+      core.store.capabilities.rollupMinus && smallest !== undefined
+        ? complementEdges(cover, smallest, core.clock())
+        : { ...cover, minus: [] };
     const out: { -readonly [K in keyof RollupQuery]: RollupQuery[K] } = { dimension, where, spans, edges, sum: query.sum };
+    if (minus.length) out.minus = minus;
     if (groupBy) out.groupBy = groupBy;
     if (query.orderBy) out.orderBy = query.orderBy;
     if (query.limit !== undefined) out.limit = query.limit;

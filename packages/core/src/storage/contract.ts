@@ -73,10 +73,21 @@ export interface RollupQuery {
    * applied to rollup rows and edge rows alike.
    */
   readonly where: readonly Condition[];
-  /** Rollup buckets to read; disjoint, and together with `edges` they cover the range exactly once. */
+  /**
+   * Rollup buckets to read; disjoint, and together with `edges` they cover the range exactly once
+   * (less `minus`, which they cover too).
+   */
   readonly spans: readonly RollupSpan[];
   /** Raw-row time ranges `[gte, lt)` read from the events table. */
   readonly edges: readonly { readonly gte: number; readonly lt: number }[];
+  /**
+   * Raw-row time ranges `[gte, lt)` whose rows are subtracted (counted -1, metrics negated): the
+   * parts of `spans`' buckets outside the range, read instead of an edge when they hold fewer
+   * events (a range ending now reads its current hour from the rollups, minus the rest of the hour
+   * to come). Disjoint from `edges`; each lies in a bucket of `spans`. Absent unless the store
+   * declares `capabilities.rollupMinus`.
+   */
+  readonly minus?: readonly { readonly gte: number; readonly lt: number }[];
   /** As in {@link AggregateQuery}; a `timeStepMs` is a multiple of every grain in `spans`. */
   readonly groupBy?: GroupBy;
   readonly sum: readonly string[];
@@ -247,6 +258,11 @@ export interface StoreCapabilities {
   readonly maxParameters: number;
   /** A delete batch size that keeps writers responsive on this engine. */
   readonly deleteBatchSize: number;
+  /**
+   * `aggregateRollups` subtracts the raw rows of {@link RollupQuery.minus}; the core sends `minus`
+   * only to stores that declare it. @default false
+   */
+  readonly rollupMinus?: boolean;
 }
 
 /** State of a retention job. */

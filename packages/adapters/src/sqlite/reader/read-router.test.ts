@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createReadRouter, FAST_READ_MS, STALL_READ_MS } from './read-router.js';
+import { createReadRouter, FAST_READ_MS, STALL_READ_MS, TURN_BUDGET_MS } from './read-router.js';
 
 describe('read router', () => {
   it('moves a statement into the thread after fast worker runs, and back out after a slow one', () => {
@@ -39,5 +39,23 @@ describe('read router', () => {
       router.ran('select count(*) from eventlog_events', FAST_READ_MS / 2, 'worker');
     }
     expect(router.inThread('select count(*) from eventlog_events')).toBe(false);
+  });
+
+  it("sends the rest of a turn's reads to the workers once the turn's in-thread reads used its budget", async () => {
+    const router = createReadRouter();
+    const [a, b] = ['select 1 from eventlog_events where id = ?', 'select 2 from eventlog_events where id = ?'];
+    for (const sql of [a, b]) for (let i = 0; i < 3; i++) router.ran(sql, FAST_READ_MS / 2, 'worker');
+    expect(router.inThread(a)).toBe(true);
+    expect(router.turnBudgetLeft()).toBe(true);
+    router.ran(a, TURN_BUDGET_MS / 2, 'thread');
+    router.ran(b, FAST_READ_MS, 'worker'); // reads on the workers cost the thread nothing
+    expect(router.turnBudgetLeft()).toBe(true);
+    router.ran(b, TURN_BUDGET_MS / 2, 'thread');
+    expect(router.turnBudgetLeft()).toBe(false);
+    // The next turn has its budget again, and the statements are still fast ones.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(router.turnBudgetLeft()).toBe(true);
+    expect(router.inThread(a)).toBe(true);
+    expect(router.inThread(b)).toBe(true);
   });
 });

@@ -13,11 +13,19 @@ const BACKOFF = 2;
 /** … up to this many, so that a statement is never kept on the workers for good by a few unlucky runs. */
 const MAX_FAST_RUNS = 24;
 const MAX_STATEMENTS = 200;
+/**
+ * In-thread reads started in one turn of the event loop run back to back (an endpoint's reads are
+ * started together): once they add up to this long (ms), the rest of that turn's reads go to the
+ * workers, so eight fast statements do not hold the loop for the sum of their times.
+ */
+export const TURN_BUDGET_MS = 10;
 
 /** Decides, per statement text, whether a read runs in the thread or on a worker. @internal */
 export interface ReadRouter {
   /** Whether `sql` has proven fast enough to run on the store's own connection. */
   inThread(sql: string): boolean;
+  /** Whether the in-thread reads of this turn of the event loop are still under {@link TURN_BUDGET_MS}. */
+  turnBudgetLeft(): boolean;
   /** Reports how long (ms) a read of `sql` took, and where it ran. */
   ran(sql: string, ms: number, where: 'thread' | 'worker'): void;
 }
@@ -33,12 +41,28 @@ export interface ReadRouter {
  */
 export function createReadRouter(): ReadRouter {
   const statements = new Map<string, { fastRuns: number; needed: number }>();
+  let spent = 0;
+  let resetting = false;
   return {
+    turnBudgetLeft() {
+      return spent < TURN_BUDGET_MS;
+    },
     inThread(sql) {
       const s = statements.get(sql);
       return s !== undefined && s.fastRuns >= s.needed;
     },
     ran(sql, ms, where) {
+      if (where === 'thread') {
+        spent += ms;
+        if (!resetting) {
+          resetting = true;
+          // Immediates run after the reads of this turn and before the next turn's.
+          setImmediate(() => {
+            spent = 0;
+            resetting = false;
+          });
+        }
+      }
       let s = statements.get(sql);
       if (!s) {
         if (statements.size >= MAX_STATEMENTS) statements.delete(statements.keys().next().value as string);

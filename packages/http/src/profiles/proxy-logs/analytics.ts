@@ -68,13 +68,15 @@ export function addAnalyticsRoutes(context: ProxyContext, group: RouteGroup<Prox
     run: async ({ log, query }) => {
       const { view } = await context.viewFor(log);
       const hours = query.hours ?? 24;
-      const base = requests(windowOf(hours));
-      const [statsResult, blocked, methods, statuses, perHour] = await Promise.all([
+      const now = context.clock();
+      const base = requests(windowOf(hours, now));
+      const counts = context.countRequests(view, base);
+      const [statsResult, { blocked }, methods, statuses, perHour] = await Promise.all([
         view.stats(base),
-        context.countBlocked(view, base),
+        counts,
         view.top({ by: 'method', filter: base, limit: 20 }),
         view.top({ by: 'status_code', filter: base, limit: 20 }),
-        context.hourly(view, hours),
+        context.hourly(view, hours, { now, outer: counts }),
       ]);
       return {
         status: 'success',

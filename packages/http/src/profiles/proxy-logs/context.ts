@@ -1,4 +1,4 @@
-import type { CountByEntry, EventLogView } from '@eventlog/core';
+import type { CountByEntry, EventLogView, Timeline } from '@eventlog/core';
 import { type FilterInput, isValidTimeZone } from '@eventlog/core';
 import type { AnyEventLog } from '../../profile.js';
 import { formatSqlTime, startOfZonedHour } from '../zoned-time.js';
@@ -19,6 +19,15 @@ export function blockedFilters(base: FilterInput): [FilterInput, FilterInput, Fi
   ];
 }
 
+/** Requests of a filter, as the proxy counts them. @internal */
+export interface RequestCounts {
+  readonly total: number;
+  /** Outcome blocked or denied, or status 403. */
+  readonly blocked: number;
+  /** Status 403 with an outcome that is not a blocked one (none when the outcome was derived from the status). */
+  readonly forbiddenUnblocked: number;
+}
+
 /** What the proxy profile's routes share: resolved options and the reads several routes make. @internal */
 export interface ProxyContext {
   readonly options: ProxyLogsOptions;
@@ -30,15 +39,26 @@ export interface ProxyContext {
   time(ms: number): string;
   /** A filter on request events. */
   requests(extra?: FilterInput): FilterInput;
-  /** The last `hours` hours, or everything. */
-  windowOf(hours: number | undefined): FilterInput;
+  /** The last `hours` hours up to `now` (the clock by default), or everything. */
+  windowOf(hours: number | undefined, now?: number): FilterInput;
   /** The view every read goes through, masking IPs in GDPR mode. */
   viewFor(log: AnyEventLog): Promise<{ view: EventLogView; gdpr: boolean }>;
-  countBlocked(view: EventLogView, base: FilterInput): Promise<number>;
-  /** All and blocked requests of a filter, from two grouped counts instead of one count per figure. */
-  countRequests(view: EventLogView, base: FilterInput): Promise<{ total: number; blocked: number }>;
-  /** Hourly totals, blocked counts and bytes over the last `hours` hours, one row per hour. */
-  hourly(view: EventLogView, hours: number): Promise<{ time: string; total: number; blocked: number; bytes: number }[]>;
+  /**
+   * All and blocked requests of a filter, from grouped counts instead of one count per figure: a
+   * count by outcome, and one by outcome over its 403 rows. With `outer`, the counts of a filter
+   * that `base` narrows, the second is skipped when `outer` has no 403 row with an unblocked
+   * outcome (then `base` has none either).
+   */
+  countRequests(view: EventLogView, base: FilterInput, outer?: Promise<RequestCounts>): Promise<RequestCounts>;
+  /**
+   * Hourly totals, blocked counts and bytes over the last `hours` hours up to `now`, one row per
+   * hour. `outer` are the counts of `requests(windowOf(hours, now))`, which holds these hours.
+   */
+  hourly(
+    view: EventLogView,
+    hours: number,
+    within?: { now: number; outer: Promise<RequestCounts> },
+  ): Promise<{ time: string; total: number; blocked: number; bytes: number }[]>;
 }
 
 /** Resolves the options into the shared context, checking them up front. @internal */
@@ -49,18 +69,24 @@ export function createProxyContext(options: ProxyLogsOptions): ProxyContext {
   const clock = options.clock ?? Date.now;
   const time = (ms: number) => formatSqlTime(ms, timeZone);
   const requests = (extra: FilterInput = {}): FilterInput => ({ ...extra, type: types });
-  // Blocked = outcome blocked + status 403 − both. Counting by outcome over the filter and over its
-  // 403 rows gives all four terms (and the total) in two grouped reads.
-  const countRequests = async (view: EventLogView, base: FilterInput) => {
-    const [all, forbidden] = await Promise.all([
-      view.countBy({ by: 'outcome', filter: base }),
-      view.countBy({ by: 'outcome', filter: blockedFilters(base)[1] }),
-    ]);
-    const sum = (groups: CountByEntry[], blockedOnly: boolean) =>
-      groups.reduce((n, g) => (!blockedOnly || (typeof g.value === 'string' && BLOCKED_OUTCOMES.includes(g.value)) ? n + g.count : n), 0);
-    return { total: sum(all, false), blocked: sum(all, true) + sum(forbidden, false) - sum(forbidden, true) };
+  const sum = (groups: CountByEntry[], blockedOnly: boolean) =>
+    groups.reduce((n, g) => (!blockedOnly || (typeof g.value === 'string' && BLOCKED_OUTCOMES.includes(g.value)) ? n + g.count : n), 0);
+  // Blocked = outcome blocked + (status 403 with any other outcome). The second term is a count by
+  // outcome over the 403 rows (rollups answer it from the status_code table), and it is 0 for
+  // every narrower filter once it is 0 for a wider one.
+  const forbiddenUnblocked = async (view: EventLogView, base: FilterInput) => {
+    const groups = await view.countBy({ by: 'outcome', filter: blockedFilters(base)[1] });
+    return sum(groups, false) - sum(groups, true);
   };
-  const countBlocked = async (view: EventLogView, base: FilterInput): Promise<number> => (await countRequests(view, base)).blocked;
+  const countRequests = async (view: EventLogView, base: FilterInput, outer?: Promise<RequestCounts>): Promise<RequestCounts> => {
+    const extra = outer
+      ? outer.then((o) => (o.forbiddenUnblocked === 0 ? 0 : forbiddenUnblocked(view, base)))
+      : forbiddenUnblocked(view, base);
+    const [all, unblocked] = await Promise.all([view.countBy({ by: 'outcome', filter: base }), extra]);
+    return { total: sum(all, false), blocked: sum(all, true) + unblocked, forbiddenUnblocked: unblocked };
+  };
+  const windowOf = (hours: number | undefined, now = clock()): FilterInput =>
+    hours === undefined ? {} : { since: now - hours * HOUR, until: now + 1 };
   return {
     options,
     timeZone,
@@ -69,26 +95,33 @@ export function createProxyContext(options: ProxyLogsOptions): ProxyContext {
     maxLimit: options.maxLimit ?? 1000,
     time,
     requests,
-    windowOf: (hours) => (hours === undefined ? {} : { since: clock() - hours * HOUR, until: clock() + 1 }),
+    windowOf,
     async viewFor(log) {
       const gdpr = typeof options.gdpr === 'function' ? Boolean(await options.gdpr()) : Boolean(options.gdpr);
       return { view: log.view(gdpr ? { maskIp: true } : {}), gdpr };
     },
-    countBlocked,
     countRequests,
-    async hourly(view, hours) {
-      const now = clock();
+    async hourly(view, hours, within) {
+      const now = within?.now ?? clock();
       // Whole local hours: the oldest bucket starts at the top of its hour, the newest holds now.
-      const filter = requests({ since: startOfZonedHour(now - (hours - 1) * HOUR, timeZone), until: now + 1 });
-      const [all, ...blocked] = await Promise.all([
-        view.timeline({ filter, bucket: 'hour', timeZone, metrics: ['bytes'] }),
-        ...blockedFilters(filter).map((f) => view.timeline({ filter: f, bucket: 'hour', timeZone })),
+      const since = startOfZonedHour(now - (hours - 1) * HOUR, timeZone);
+      const filter = requests({ since, until: now + 1 });
+      const [byOutcome, byStatus, both] = blockedFilters(filter);
+      const outer = within && since >= Number(windowOf(hours, now).since) ? within.outer : undefined;
+      const unblocked = outer ? outer.then((o) => o.forbiddenUnblocked) : forbiddenUnblocked(view, filter);
+      const timeline = (f: FilterInput, metrics: string[] = []) => view.timeline({ filter: f, bucket: 'hour', timeZone, metrics });
+      const [all, blockedOutcome, forbidden] = await Promise.all([
+        timeline(filter, ['bytes']),
+        timeline(byOutcome),
+        // Per hour, 403 rows whose outcome is not blocked: only read when there are any.
+        unblocked.then((n) => (n === 0 ? null : Promise.all([timeline(byStatus), timeline(both)]))),
       ]);
-      const counts = blocked.map((t) => new Map(t.points.map((p) => [p.start, p.count])));
-      return all!.points.map((p) => ({
+      const countsOf = (t: Timeline) => new Map(t.points.map((p) => [p.start, p.count]));
+      const [outcomes, statuses, overlaps] = [blockedOutcome, forbidden?.[0], forbidden?.[1]].map((t) => (t ? countsOf(t) : undefined));
+      return all.points.map((p) => ({
         time: time(p.start),
         total: p.count,
-        blocked: (counts[0]?.get(p.start) ?? 0) + (counts[1]?.get(p.start) ?? 0) - (counts[2]?.get(p.start) ?? 0),
+        blocked: (outcomes?.get(p.start) ?? 0) + (statuses?.get(p.start) ?? 0) - (overlaps?.get(p.start) ?? 0),
         bytes: p.sums.bytes ?? 0,
       }));
     },

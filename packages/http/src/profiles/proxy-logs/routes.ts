@@ -52,7 +52,7 @@ export function loginRoute(context: ProxyContext, tokens: TokenService): Route {
 
 /** The access-log, audit-log, dashboard and settings-hook routes, added to the authenticated group. @internal */
 export function addLogRoutes(context: ProxyContext, group: RouteGroup<ProxyUser>): void {
-  const { options, requests, time, clock, types, maxLimit, countBlocked } = context;
+  const { options, requests, time, clock, types, maxLimit } = context;
   const retentionDays = async () => {
     const days = typeof options.retentionDays === 'function' ? await options.retentionDays() : (options.retentionDays ?? 30);
     return Number.isFinite(days) && days >= 1 ? Math.floor(days) : 30;
@@ -105,9 +105,10 @@ export function addLogRoutes(context: ProxyContext, group: RouteGroup<ProxyUser>
     cost: 'expensive',
     run: async ({ log }) => {
       const { view } = await context.viewFor(log);
-      const [{ total, blocked }, ipBlocks, last] = await Promise.all([
-        context.countRequests(view, requests()),
-        countBlocked(view, requests({ dimensions: { destination_is_ip: 1 } })),
+      const all = context.countRequests(view, requests());
+      const [{ total, blocked }, { blocked: ipBlocks }, last] = await Promise.all([
+        all,
+        context.countRequests(view, requests({ dimensions: { destination_is_ip: 1 } }), all),
         options.lastImport ? options.lastImport() : view.latest({ type: types }).then((e) => (e ? e.time : null)),
       ]);
       const lastMs = last === null || last === undefined ? null : last instanceof Date ? last.getTime() : last;
@@ -217,9 +218,10 @@ export function addLogRoutes(context: ProxyContext, group: RouteGroup<ProxyUser>
             return { timestamp: item.timestamp, source_ip: item.client_ip, destination: item.destination, status: item.status };
           });
       };
+      const all = context.countRequests(view, requests());
       const [{ total, blocked }, { total: todayTotal, blocked: todayBlocked }, recent] = await Promise.all([
-        context.countRequests(view, requests()),
-        context.countRequests(view, today),
+        all,
+        context.countRequests(view, today, all),
         recentBlocks(10),
       ]);
       return {
