@@ -10,16 +10,26 @@ const BUSY_CONNECTION_MS = 5000;
  * processes wait for up to `busy_timeout`) around reading the tails, linking and inserting. It runs
  * synchronously from BEGIN to COMMIT, so nothing else on this connection can interleave: the
  * store's insert is better-sqlite3's synchronous transaction, which becomes a savepoint inside this one.
+ * `writeReady` is the store's wait for its checkpoint worker: the insert awaits a running checkpoint,
+ * which inside the transaction would make it asynchronous, so the append waits for it before BEGIN.
  */
-export function sqliteChainAppend(database: Database.Database): ChainAppend {
+export function sqliteChainAppend(database: Database.Database, writeReady?: () => Promise<void> | undefined): ChainAppend {
   let totalChanges: Database.Statement | undefined;
   const tails = new Map<string, Database.Statement>();
   return async (_rows, tenants, link, context) => {
     const deadline = Date.now() + BUSY_CONNECTION_MS;
-    // Another operation on this connection holds an open transaction across awaits (a migration): wait for it.
-    while (database.inTransaction) {
-      if (Date.now() > deadline) throw new Error('SQLite connection stayed inside another transaction; cannot append to the chain.');
-      await new Promise((resolve) => setTimeout(resolve, 2));
+    for (;;) {
+      // Another operation on this connection holds an open transaction across awaits (a migration): wait for it.
+      if (database.inTransaction) {
+        if (Date.now() > deadline) throw new Error('SQLite connection stayed inside another transaction; cannot append to the chain.');
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        continue;
+      }
+      // A checkpoint started since the write path's own wait (a timer, another batch): wait for it
+      // too, then look again; from here to COMMIT nothing awaits.
+      const checkpoint = writeReady?.();
+      if (!checkpoint) break;
+      await checkpoint;
     }
     const table = context.tables.events;
     let tail = tails.get(table);

@@ -223,7 +223,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
       locks: { ...sqliteDialect.locks, withMigrationLock },
     },
     tablePrefix: options.tablePrefix,
-    chainAppend: withCheckpoint(sqliteChainAppend(database), checkpointer),
+    chainAppend: withCheckpoint(sqliteChainAppend(database, checkpointer && (() => checkpointer.idle())), checkpointer),
     destroy: async () => {
       // The workers' connections close first: the last connection to a WAL file checkpoints it.
       await pool?.close();
