@@ -9,7 +9,7 @@ import type {
   UnchainedRowsQuery,
 } from '@eventlog/core';
 import { type ExpressionBuilder, sql } from 'kysely';
-import type { AnyKysely, ResolvedDialect } from './dialect.js';
+import type { AnyKysely, InsertTransaction, ResolvedDialect } from './dialect.js';
 import type { TableNames } from './migrations.js';
 import { whereOf } from './where.js';
 
@@ -23,8 +23,11 @@ export interface ChainAppendContext {
   readonly dialect: ResolvedDialect;
   /** The newest link of each tenant, read through `executor` (a transaction or connection) in one round trip. */
   tails(executor: AnyKysely, tenants: readonly (string | null)[]): Promise<Map<string | null, ChainTail | null>>;
-  /** The store's insert (its retry-safe strategy), on its own connection. */
-  insert(rows: readonly EventRow[]): Promise<number[]>;
+  /**
+   * The store's insert (its retry-safe strategy): inside `transaction` when given (the rows, their
+   * token and rollup increments then commit or roll back with it), otherwise on its own connection.
+   */
+  insert(rows: readonly EventRow[], transaction?: InsertTransaction): Promise<number[]>;
 }
 
 /**
@@ -49,7 +52,7 @@ export interface ChainStoreParts {
   jsonColumns(): readonly string[];
   /** Columns whose values are returned as JS numbers. */
   numericColumns(): readonly string[];
-  insert(rows: readonly EventRow[]): Promise<number[]>;
+  insert(rows: readonly EventRow[], transaction?: InsertTransaction): Promise<number[]>;
   /** The engine's exclusive append; {@link lockedChainAppend} when absent. */
   append?: ChainAppend;
 }
@@ -198,12 +201,14 @@ function toRecord(raw: unknown): CheckpointRecord {
 }
 
 /**
- * The chained append of the client-server engines: a transaction that locks one row per tenant in
- * the `chain_locks` table (`SELECT … FOR UPDATE`, in key order so two batches never deadlock), reads
- * the tails, and holds the locks while the store's own insert writes the batch on another
- * connection. The tails are read after the locks are taken, and the previous holder's rows were
- * committed before it released them, so each append sees the one before. A crash anywhere releases
- * the locks (the server ends the transaction); the truth stays in the events table.
+ * The chained append of the client-server engines: one transaction on one connection that locks
+ * one row per tenant in the `chain_locks` table (`SELECT … FOR UPDATE`, in key order so two batches
+ * never deadlock), reads the tails, writes the batch with the store's own insert strategy (rows,
+ * token row, rollup increments) and commits: the rows and the release of the locks are one commit.
+ * The tails are read after the locks are taken, and the previous holder's rows were committed with
+ * its release of them, so each append sees the one before (on MySQL the tail statement is the
+ * transaction's first consistent read, so its snapshot is taken after the locks are held). A crash
+ * anywhere rolls the whole append back and releases the locks; the truth stays in the events table.
  */
 export const lockedChainAppend: ChainAppend = async (_rows, tenants, link, context) => {
   const { db, tables, dialect } = context;
@@ -217,7 +222,7 @@ export const lockedChainAppend: ChainAppend = async (_rows, tenants, link, conte
       .orderBy('tenant_key')
       .forUpdate()
       .execute();
-    return context.insert(link(await context.tails(trx, tenants)));
+    return context.insert(link(await context.tails(trx, tenants)), { db: trx });
   });
 };
 

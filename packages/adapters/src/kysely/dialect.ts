@@ -134,6 +134,20 @@ export interface InsertContext {
    * rows' own statement (PostgreSQL's `unnest` insert); empty when there are none.
    */
   readonly rollupArrays?: (rows: readonly EventRow[]) => readonly RollupArrays[];
+  /**
+   * The open transaction of a chained append (`kysely/chain-store.ts`), which holds the chain locks:
+   * when given, the strategy MUST write the rows, the token row and the companion statements
+   * through it, and MUST NOT begin, commit or roll back (its owner does).
+   */
+  readonly transaction?: InsertTransaction;
+}
+
+/** A transaction an insert strategy writes into without ending it (see {@link InsertContext.transaction}). */
+export interface InsertTransaction {
+  /** A Kysely executor bound to the transaction's connection (the multi-row strategy writes through it). */
+  readonly db?: AnyKysely;
+  /** The driver's own connection in the transaction, for strategies that speak the driver (a pg `PoolClient`). */
+  readonly client?: unknown;
 }
 
 /**

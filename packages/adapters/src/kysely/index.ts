@@ -11,6 +11,7 @@ export {
   escapeLike,
   type InsertContext,
   type InsertStrategy,
+  type InsertTransaction,
   type Introspection,
   type ResolvedDialect,
   resolveDialect,

@@ -21,7 +21,7 @@ import { type CompiledQuery, type ExpressionBuilder, type SelectQueryBuilder, sq
 import { toAggregateRows } from '../shared/aggregate-rows.js';
 import { withCancellation } from './cancel.js';
 import { type ChainAppend, createChainStore } from './chain-store.js';
-import { type AnyKysely, type InsertContext, resolveDialect, type SqlDialect } from './dialect.js';
+import { type AnyKysely, type InsertContext, type InsertTransaction, resolveDialect, type SqlDialect } from './dialect.js';
 import { idempotentInsert } from './insert/idempotent.js';
 import { multiRowInsert } from './insert/multi-row.js';
 import { kyselyJobStore } from './jobs.js';
@@ -137,8 +137,9 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
   };
   // One retry-safe wrapper around whichever strategy the engine writes with.
   const insert = dialect.flags.idempotentInsert ? idempotentInsert(dialect.insert) : dialect.insert;
-  const insertContext = (): InsertContext => ({
+  const insertContext = (transaction?: InsertTransaction): InsertContext => ({
     db,
+    transaction,
     tables,
     jsonColumns,
     capabilities: dialect.capabilities,
@@ -146,6 +147,14 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     rollups: (rows) => rollups.statements(rows, 1),
     rollupArrays: (rows) => rollups.arrays(rows),
   });
+
+  /** The store's insert; inside a chained append's transaction when one is given. */
+  const writeRows = async (rows: readonly EventRow[], transaction?: InsertTransaction): Promise<number[]> => {
+    if (rows.length === 0) return [];
+    const ids = await insert(rows, columns, insertContext(transaction));
+    dialect.onWrite?.(db, tables, 'insert', rows.length);
+    return ids;
+  };
 
   const store: KyselyStore = {
     engine: dialect.engine,
@@ -175,12 +184,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
       await classified(dialect.engine, 'migrate', isTransient, () => rollups.backfill(options));
     },
 
-    async insert(rows: readonly EventRow[]) {
-      if (rows.length === 0) return [];
-      const ids = await insert(rows, columns, insertContext());
-      dialect.onWrite?.(db, tables, 'insert', rows.length);
-      return ids;
-    },
+    insert: (rows: readonly EventRow[]) => writeRows(rows),
 
     async find(query: FindQuery) {
       const { column, direction } = query.orderBy;
@@ -342,7 +346,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
       columns: () => columns,
       jsonColumns: () => jsonColumns,
       numericColumns: () => numericColumns,
-      insert: (rows) => store.insert(rows),
+      insert: writeRows,
       append: options.chainAppend,
     }),
     jobs: kyselyJobStore(db, tables),

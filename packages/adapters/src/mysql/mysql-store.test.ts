@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createEventLog, type EventRow } from '@eventlog/core';
 import mysql from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
@@ -100,7 +100,7 @@ describe.skipIf(!url)('mysql store on a real server', () => {
     await Promise.all(closers.map((c) => c.close().catch(() => undefined)));
     for (const prefix of prefixes) {
       await admin.query(
-        `drop table if exists ${['events', 'sessions', 'locks', 'migrations', 'batches'].map((t) => `\`${prefix}${t}\``).join(', ')}`,
+        `drop table if exists ${['events', 'sessions', 'locks', 'migrations', 'batches', 'checkpoints', 'chain_locks', 'jobs'].map((t) => `\`${prefix}${t}\``).join(', ')}`,
       );
     }
     await admin.end();
@@ -228,6 +228,41 @@ describe.skipIf(!url)('mysql store on a real server', () => {
     }
     await log.close();
   });
+
+  // The rows used to be written on a second connection while the first held the chain locks, so a
+  // pool of one connection waited for itself forever; now the append is one transaction on one.
+  it('appends a chain with a pool of one connection, in one transaction, and verifies', async () => {
+    const pool = newPool({ connectionLimit: 1 });
+    const log = createEventLog({
+      store: createMysqlStore({ pool, tablePrefix: nextPrefix() }),
+      presets: [conformancePreset],
+      clock: () => NOW,
+      integrity: { chain: true, key: generateKeyPairSync('ed25519').privateKey, segment: { maxEvents: 250, maxAgeMs: 3_600_000 } },
+    });
+    closers.push(log);
+    const batch = (n: number, tag: string) =>
+      Array.from({ length: n }, (_, i) => ({
+        type: 'auth.login' as const,
+        tenantId: i % 3 === 0 ? null : `t${i % 3}`,
+        data: { reason: `${tag}${i}` },
+      }));
+    for (const [n, tag] of [
+      [600, 'a'],
+      [40, 'b'],
+      [600, 'c'],
+    ] as const)
+      await log.recordMany(batch(n, tag));
+    await log.integrity.seal({ force: true });
+    for (const [tenantId, count] of [
+      [null, 414],
+      ['t1', 413],
+      ['t2', 413],
+    ] as const) {
+      const report = await log.verify({ tenantId });
+      expect(report.ok, JSON.stringify(report)).toBe(true);
+      expect(report.rowsChecked).toBe(count);
+    }
+  }, 30_000);
 
   it('never closes a mysql2/promise pool the host passed in (the suite checks the callback pool)', async () => {
     const promisePool = mysqlPromise.createPool({ uri, connectionLimit: 2 });

@@ -17,14 +17,16 @@ const quoted = (name: string) =>
 const literal = (value: string) => pg.escapeLiteral(pgText(value));
 
 /**
- * The chained append of PostgreSQL: the protocol of `lockedChainAppend` (one `chain_locks` row per
- * tenant locked `FOR UPDATE` in key order, the tails read after the locks are held, the batch written
- * by the store's own insert on another connection, then COMMIT), with the BEGIN, the locks and the
- * tails sent as one simple-protocol message: one round trip instead of three. In READ COMMITTED each
- * statement of the message takes its own snapshot, so the tail statements, which run after the lock
- * statement has returned, see every batch committed by the previous holder of the locks; the
- * transaction asks for READ COMMITTED explicitly so a server default of REPEATABLE READ cannot
- * freeze the snapshot before the lock wait.
+ * The chained append of PostgreSQL: one transaction on one connection (one `chain_locks` row per
+ * tenant locked `FOR UPDATE` in key order, the tails read after the locks are held, the batch
+ * written by the store's own insert strategy inside the same transaction, then COMMIT), with the
+ * BEGIN, the locks and the tails sent as one simple-protocol message. Round trips: that message,
+ * the insert (one `unnest` statement; or ids with the token row, then COPY) and COMMIT, so the rows
+ * and the release of the locks are one commit. In READ COMMITTED each statement of the message
+ * takes its own snapshot, so the tail statements, which run after the lock statement has returned,
+ * see every batch committed by the previous holder of the locks; the transaction asks for READ
+ * COMMITTED explicitly so a server default of REPEATABLE READ cannot freeze the snapshot before the
+ * lock wait.
  */
 export function postgresChainAppend(pool: pg.Pool): ChainAppend {
   return async (_rows, tenants, link, context) => {
@@ -50,6 +52,7 @@ export function postgresChainAppend(pool: pg.Pool): ChainAppend {
     }
     const client = await pool.connect();
     let broken: Error | undefined;
+    let writing = false;
     try {
       const results = (await client.query(statements.join(';\n'))) as unknown as pg.QueryResult[];
       const found = new Map<string | null, ChainTail | null>(tenants.map((t) => [t, null]));
@@ -58,18 +61,17 @@ export function postgresChainAppend(pool: pg.Pool): ChainAppend {
           found.set(tenants[Number(row.i)] as string | null, { seq: Number(row.chain_seq), hash: String(row.chain_hash) });
         }
       }
-      const ids = await context.insert(link(found));
+      const linked = link(found);
+      writing = true;
+      const ids = await context.insert(linked, { client });
+      writing = false;
       await client.query('commit');
       return ids;
     } catch (error) {
       broken = error instanceof Error ? error : new Error(String(error));
-      // Ends the transaction (and the locks) on this connection; a connection that cannot is discarded.
-      await client.query('rollback').then(
-        () => {
-          broken = undefined;
-        },
-        () => undefined,
-      );
+      // A failed insert can leave the connection mid-protocol (a COPY): it is discarded, and the
+      // server rolls back when it closes. Otherwise ROLLBACK ends the locks at once.
+      if (!writing) await client.query('rollback').catch(() => undefined);
       throw error;
     } finally {
       client.release(broken);

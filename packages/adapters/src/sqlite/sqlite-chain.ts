@@ -10,16 +10,28 @@ const BUSY_CONNECTION_MS = 5000;
  * processes wait for up to `busy_timeout`) around reading the tails, linking and inserting. It runs
  * synchronously from BEGIN to COMMIT, so nothing else on this connection can interleave: the
  * store's insert is better-sqlite3's synchronous transaction, which becomes a savepoint inside this one.
+ * `writeReady` is the store's (bounded) wait for its checkpoint worker, taken once before BEGIN, as
+ * the write path takes it before a plain insert; inside the transaction the insert never waits.
  */
-export function sqliteChainAppend(database: Database.Database): ChainAppend {
+export function sqliteChainAppend(database: Database.Database, writeReady?: () => Promise<void> | undefined): ChainAppend {
   let totalChanges: Database.Statement | undefined;
   const tails = new Map<string, Database.Statement>();
   return async (_rows, tenants, link, context) => {
     const deadline = Date.now() + BUSY_CONNECTION_MS;
-    // Another operation on this connection holds an open transaction across awaits (a migration): wait for it.
-    while (database.inTransaction) {
-      if (Date.now() > deadline) throw new Error('SQLite connection stayed inside another transaction; cannot append to the chain.');
-      await new Promise((resolve) => setTimeout(resolve, 2));
+    let waited = false;
+    for (;;) {
+      // Another operation on this connection holds an open transaction across awaits (a migration): wait for it.
+      if (database.inTransaction) {
+        if (Date.now() > deadline) throw new Error('SQLite connection stayed inside another transaction; cannot append to the chain.');
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        continue;
+      }
+      // A checkpoint started since the write path's own wait (a timer, another batch): give it the
+      // same bounded wait once, then look again; from here to COMMIT nothing awaits.
+      const checkpoint = waited ? undefined : writeReady?.();
+      if (!checkpoint) break;
+      waited = true;
+      await checkpoint;
     }
     const table = context.tables.events;
     let tail = tails.get(table);

@@ -182,3 +182,41 @@ describe('sqlite migrations across processes', () => {
     }
   }, 120_000);
 });
+
+describe('sqlite chained appends with the checkpoint worker', () => {
+  // A checkpoint running when a chained batch began made the store's insert await it inside the
+  // chain's BEGIN IMMEDIATE transaction, and the append refused to commit (a permanent STORE_FAILED
+  // in the middle of an ingest); the append now waits for the checkpoint before BEGIN.
+  it('ingests batches of 1,000 chained events while checkpoints run, and the chains verify', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const log = createEventLog({
+      store: createSqliteStore({ filename: join(dir, 'chained-checkpoints.db') }),
+      presets: [conformancePreset],
+      clock: () => NOW,
+      integrity: { chain: true, key: generateKeyPairSync('ed25519').privateKey, segment: { maxEvents: 1000, maxAgeMs: 3_600_000 } },
+    });
+    const errors: unknown[] = [];
+    log.on('error', (error) => errors.push(error));
+    try {
+      for (let b = 0; b < 20; b++) {
+        await log.recordMany(
+          Array.from({ length: 1000 }, (_, i) => ({
+            type: 'auth.login' as const,
+            tenantId: `t${i % 4}`,
+            message: `b${b} e${i}`,
+            data: { reason: 'x'.repeat(200) },
+          })),
+        );
+      }
+      expect(errors).toEqual([]);
+      await log.integrity.seal({ force: true });
+      for (const tenantId of ['t0', 't1', 't2', 't3']) {
+        const report = await log.verify({ tenantId });
+        expect(report.ok).toBe(true);
+        expect(report.rowsChecked).toBe(5000);
+      }
+    } finally {
+      await log.close();
+    }
+  }, 120_000);
+});

@@ -117,7 +117,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
     const run = statement;
     // Start on a WAL the checkpoint worker has copied, so that SQLite starts it over (see
     // checkpointerOf). The core's write path already waited (writeReady); this is for other callers.
-    const checkpointing = checkpointer?.idle(MAX_CHECKPOINT_WAIT_MS);
+    // Never inside a transaction (a chained append's): the insert would stop being synchronous there.
+    const checkpointing = database.inTransaction ? undefined : checkpointer?.idle(MAX_CHECKPOINT_WAIT_MS);
     if (checkpointing) await checkpointing;
     const ids: number[] = new Array(rows.length);
     // The rollup increments commit with the rows (InsertContext.rollups).
@@ -230,7 +231,10 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
       locks: { ...sqliteDialect.locks, withMigrationLock },
     },
     tablePrefix: options.tablePrefix,
-    chainAppend: withCheckpoint(sqliteChainAppend(database), checkpointer),
+    chainAppend: withCheckpoint(
+      sqliteChainAppend(database, checkpointer && (() => checkpointer.idle(MAX_CHECKPOINT_WAIT_MS))),
+      checkpointer,
+    ),
     destroy: async () => {
       // The workers' connections close first: the last connection to a WAL file checkpoints it.
       await pool?.close();

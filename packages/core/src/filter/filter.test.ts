@@ -53,3 +53,28 @@ describe('filters on names that are not declared', () => {
     expect(page.items.map((e) => e.dimensions.constructor)).toEqual(['c1']);
   });
 });
+
+describe('tenant ids with U+0000', () => {
+  it('are stored, filtered and scoped as their U+FFFD spelling, as PostgreSQL stores them', async () => {
+    const own = createEventLog({ store: createSqliteStore(), allowUnknownTypes: true });
+    try {
+      await own.recordMany([
+        { type: 't.a', tenantId: 'x\u0000y' },
+        { type: 't.b', tenantId: 'x\ufffdy' },
+        { type: 't.c', tenantId: 'xy' },
+      ]);
+      const page = await own.query({ filter: { tenantId: 'x\u0000y' }, sort: { field: 'id', direction: 'asc' } });
+      expect(page.items.map((e) => [e.type, e.tenantId])).toEqual([
+        ['t.a', 'x\ufffdy'],
+        ['t.b', 'x\ufffdy'],
+      ]);
+      expect(await own.count({ tenantId: ['x\ufffdy'] })).toBe(2);
+      const reseller = own.view({ principal: { role: 'reseller', id: 'r', tenantIds: ['x\u0000y'] } });
+      expect(await reseller.count()).toBe(2);
+      await reseller.record({ type: 't.d', tenantId: 'x\ufffdy' });
+      expect(await own.count({ tenantId: 'x\u0000y' })).toBe(3);
+    } finally {
+      await own.close();
+    }
+  });
+});

@@ -3,6 +3,7 @@ import { ValidationError, type ValidationIssue } from '../errors.js';
 import { SEARCH_COLUMNS, STRING_FIELDS, type StringField } from '../schema/fields.js';
 import { issuesOf, PARSE_OPTIONS, showValue } from '../schema/messages.js';
 import type { Registry } from '../schema/registry.js';
+import { normalizeTenantId } from '../schema/tenant.js';
 import type { Condition, EventRow } from '../storage/contract.js';
 
 /** One value or a list of values (matched with IN). */
@@ -134,7 +135,8 @@ export function normalizeFilter(input: FilterInput | undefined, registry: Regist
   for (const f of STRING_FIELDS) {
     const value = filter[f.field];
     if (value !== undefined) {
-      conditions.push({ op: 'in', column: f.column, values: listOf(value).map(String) });
+      const values = listOf(value).map(String);
+      conditions.push({ op: 'in', column: f.column, values: f.column === 'tenant_id' ? values.map(normalizeTenantId) : values });
     }
   }
   if (filter.since !== undefined || filter.until !== undefined) {

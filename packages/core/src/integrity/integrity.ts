@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseInput } from '../core.js';
 import { EventLogError } from '../errors.js';
+import { normalizeTenant } from '../schema/tenant.js';
 import type { ChainStore, ChainTail } from '../storage/chain-contract.js';
 import type { Condition, EventRow, EventStore, StoreColumn, StoreSchema } from '../storage/contract.js';
 import {
@@ -94,7 +95,7 @@ export function withChainSchema(schema: StoreSchema): StoreSchema {
 }
 
 const HASH = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
-const TENANT = z.string().max(512).nullable();
+const TENANT = z.string().max(512).nullable().transform(normalizeTenant);
 const TIME = z.number().int().min(0).max(8.64e15);
 
 /** The input of `log.verify()`: anchors are chain heads or exported checkpoints. */
@@ -401,14 +402,15 @@ export class Integrity implements IntegrityApi {
   async head(tenantId: string | null): Promise<ChainAnchor | null> {
     this.#require('head');
     await this.#host.ready();
-    const tail = await this.#chain.tail(tenantId);
-    return tail && { tenantId, seq: tail.seq, hash: tail.hash };
+    const tenant = normalizeTenant(tenantId);
+    const tail = await this.#chain.tail(tenant);
+    return tail && { tenantId: tenant, seq: tail.seq, hash: tail.hash };
   }
 
   async seal(options: { tenantId?: string | null; force?: boolean } = {}): Promise<Checkpoint[]> {
     this.#require('seal');
     await this.#host.ready();
-    const tenants = options.tenantId !== undefined ? [options.tenantId] : [...this.#unsealedSince.keys()];
+    const tenants = options.tenantId !== undefined ? [normalizeTenant(options.tenantId)] : [...this.#unsealedSince.keys()];
     const out: Checkpoint[] = [];
     for (const tenant of tenants) out.push(...(await this.#sealTenant(tenant, options.force === true)));
     return out;
@@ -418,7 +420,10 @@ export class Integrity implements IntegrityApi {
     this.#require('exportCheckpoints');
     await this.#host.ready();
     const limit = Math.min(Math.max(1, Math.floor(options.limit ?? 10_000)), 100_000);
-    const keys = options.tenantId !== undefined ? [tenantKeyOf(options.tenantId)] : await this.#chain.checkpointTenants({ limit: 100_000 });
+    const keys =
+      options.tenantId !== undefined
+        ? [tenantKeyOf(normalizeTenant(options.tenantId))]
+        : await this.#chain.checkpointTenants({ limit: 100_000 });
     const out: Checkpoint[] = [];
     for (const tenantKey of keys) {
       let after = options.afterSeq ?? 0;
@@ -437,17 +442,18 @@ export class Integrity implements IntegrityApi {
 
   async sealedUpTo(tenantId: string | null, options: { before?: number } = {}): Promise<SealedBoundary | null> {
     this.#require('sealedUpTo');
+    const tenant = normalizeTenant(tenantId);
     await this.#host.ready();
     const before = options.before ?? Number.POSITIVE_INFINITY;
     let boundary: SealedBoundary | null = null;
     let expectFirst = 1;
     for (let after = 0; ; ) {
-      const page = await this.#chain.checkpoints({ tenantKey: tenantKeyOf(tenantId), afterSeq: after, limit: 1000 });
+      const page = await this.#chain.checkpoints({ tenantKey: tenantKeyOf(tenant), afterSeq: after, limit: 1000 });
       for (const record of page) {
         const checkpoint = parseCheckpoint(record.body);
         // Stop at the first segment that is unreadable, out of order or holds an event too new.
         if (!checkpoint || checkpoint.firstSeq !== expectFirst || checkpoint.lastTime >= before) return boundary;
-        boundary = { tenantId, lastSeq: checkpoint.lastSeq, lastId: checkpoint.lastId, lastTime: checkpoint.lastTime };
+        boundary = { tenantId: tenant, lastSeq: checkpoint.lastSeq, lastId: checkpoint.lastId, lastTime: checkpoint.lastTime };
         expectFirst = checkpoint.lastSeq + 1;
       }
       if (page.length < 1000) return boundary;

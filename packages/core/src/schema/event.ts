@@ -16,6 +16,7 @@ import {
   toWellFormed,
 } from './payload.js';
 import { dimensionValueSchema, type Registry } from './registry.js';
+import { normalizeTenantId } from './tenant.js';
 
 /** Who did something. */
 export interface ActorInput {
@@ -306,6 +307,7 @@ export function createEventNormalizer(registry: Registry, clock: () => number, o
       fillFromEnvelope(event, row);
       data = event.data;
     }
+    if (typeof row.tenant_id === 'string') row.tenant_id = normalizeTenantId(row.tenant_id);
     const typeName = row.type as string;
     const type = registry.types.get(typeName);
     if (!type && !registry.allowUnknownTypes) {

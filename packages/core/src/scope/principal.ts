@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.js';
+import { normalizeTenantId } from '../schema/tenant.js';
 import type { Condition } from '../storage/contract.js';
 
 /**
@@ -16,9 +17,9 @@ export function allowedTenants(principal: Principal): readonly string[] | null {
     case 'admin':
       return null;
     case 'reseller':
-      return principal.tenantIds.map(String);
+      return principal.tenantIds.map((t) => normalizeTenantId(String(t)));
     case 'user':
-      return [String(principal.tenantId ?? principal.id)];
+      return [normalizeTenantId(String(principal.tenantId ?? principal.id))];
     default:
       throw new ValidationError([{ path: ['principal', 'role'], message: 'must be admin, reseller or user' }]);
   }

@@ -2,6 +2,7 @@ import type { LogCore } from '../core.js';
 import { ForbiddenError, isEventLogError, ValidationError, type ValidationIssue } from '../errors.js';
 import { createWritePrivacy } from '../privacy/write-privacy.js';
 import { type EventInput, type NormalizedEvent, rowToEvent, type StoredEvent } from '../schema/event.js';
+import { normalizeTenantId } from '../schema/tenant.js';
 import type { Principal } from '../scope/principal.js';
 import type { EventRow } from '../storage/contract.js';
 
@@ -24,9 +25,9 @@ export function scopeWrite(
   if (!principal || principal.role === 'admin' || typeof event !== 'object' || event === null || Array.isArray(event)) return { event };
   const input = event as Record<string, unknown>;
   if (principal.role === 'user') return { event: { ...input, tenantId: principal.tenantId ?? principal.id } };
-  const tenant = input.tenantId === undefined || input.tenantId === null ? undefined : String(input.tenantId);
+  const tenant = input.tenantId === undefined || input.tenantId === null ? undefined : normalizeTenantId(String(input.tenantId));
   if (tenant === undefined && principal.tenantIds.length === 1) return { event: { ...input, tenantId: principal.tenantIds[0] } };
-  if (tenant === undefined || !principal.tenantIds.map(String).includes(tenant)) {
+  if (tenant === undefined || !principal.tenantIds.some((t) => normalizeTenantId(String(t)) === tenant)) {
     const field = index === undefined ? 'tenantId' : `events[${index}].tenantId`;
     return { forbidden: `${field}: must name one of your tenants` };
   }

@@ -43,6 +43,11 @@ export function multiRowInsert(options: MultiRowInsertOptions): InsertStrategy {
       return ids;
     };
     try {
+      // Inside a chained append's transaction: its owner commits.
+      if (context.transaction) {
+        if (!context.transaction.db) throw new Error('The multi-row insert needs a Kysely executor for the chained append transaction.');
+        return await write(context.transaction.db);
+      }
       return chunks.length === 1 && !context.token && companions.length === 0
         ? await write(context.db)
         : await inTransaction(context.db, write);

@@ -129,6 +129,20 @@ export function postgresInsert(options: PostgresInsertOptions): PostgresInsert {
     const table = await tableInfo(context.tables);
     const method = options.method ?? (rows.length <= UNNEST_MAX_ROWS ? 'unnest' : 'copy');
     const copyFrom = method === 'copy' ? await loadCopyFrom() : null;
+    if (context.transaction) {
+      const client = context.transaction.client as PoolClient | undefined;
+      if (!client) throw new Error('The PostgreSQL insert needs the pg client of the chained append transaction.');
+      if (copyFrom) {
+        // Ids and the token row in one statement, then the rows: two round trips; the owner commits.
+        const ids = await allocateIds(client, table, rows.length, context.token);
+        await copyInto(client, copyFrom, table, rows, columns, ids);
+        await runAll(client, rollupQueries(rows, context));
+        return ids;
+      }
+      const ids = await unnestInsert(client, table, rows, columns, context);
+      if (!context.rollupArrays) await runAll(client, context.rollups?.(rows) ?? []);
+      return ids;
+    }
     if (copyFrom) return copyInsert(pool, copyFrom, table, rows, columns, context.token, rollupQueries(rows, context));
     if (context.rollupArrays) return unnestInsert(pool, table, rows, columns, context);
     const companions = context.rollups?.(rows) ?? [];
@@ -170,20 +184,9 @@ async function copyInsert(
       table.sequence,
       rows.length,
     ]);
-    const ids = (result.rows[0]?.ids ?? '{}')
-      .slice(1, -1)
-      .split(',')
-      .map(Number)
-      .sort((a, b) => a - b);
-    if (ids.length !== rows.length || ids.some((id) => !Number.isSafeInteger(id)))
-      throw new Error(`Could not allocate ${rows.length} ids.`);
-    const json = columns.map((c) => table.types.get(c) === 'jsonb' || table.types.get(c) === 'json');
-    const list = ['id', ...columns].map((c) => `"${c}"`).join(', ');
+    const ids = parseIds(result.rows[0]?.ids, rows.length);
     await client.query('begin');
-    await pipeline(
-      Readable.from(copyChunks(rows, columns, json, ids)),
-      client.query(copyFrom(`copy ${table.qualified} (${list}) from stdin`)),
-    );
+    await copyInto(client, copyFrom, table, rows, columns, ids);
     await runAll(client, companions);
     if (token) {
       const row = batchRow(token, ids);
@@ -192,6 +195,53 @@ async function copyInsert(
     await client.query('commit');
     return ids;
   });
+}
+
+/** The ids of `array_agg(…)::text` in ascending order, checked to be `count` safe integers. */
+function parseIds(text: string | undefined, count: number): number[] {
+  const ids = (text ?? '{}')
+    .slice(1, -1)
+    .split(',')
+    .filter(Boolean)
+    .map(Number)
+    .sort((a, b) => a - b);
+  if (ids.length !== count || ids.some((id) => !Number.isSafeInteger(id))) throw new Error(`Could not allocate ${count} ids.`);
+  return ids;
+}
+
+/** The rows through COPY with the given ids, on a connection inside a transaction. */
+async function copyInto(
+  client: PoolClient,
+  copyFrom: CopyFrom,
+  table: TableInfo,
+  rows: readonly EventRow[],
+  columns: readonly string[],
+  ids: readonly number[],
+): Promise<void> {
+  const json = columns.map((c) => table.types.get(c) === 'jsonb' || table.types.get(c) === 'json');
+  const list = ['id', ...columns].map((c) => `"${c}"`).join(', ');
+  await pipeline(
+    Readable.from(copyChunks(rows, columns, json, ids)),
+    client.query(copyFrom(`copy ${table.qualified} (${list}) from stdin`)),
+  );
+}
+
+/**
+ * Allocates `count` ids and, when a token is given, writes its row with them, in one statement
+ * (the token's `encodeIds` text computed by the server, as in the `unnest` insert). For COPY inside
+ * a chained append's transaction, where the token row then commits with the rows.
+ */
+async function allocateIds(client: PoolClient, table: TableInfo, count: number, token: BatchToken | undefined): Promise<number[]> {
+  let text = 'with ins as (select nextval($1::regclass) as id from generate_series(1, $2::int))';
+  const values: unknown[] = [table.sequence, count];
+  if (token) {
+    values.push(token.token, token.createdAt);
+    text += `,\n  tok as (${tokenInsert(table.batches, 3)})`;
+  }
+  text += '\nselect array_agg(id)::text as ids from ins';
+  const name = `eventlog_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+  const result = await client.query<{ ids: string }>({ name, text, values });
+  return parseIds(result.rows[0]?.ids, count);
 }
 
 /**
