@@ -281,7 +281,7 @@ export function rollupsSuite(ctx: SuiteContext, hooks: ConformanceHooks): void {
       if (store.aggregateRollups) {
         expect(progress.length, 'backfill progress reports').toBeGreaterThan(0);
         expect(progress.at(-1)?.done).toBe(progress.at(-1)?.total);
-        expect(new Set(progress.map((p) => p.table))).toEqual(new Set(['model_name', 'channel', 'host', 'ip']));
+        expect(new Set(progress.map((p) => p.table))).toEqual(new Set(['base', 'model_name', 'channel', 'host', 'ip']));
         const rebuilt: string[] = [];
         await log.rebuildRollups({ onProgress: (p) => rebuilt.push(p.table) });
         expect(new Set(rebuilt)).toEqual(new Set(['base', 'model_name', 'channel', 'host', 'ip']));
