@@ -63,6 +63,9 @@ export const proxyPreset = definePreset({
     { name: 'status', type: 'integer', rollup: true },
   ],
   metrics: [{ name: 'bytes' }],
+  // As the core's HTTP-requests preset: the client address is rolled up (for every event type
+  // of the log that has one, since the fields a registry rolls up hold for all its types).
+  rollupFields: ['ip'],
 });
 
 /** Every preset the benchmark registers (widened so `record()` takes any generated event). */

@@ -30,6 +30,8 @@ export function scaleEndpoints(deepOffset: number): ScaleEndpoint[] {
     { name: 'proxy /api/logs/stats', path: '/api/logs/stats', headers: PROXY },
     { name: 'proxy /api/logs/timeline?hours=720', path: '/api/logs/timeline?hours=720', headers: PROXY },
     { name: 'proxy /api/analytics/top-domains', path: '/api/analytics/top-domains', headers: PROXY },
+    { name: 'proxy /api/clients/statistics', path: '/api/clients/statistics', headers: PROXY },
+    { name: 'proxy /api/domains/statistics', path: '/api/domains/statistics', headers: PROXY },
     { name: 'proxy /api/traffic/statistics', path: '/api/traffic/statistics', headers: PROXY },
     { name: 'proxy /api/logs page 1 (total)', path: '/api/logs?limit=50', headers: PROXY },
     { name: `proxy /api/logs offset ${deepOffset}`, path: `/api/logs?limit=50&offset=${deepOffset}`, headers: PROXY },

@@ -5,6 +5,7 @@ import type { PrivacyOptions } from './privacy/write-privacy.js';
 import type { ArchiveOptions, RetentionPolicy } from './retention/job-types.js';
 import type { PayloadLimitOptions } from './schema/event.js';
 import type { EventType } from './schema/event-type.js';
+import type { RollupField } from './schema/fields.js';
 import { DEFAULT_MAX_DATA_BYTES, DEFAULT_MAX_DATA_DEPTH } from './schema/payload.js';
 import type { DimensionSpec, MetricSpec, Preset } from './schema/preset.js';
 import type { EventStore } from './storage/contract.js';
@@ -108,6 +109,12 @@ export interface EventLogOptions<P extends readonly Preset[] = readonly Preset[]
    * @default false
    */
   rollups?: boolean;
+  /**
+   * Envelope fields to keep a rollup table for, besides those the presets name (`['ip']`: `top`
+   * by `ip` and reads filtered on `ip` values answer from rollups; docs/rollups.md). Only takes
+   * effect with `rollups: true`. @default none
+   */
+  rollupFields?: readonly RollupField[];
 }
 
 /**

@@ -1,5 +1,13 @@
 import type { AggregateRow, DeleteQuery, EventRow, MigrateOptions, RollupQuery, RollupSpec, StoreSchema } from '@eventlog/core';
-import { ROLLUP_GRAINS, rollupBatchDeltas, rollupColumns, rollupDeltas, rollupGrains, rollupTables } from '@eventlog/core';
+import {
+  ROLLUP_FIELD_COLUMNS,
+  ROLLUP_GRAINS,
+  rollupBatchDeltas,
+  rollupColumns,
+  rollupDeltas,
+  rollupGrains,
+  rollupTables,
+} from '@eventlog/core';
 import { type CompiledQuery, type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import { timeSpan } from '../shared/time-span.js';
 import type { AnyKysely, ResolvedDialect } from './dialect.js';
@@ -245,7 +253,8 @@ export function createKyselyRollups(context: RollupContext) {
       }
       // Tables another process's registry marked are kept up to date here too, so no writer leaves one behind.
       const names = (await executor.selectFrom(state).select('name').execute()).map((r) => String((r as { name: unknown }).name));
-      const columns = new Set(schema.columns.filter((c) => c.kind === 'dimension').map((c) => c.name));
+      // A rolled-up column is a dimension or an envelope field that can be rolled up (`ip`, a canonical column).
+      const columns = new Set(schema.columns.filter((c) => c.kind === 'dimension' || ROLLUP_FIELD_COLUMNS.has(c.name)).map((c) => c.name));
       const others = names.filter((n) => n !== 'base' && columns.has(n) && !schema.rollups?.dimensions.includes(n));
       spec = { ...schema.rollups, dimensions: [...schema.rollups.dimensions, ...others] };
       schemaSeen = schema;

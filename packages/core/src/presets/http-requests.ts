@@ -34,7 +34,9 @@ export const httpRequestDataSchema = z.looseObject({ url: z.string().max(4096).o
  * `durationMs`, `outcome` (`ALLOWED`, `BLOCKED`, `DENIED`), the dimensions `method`,
  * `destination` (as shown, e.g. `example.com:443` or `app.local/api/users/:id`), `host`, `path`,
  * `status_code`, `status_text`, `file_extension`, `destination_is_ip` (0/1) and the metric `bytes`.
- * {@link httpRequestEvent} builds one from plain request facts.
+ * With `rollups: true` the store keeps rollup tables for `method`, `destination`, `host`,
+ * `status_code` and the envelope field `ip` (docs/rollups.md). {@link httpRequestEvent} builds one
+ * from plain request facts.
  *
  * @example
  * ```ts
@@ -50,7 +52,7 @@ export const httpRequestsPreset = definePreset({
   dimensions: [
     { name: 'method', rollup: true },
     { name: 'destination', indexed: true, rollup: true },
-    { name: 'host', indexed: true },
+    { name: 'host', indexed: true, rollup: true },
     { name: 'path' },
     { name: 'status_code', type: 'integer', indexed: true, rollup: true },
     { name: 'status_text' },
@@ -58,6 +60,8 @@ export const httpRequestsPreset = definePreset({
     { name: 'destination_is_ip', type: 'integer', rollup: true },
   ],
   metrics: [{ name: 'bytes' }],
+  // The client and domain analytics group by the client address: a rollup table keyed by `ip`.
+  rollupFields: ['ip'],
 });
 
 /** Plain facts about one request, for {@link httpRequestEvent}. */

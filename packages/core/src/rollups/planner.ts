@@ -22,7 +22,8 @@ const DAY = ROLLUP_GRAINS[ROLLUP_GRAINS.length - 1] as number;
  * names something rollups do not keep (docs/rollups.md lists which). @internal
  */
 export function createRollupPlanner(core: LogCore) {
-  const marked = new Set([...core.registry.dimensions.values()].filter((d) => d.rollup).map((d) => d.name));
+  // Columns with a table of their own: marked dimensions and marked envelope fields (`ip`).
+  const marked = new Set(core.registry.storeSchema.rollups?.dimensions ?? []);
   const enabled = core.options.rollups === true;
 
   /** The rollup query for `query`, or null when rollups cannot answer it. */

@@ -46,6 +46,20 @@ export const CANONICAL_FIELDS: readonly CanonicalField[] = [
   { field: 'data', column: 'data', type: 'json', sortable: false },
 ];
 
+/**
+ * Envelope fields that may be rolled up like a marked dimension (a rollup table keyed by the base
+ * key plus the field), named by a preset's or the log's `rollupFields`. Only `ip` for now: the
+ * other envelope columns either are part of every rollup key already (`tenantId`, `type`,
+ * `category`, `outcome`) or have no dashboard grouping by them yet.
+ */
+export const ROLLUP_FIELDS = ['ip'] as const;
+
+/** A field of {@link ROLLUP_FIELDS}. */
+export type RollupField = (typeof ROLLUP_FIELDS)[number];
+
+/** The store column of each field of {@link ROLLUP_FIELDS} (they are all stored under their own name). */
+export const ROLLUP_FIELD_COLUMNS: ReadonlySet<string> = new Set<string>(ROLLUP_FIELDS);
+
 /** Column names that dimensions and metrics may not take. */
 export const RESERVED_COLUMNS: ReadonlySet<string> = new Set(CANONICAL_FIELDS.map((f) => f.column));
 

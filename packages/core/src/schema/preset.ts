@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { EventType } from './event-type.js';
+import type { RollupField } from './fields.js';
 
 /** The stored type of a dimension. */
 export type DimensionType = 'string' | 'integer';
@@ -47,6 +48,12 @@ export interface Preset<Types extends EventTypeMap = EventTypeMap, Dimensions ex
   readonly types: readonly EventType[];
   readonly dimensions: readonly DimensionSpec[];
   readonly metrics: readonly MetricSpec[];
+  /**
+   * Envelope fields the store keeps a rollup table for, like a dimension marked `rollup: true`
+   * (docs/rollups.md): `top`, `stats` and `count` grouped by or filtered on their values then
+   * cost O(buckets). @default none
+   */
+  readonly rollupFields?: readonly RollupField[];
   /** @internal phantom field carrying the type map */
   readonly __types?: Types;
   /** @internal phantom field carrying the declared dimension names */
@@ -73,6 +80,8 @@ export interface PresetOptions<
   types: T;
   dimensions?: D;
   metrics?: M;
+  /** Envelope fields to roll up (see {@link Preset.rollupFields}). @default none */
+  rollupFields?: readonly RollupField[];
 }
 
 /**
@@ -101,5 +110,6 @@ export function definePreset<
     types: options.types,
     dimensions: options.dimensions ?? [],
     metrics: options.metrics ?? [],
+    rollupFields: options.rollupFields ?? [],
   });
 }

@@ -2,7 +2,14 @@ import { z } from 'zod';
 import type { ValidationIssue } from '../errors.js';
 import type { IndexSpec, StoreColumn, StoreSchema } from '../storage/contract.js';
 import type { EventType } from './event-type.js';
-import { CANONICAL_FIELDS, COLUMN_NAME_PATTERN, DIMENSION_MAX_LENGTH, RESERVED_COLUMNS } from './fields.js';
+import {
+  CANONICAL_FIELDS,
+  COLUMN_NAME_PATTERN,
+  DIMENSION_MAX_LENGTH,
+  RESERVED_COLUMNS,
+  ROLLUP_FIELDS,
+  type RollupField,
+} from './fields.js';
 import type { DimensionSpec, DimensionType, MetricSpec, MetricType, Preset } from './preset.js';
 
 /** A dimension with its defaults filled in. */
@@ -26,6 +33,8 @@ export interface Registry {
   readonly types: ReadonlyMap<string, EventType>;
   readonly dimensions: ReadonlyMap<string, ResolvedDimension>;
   readonly metrics: ReadonlyMap<string, ResolvedMetric>;
+  /** Envelope fields with a rollup table of their own (presets' and the options' `rollupFields`), by column. */
+  readonly rollupFields: ReadonlySet<string>;
   readonly allowUnknownTypes: boolean;
   readonly storeSchema: StoreSchema;
 }
@@ -36,6 +45,8 @@ export interface RegistryInput {
   types?: readonly EventType[];
   dimensions?: readonly DimensionSpec[];
   metrics?: readonly MetricSpec[];
+  /** Envelope fields to roll up, besides the presets' (see {@link Preset.rollupFields}). */
+  rollupFields?: readonly RollupField[];
   allowUnknownTypes?: boolean;
 }
 
@@ -61,11 +72,26 @@ export function createRegistry(input: RegistryInput): Registry {
   const types = new Map<string, EventType>();
   const dimensions = new Map<string, ResolvedDimension>();
   const metrics = new Map<string, ResolvedMetric>();
-  const sources = [
+  const rollupFields = new Set<string>();
+  const sources: Preset[] = [
     ...(input.presets ?? []),
-    { name: 'options', types: input.types ?? [], dimensions: input.dimensions ?? [], metrics: input.metrics ?? [] },
+    {
+      name: 'options',
+      types: input.types ?? [],
+      dimensions: input.dimensions ?? [],
+      metrics: input.metrics ?? [],
+      rollupFields: input.rollupFields ?? [],
+    },
   ];
   for (const source of sources) {
+    for (const field of source.rollupFields ?? []) {
+      if (!(ROLLUP_FIELDS as readonly string[]).includes(field)) {
+        throw new TypeError(
+          `rollupFields (in "${source.name}") names "${String(field)}"; only ${ROLLUP_FIELDS.join(', ')} can be rolled up.`,
+        );
+      }
+      rollupFields.add(field);
+    }
     for (const type of source.types) {
       const existing = types.get(type.name);
       if (existing && existing !== type) {
@@ -107,8 +133,9 @@ export function createRegistry(input: RegistryInput): Registry {
     types,
     dimensions,
     metrics,
+    rollupFields,
     allowUnknownTypes: input.allowUnknownTypes ?? types.size === 0,
-    storeSchema: buildStoreSchema(dimensions, metrics),
+    storeSchema: buildStoreSchema(dimensions, metrics, rollupFields),
   };
 }
 
@@ -121,7 +148,11 @@ function checkColumnName(name: string, kind: string, source: string): void {
   }
 }
 
-function buildStoreSchema(dimensions: ReadonlyMap<string, ResolvedDimension>, metrics: ReadonlyMap<string, ResolvedMetric>): StoreSchema {
+function buildStoreSchema(
+  dimensions: ReadonlyMap<string, ResolvedDimension>,
+  metrics: ReadonlyMap<string, ResolvedMetric>,
+  rollupFields: ReadonlySet<string>,
+): StoreSchema {
   const columns: StoreColumn[] = CANONICAL_FIELDS.map((f) => ({
     name: f.column,
     type: f.type,
@@ -145,8 +176,13 @@ function buildStoreSchema(dimensions: ReadonlyMap<string, ResolvedDimension>, me
   for (const d of dimensions.values()) {
     if (d.indexed) indexes.push({ name: `dim_${d.name}`, columns: [d.name, 'time', 'id'] });
   }
+  // Marked envelope fields get a table like a marked dimension's; their columns (the field's own
+  // name) never clash with a dimension's, which may not take a canonical column's name.
   const rollups = {
-    dimensions: [...dimensions.values()].filter((d) => d.rollup).map((d) => d.name),
+    dimensions: [
+      ...[...dimensions.values()].filter((d) => d.rollup).map((d) => d.name),
+      ...ROLLUP_FIELDS.filter((f) => rollupFields.has(f)),
+    ],
     metrics: [...metrics.keys()],
   };
   return { version: SCHEMA_VERSION, columns, indexes, rollups };

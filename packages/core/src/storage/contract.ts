@@ -23,7 +23,10 @@ export interface IndexSpec {
  * tenant, type, category and outcome, plus one per marked dimension with that dimension added.
  */
 export interface RollupSpec {
-  /** Dimensions marked `rollup: true`; each gets a table of its own. */
+  /**
+   * Columns with a table of their own: dimensions marked `rollup: true`, then the envelope fields
+   * named in `rollupFields` (by column: `ip`). A store treats both alike.
+   */
   readonly dimensions: readonly string[];
   /** Metric columns whose sums every rollup table keeps. */
   readonly metrics: readonly string[];
@@ -40,7 +43,7 @@ export interface StoreSchema {
 
 /** Progress of a rollup backfill or rebuild, one call per finished chunk. */
 export interface RollupProgress {
-  /** The rollup table: `base` or the marked dimension's name. */
+  /** The rollup table: `base`, or the marked dimension's or rollup field's column name. */
   readonly table: string;
   /** Chunks (UTC days of events) done so far in this table. */
   readonly done: number;
@@ -66,7 +69,7 @@ export interface RollupSpan {
  * whole buckets (`spans`) plus raw event rows for the partial ones (`edges`), in one answer.
  */
 export interface RollupQuery {
-  /** The marked dimension whose table answers, or null for the base table. */
+  /** The marked dimension or rollup field (`ip`) whose table answers, or null for the base table. */
   readonly dimension: string | null;
   /**
    * Conditions on `tenant_id`, `type`, `category`, `outcome` and `dimension` only (never on time):

@@ -27,6 +27,16 @@ const TYPES = ['llm.consumption', 'auth.login', 'connection.open'] as const;
 const OUTCOMES = ['success', 'failure', null];
 const MODELS = ['gpt', 'claude', 'gemini', 'llama', 'Gpt', null];
 const CHANNELS = [0, 1, 2, 3, null];
+// Two spellings of one IPv6 address: the rollup key must keep them apart exactly as the raw rows do.
+const IPS = ['10.0.0.1', '10.0.0.2', '10.0.0.77', '10.0.1.7', '2001:db8::1', '2001:DB8::1', null];
+const HOSTS = ['example.com', 'api.example.com', 'Example.com', 'cdn.test', null];
+
+/**
+ * What the rollup tests add to the conformance preset: a marked `host` dimension and the envelope
+ * field `ip` rolled up (as the HTTP-requests preset does), so conditions on and groupings by both
+ * are compared too.
+ */
+const EXTRA = { dimensions: [{ name: 'host', indexed: true, rollup: true }], rollupFields: ['ip'] } as const;
 
 /** A random event somewhere in the three days before NOW (ms precision, so edges cut buckets). */
 function randomEvent(rng: Rng, time?: number): EventInput {
@@ -34,14 +44,18 @@ function randomEvent(rng: Rng, time?: number): EventInput {
   const model = pick(rng, MODELS);
   const channel = pick(rng, CHANNELS);
   const outcome = pick(rng, OUTCOMES);
+  const ip = pick(rng, IPS);
+  const host = pick(rng, HOSTS);
   const dimensions: Record<string, string | number> = { token_name: pick(rng, ['k1', 'k2']) };
   if (model !== null) dimensions.model_name = model;
   if (channel !== null) dimensions.channel = channel;
+  if (host !== null) dimensions.host = host;
   return {
     type,
     time: time ?? START + Math.floor(rng() * SPAN),
     tenantId: pick(rng, TENANTS),
     ...(outcome === null ? {} : { outcome }),
+    ...(ip === null ? {} : { ip }),
     actor: { id: pick(rng, ['u1', 'u2', 'u3']) },
     message: pick(rng, ['ok', 'rate limit error', 'timeout']),
     dimensions,
@@ -65,8 +79,15 @@ function randomFilter(rng: Rng): FilterInput {
   if (rng() < 0.3) filter.type = pick(rng, TYPES);
   if (rng() < 0.2) filter.category = pick(rng, ['consumption', 'login']);
   if (rng() < 0.3) filter.outcome = pick(rng, ['success', 'failure']);
-  if (rng() < 0.3) dimensions.model_name = pick(rng, ['gpt', 'claude', 'Gpt']);
-  else if (rng() < 0.2) dimensions.channel = rng() < 0.5 ? pick(rng, [0, 1, 2, 3]) : [1, 3];
+  // At most one marked column, chosen by one draw: model_name, channel, host, ip or none.
+  const slot = rng();
+  if (slot < 0.25) dimensions.model_name = pick(rng, ['gpt', 'claude', 'Gpt']);
+  else if (slot < 0.4) dimensions.channel = rng() < 0.5 ? pick(rng, [0, 1, 2, 3]) : [1, 3];
+  else if (slot < 0.55)
+    dimensions.host = rng() < 0.6 ? pick(rng, HOSTS.slice(0, 4) as string[]) : ['example.com', 'Example.com', 'cdn.test'];
+  else if (slot < 0.7) filter.ip = rng() < 0.6 ? pick(rng, IPS.slice(0, 6) as string[]) : ['10.0.0.1', '2001:db8::1', '10.0.1.7'];
+  // Now and then a second marked column, which only raw rows can answer.
+  if (rng() < 0.05) filter.ip = '10.0.0.2';
   if (rng() < 0.05) dimensions.token_name = 'k1';
   if (rng() < 0.05) filter.search = 'error';
   if (rng() < 0.05) filter.actorId = 'u2';
@@ -80,7 +101,7 @@ function randomFilter(rng: Rng): FilterInput {
 async function compareAnswers(rolled: EventLog, raw: EventLog, rng: Rng, iterations: number, label: string): Promise<void> {
   for (let i = 0; i < iterations; i++) {
     const filter = randomFilter(rng);
-    const kind = pick(rng, ['stats', 'count', 'timeline', 'top', 'top'] as const);
+    const kind = pick(rng, ['stats', 'count', 'timeline', 'top', 'top', 'countBy'] as const);
     const where = `${label}, seed ${SEED}, question ${i} (${kind} ${JSON.stringify(filter)})`;
     if (kind === 'stats') {
       const [a, b] = await Promise.all([rolled.stats(filter), raw.stats(filter)]);
@@ -103,12 +124,20 @@ async function compareAnswers(rolled: EventLog, raw: EventLog, rng: Rng, iterati
       a.points.forEach((p, j) => {
         expect(p.sums.amount, where).toBeCloseTo(b.points[j]?.sums.amount ?? 0, 6);
       });
+    } else if (kind === 'countBy') {
+      const by = pick(rng, ['outcome', 'tenantId', 'type', 'host', 'model_name']);
+      const [a, b] = await Promise.all([rolled.countBy({ by, filter }), raw.countBy({ by, filter })]);
+      expect(a, `${where} by ${by}`).toEqual(b);
     } else {
-      const by = pick(rng, ['model_name', 'channel', 'tenantId', 'type', 'outcome', 'token_name']);
+      const by = pick(rng, ['model_name', 'channel', 'tenantId', 'type', 'outcome', 'token_name', 'ip', 'ip', 'host']);
       const input = { by, filter, limit: 1 + Math.floor(rng() * 6), orderBy: pick(rng, ['count', 'quota']) };
-      const [a, b] = await Promise.all([rolled.top(input), raw.top(input)]);
+      // A masked view merges the top addresses after the read (view.ts): it must match too.
+      const masked = by === 'ip' && rng() < 0.3;
+      const [a, b] = masked
+        ? await Promise.all([rolled.view({ maskIp: true }).top(input), raw.view({ maskIp: true }).top(input)])
+        : await Promise.all([rolled.top(input), raw.top(input)]);
       const shape = (t: typeof a) => t.map((e) => [e.value, e.count, e.sums.quota, e.sums.prompt_tokens]);
-      expect(shape(a), where).toEqual(shape(b));
+      expect(shape(a), `${where} by ${by}${masked ? ' masked' : ''}`).toEqual(shape(b));
     }
   }
 }
@@ -120,11 +149,11 @@ async function compareAnswers(rolled: EventLog, raw: EventLog, rng: Rng, iterati
 export function rollupsSuite(ctx: SuiteContext, hooks: ConformanceHooks): void {
   const { test } = ctx;
   /** The fixture with rollups on (they are opt-in). */
-  const setup: typeof ctx.setup = (logOptions = {}) => ctx.setup({ rollups: true, ...logOptions });
+  const setup: typeof ctx.setup = (logOptions = {}) => ctx.setup({ rollups: true, ...EXTRA, ...logOptions });
 
   /** A second log on the fixture's store that never reads rollups. */
   const rawLog = (store: StorageAdapter, clockNow: () => number) => {
-    const log = createEventLog({ store, presets: [conformancePreset], clock: clockNow, rollups: false, closeStore: false });
+    const log = createEventLog({ store, presets: [conformancePreset], ...EXTRA, clock: clockNow, rollups: false, closeStore: false });
     ctx.track(log);
     return log;
   };
@@ -155,6 +184,27 @@ export function rollupsSuite(ctx: SuiteContext, hooks: ConformanceHooks): void {
       if (store.aggregateRollups) expect(counter.answered, 'answers taken from rollups').toBeGreaterThan(500);
     }, 300_000);
 
+    test('top by ip or host, and reads naming ip or host values, are answered from rollups', async () => {
+      const { log, store, clock } = await setup();
+      const raw = rawLog(store, () => clock.now);
+      await fillRandom(log, seeded(SEED + 4), 600);
+      const counter = countRollupAnswers(store);
+      const week = { since: NOW - 7 * DAY + 12_345, until: NOW };
+      const same = async <R>(label: string, read: (l: EventLog) => Promise<R>) => expect(await read(log), label).toEqual(await read(raw));
+      await same('top by ip', (l) => l.top({ by: 'ip', filter: week, limit: 5 }));
+      await same('top by host', (l) => l.top({ by: 'host', filter: week, limit: 5 }));
+      await same('masked top by ip', (l) => l.view({ maskIp: true }).top({ by: 'ip', filter: week, limit: 5 }));
+      await same('stats of one ip', (l) => l.stats({ ...week, ip: '10.0.0.1' }));
+      await same('count of two hosts', (l) => l.count({ ...week, dimensions: { host: ['cdn.test', 'Example.com'] } }));
+      await same('countBy outcome of ips', (l) => l.countBy({ by: 'outcome', filter: { ...week, ip: ['10.0.0.1', '2001:DB8::1'] } }));
+      expect(counter.answered, 'reads answered from rollups').toBe(store.aggregateRollups ? 6 : 0);
+      // What the tables cannot answer exactly stays raw: ip and host together, and countBy by host
+      // (its null group is the events without a host, which the host table does not hold).
+      await same('stats of an ip and a host', (l) => l.stats({ ...week, ip: '10.0.0.1', dimensions: { host: 'cdn.test' } }));
+      await same('countBy host', (l) => l.countBy({ by: 'host', filter: week }));
+      expect(counter.answered, 'reads answered from rollups').toBe(store.aggregateRollups ? 6 : 0);
+    }, 120_000);
+
     test('rollups stay exact after a failed batch, prune and delete', async () => {
       const { log, store, clock } = await setup();
       const rng = seeded(SEED + 1);
@@ -179,6 +229,7 @@ export function rollupsSuite(ctx: SuiteContext, hooks: ConformanceHooks): void {
       await log.prune({ before: START + DAY + 1234 });
       await store.delete({ where: [{ op: 'in', column: 'tenant_id', values: ['t-b'] }], limit: 50 });
       await store.delete({ where: [{ op: 'in', column: 'model_name', values: ['gpt'] }], limit: 1_000_000 });
+      await store.delete({ where: [{ op: 'in', column: 'ip', values: ['10.0.0.2'] }], limit: 1_000_000 });
       const raw = rawLog(store, () => clock.now);
       expect((await log.stats()).count).toBe((await raw.stats()).count);
       await compareAnswers(log, raw, rng, 400, 'after a failed batch, prune and deletes');
@@ -194,24 +245,46 @@ export function rollupsSuite(ctx: SuiteContext, hooks: ConformanceHooks): void {
         dimensions: conformancePreset.dimensions.map((d) => ({ ...d, rollup: false })),
         metrics: conformancePreset.metrics,
       });
-      // The events are stored by a log whose preset marks nothing: no dimension table exists yet.
-      const before = createEventLog({ store, presets: [unmarked], clock: () => clock.now, closeStore: false });
+      // The events are stored by a log whose preset marks nothing: no dimension (or `ip`) table exists yet.
+      const before = createEventLog({
+        store,
+        presets: [unmarked],
+        dimensions: [{ name: 'host', indexed: true }],
+        clock: () => clock.now,
+        closeStore: false,
+      });
       ctx.track(before);
       await fillRandom(before, rng, 1500);
       const progress: { table: string; done: number; total: number }[] = [];
-      const after = createEventLog({ store, presets: [conformancePreset], clock: () => clock.now, closeStore: false, rollups: true });
+      const after = createEventLog({
+        store,
+        presets: [conformancePreset],
+        ...EXTRA,
+        clock: () => clock.now,
+        closeStore: false,
+        rollups: true,
+      });
       ctx.track(after);
       const log = after;
       after.on('rollups', (p) => progress.push(p));
+      const counter = countRollupAnswers(store);
       await after.ready();
       const raw = rawLog(store, () => clock.now);
+      // The backfilled `ip` table: every address's count and sums, whole days only, equal to the raw rows'.
+      const days = { since: START - (START % DAY) + DAY, until: NOW - (NOW % DAY) };
+      for (const filter of [{}, days]) {
+        const all = { by: 'ip' as const, filter, limit: IPS.length };
+        expect(await after.top(all), `ip table after a backfill ${JSON.stringify(filter)}`).toEqual(await raw.top(all));
+      }
+      expect(counter.answered, 'top by ip answered from the backfilled table').toBe(store.aggregateRollups ? 2 : 0);
       await compareAnswers(after, raw, rng, 300, 'after a backfill');
       if (store.aggregateRollups) {
         expect(progress.length, 'backfill progress reports').toBeGreaterThan(0);
         expect(progress.at(-1)?.done).toBe(progress.at(-1)?.total);
+        expect(new Set(progress.map((p) => p.table))).toEqual(new Set(['base', 'model_name', 'channel', 'host', 'ip']));
         const rebuilt: string[] = [];
         await log.rebuildRollups({ onProgress: (p) => rebuilt.push(p.table) });
-        expect(new Set(rebuilt)).toEqual(new Set(['base', 'model_name', 'channel']));
+        expect(new Set(rebuilt)).toEqual(new Set(['base', 'model_name', 'channel', 'host', 'ip']));
         await compareAnswers(log, raw, rng, 300, 'after a rebuild');
       } else {
         await expect(log.rebuildRollups()).rejects.toMatchObject({ code: 'UNSUPPORTED' });
@@ -223,7 +296,13 @@ export function rollupsSuite(ctx: SuiteContext, hooks: ConformanceHooks): void {
         const { log, store, clock } = await setup();
         const other = await hooks.openSecondStore!(store);
         ctx.track(other);
-        const second: EventLog = createEventLog({ store: other, presets: [conformancePreset], clock: () => clock.now, rollups: true });
+        const second: EventLog = createEventLog({
+          store: other,
+          presets: [conformancePreset],
+          ...EXTRA,
+          clock: () => clock.now,
+          rollups: true,
+        });
         ctx.track(second);
         const rng = seeded(SEED + 3);
         // The same buckets from both sides, so their upserts collide on the same rollup rows.

@@ -64,6 +64,7 @@ export const proxyLogsPreset = definePreset({
   types: [...httpRequestsPreset.types, defineEventType(PROXY_AUDIT_TYPE, z.looseObject({}).optional(), { category: 'audit' })],
   dimensions: httpRequestsPreset.dimensions,
   metrics: httpRequestsPreset.metrics,
+  rollupFields: httpRequestsPreset.rollupFields ?? [],
 });
 
 /**
