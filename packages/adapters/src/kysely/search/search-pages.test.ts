@@ -30,8 +30,8 @@ function message(i: number): string {
   if (i % 3001 === 17) words.push('Needle');
   // Common among the oldest rows only: the walk finds none in its windows, the index the rest.
   if (i >= ROWS - 5000 && i % 2 === 0) words.push('Fossil');
-  // A few recent rows and many old ones: a page begins in the walk and ends in a later window.
-  if ((i < 6000 && i % 600 === 3) || (i >= ROWS / 2 && i % 3 === 0)) words.push('Mosaic');
+  // Some recent rows, then none, then many old ones: a page is gathered over several windows.
+  if ((i < 6000 && i % 150 === 3) || (i >= ROWS / 2 && i % 3 === 0)) words.push('Mosaic');
   // Escaped wildcards, common: LIKE must keep them literal on both paths.
   if (i % 5 === 2) words.push('50%_off');
   return words.join(' ');
@@ -135,9 +135,10 @@ describe('sqlite: search pages with the trigram index', () => {
 
   it('the test data gives each plan its case', async () => {
     const counts = Object.fromEntries(await Promise.all(TERMS.map(async (t) => [t, (await reference(t, 'desc')).length])));
-    expect(counts).toEqual({ 'common word': 7500, NEEDLE: 10, fossil: 2500, mosaic: 5010, '50%_o': 6000, 'row 2999': 11 });
-    // The walk starts at candidateCap / walkPerCandidate candidates: "fossil" is above, "needle" far below.
+    expect(counts).toEqual({ 'common word': 7500, NEEDLE: 10, fossil: 2500, mosaic: 5040, '50%_o': 6000, 'row 2999': 11 });
+    // A walk needs firstWindow / walkPerCandidate candidates: "fossil" has more, "needle" far fewer.
     expect(2500 * SEARCH_PAGE_PLAN.walkPerCandidate).toBeGreaterThanOrEqual(SEARCH_PAGE_PLAN.firstWindow);
+    expect(11 * SEARCH_PAGE_PLAN.walkPerCandidate).toBeLessThan(SEARCH_PAGE_PLAN.firstWindow);
   });
 
   it('a common term walks the time index and stops at the page', async () => {
@@ -154,6 +155,12 @@ describe('sqlite: search pages with the trigram index', () => {
     const sent = await statements(() => log.query({ filter: { search: 'fossil' }, limit: 50 }));
     expect(sent.walks).toBeGreaterThanOrEqual(1);
     expect(sent.indexed).toBe(1);
+  });
+
+  it('a page whose matches are spread out is gathered over several windows, still without the index', async () => {
+    const sent = await statements(() => log.query({ filter: { search: 'mosaic' }, limit: 50 }));
+    expect(sent.walks).toBeGreaterThanOrEqual(3);
+    expect(sent.indexed).toBe(0);
   });
 
   for (const term of TERMS) {

@@ -35,8 +35,8 @@ export interface SearchPagePlan {
   readonly candidateCap: number;
   /** Rows (of the whole table, in the page's order) in the first window walked. */
   readonly firstWindow: number;
-  /** Each next window is this many times the previous one. */
-  readonly growth: number;
+  /** The next window is the rows the matches seen so far say the page needs, times this. */
+  readonly margin: number;
   /** Rows walked at most per index candidate counted, before the rest of the page comes from the index. */
   readonly walkPerCandidate: number;
 }
@@ -47,7 +47,7 @@ export interface SearchPagePlan {
  * a walk of up to 4 rows per candidate (when the walk fails) at most adds 4× the index's cost, while a
  * common term's page is found in the first window.
  */
-export const SEARCH_PAGE_PLAN: SearchPagePlan = { candidateCap: 20_000, firstWindow: 4096, growth: 4, walkPerCandidate: 4 };
+export const SEARCH_PAGE_PLAN: SearchPagePlan = { candidateCap: 20_000, firstWindow: 4096, margin: 1.25, walkPerCandidate: 4 };
 
 /**
  * Reads one page of a query holding a keyword search so that its cost follows the page, not the
@@ -56,11 +56,12 @@ export const SEARCH_PAGE_PLAN: SearchPagePlan = { candidateCap: 20_000, firstWin
  *
  * Plan: count the index's candidates, stopping at a cap (cheap). Few candidates: the index answers,
  * as before (it reads only those). Many: walk the order column's index newest first (in the page's
- * order) in windows of growing size, each bounded by the order column's value of its last row,
- * testing each row's text with LIKE, and stop as soon as the page is full. The walk is bounded by a
- * number of rows proportional to the candidates counted; if the page is still not full then (the
- * matches are old, or the other filters leave few of them), the rest of the page comes from the
- * index, restricted to the rows after the last window.
+ * order) in windows, each bounded by the order column's value of its last row, testing each row's
+ * text with LIKE, and stop as soon as the page is full. The first window has a fixed size; the
+ * next one as many rows as the matches seen so far say the page still needs. The walk gives up
+ * when that would take it past a number of rows proportional to the candidates counted (walking a
+ * row costs a fraction of reading a candidate), or when a window held no match at all: the rest of
+ * the page then comes from the index, restricted to the rows beyond the last window.
  *
  * The windows and the rest split the rows by the order column's value (ties stay in one window),
  * so together they are exactly the rows the query covers, in its order: the page, its offset and
@@ -87,14 +88,15 @@ export async function findSearchPage(
   const out: StoredRow[] = [];
   let need = query.limit;
   let skip = query.offset ?? 0;
+  /** Rows of the table walked so far, and the matches they held (skipped ones included). */
   let walked = 0;
+  let seen = 0;
   let size = plan.firstWindow;
   /** The last window's edge: rows beyond it (strictly) are still to be read. */
   let edge: number | undefined;
   const beyond = (value: number): Condition => ({ op: 'range', column, ...(desc ? { lt: value } : { gt: value }) });
 
-  while (walked < budget) {
-    size = Math.min(size, Math.max(plan.firstWindow, budget - walked));
+  while (walked + size <= budget) {
     const start = [...bounds, ...(edge === undefined ? [] : [beyond(edge)])];
     const last = await reads.boundary(query.orderBy, { ...(query.after ? { after: query.after } : {}), bounds: start }, size, query.signal);
     // No `last`: fewer than `size` rows are left, so this window is all of them.
@@ -104,13 +106,19 @@ export async function findSearchPage(
     for (const row of rows) out.push(row);
     if (rows.length === need || last === undefined) return out;
     need -= rows.length;
+    seen += rows.length;
     if (skip > 0) {
       // Rows came back: the window held exactly `skip` more matches before them. None: count them.
-      skip = rows.length > 0 ? 0 : skip - (await reads.count(where, query.signal));
+      const skipped = rows.length > 0 ? skip : await reads.count(where, query.signal);
+      seen += skipped;
+      skip -= skipped;
     }
     walked += size;
     edge = last;
-    size *= plan.growth;
+    // The next window: as many rows as the matches seen so far say the page needs, with a margin.
+    // None seen (the term is common elsewhere, or the other filters exclude its rows): the index.
+    if (seen === 0) break;
+    size = Math.max(plan.firstWindow, Math.ceil((((need + skip) * walked) / seen) * plan.margin));
   }
   const rest = await reads.rows(part(query, [...query.where, ...(edge === undefined ? [] : [beyond(edge)])], need, skip), true);
   for (const row of rest) out.push(row);
