@@ -47,7 +47,7 @@ export interface SearchPagePlan {
  * a walk of up to 4 rows per candidate (when the walk fails) at most adds 4× the index's cost, while a
  * common term's page is found in the first window.
  */
-export const SEARCH_PAGE_PLAN: SearchPagePlan = { candidateCap: 20_000, firstWindow: 4096, margin: 1.25, walkPerCandidate: 4 };
+export const SEARCH_PAGE_PLAN: SearchPagePlan = { candidateCap: 20_000, firstWindow: 4096, margin: 1.25, walkPerCandidate: 5 };
 
 /**
  * Reads one page of a query holding a keyword search so that its cost follows the page, not the
