@@ -36,6 +36,14 @@ export function scaleEndpoints(deepOffset: number): ScaleEndpoint[] {
     { name: 'proxy /api/logs page 1 (total)', path: '/api/logs?limit=50', headers: PROXY },
     { name: `proxy /api/logs offset ${deepOffset}`, path: `/api/logs?limit=50&offset=${deepOffset}`, headers: PROXY },
     { name: 'new-api /api/log/search?keyword=error', path: '/api/log/search?keyword=error', headers: NEW_API_ADMIN, search: true },
+    // A rarer term (a third of the error rows) and a rare one (the demo's 12 brute-force rows).
+    { name: 'new-api /api/log/search?keyword=timeout', path: '/api/log/search?keyword=timeout', headers: NEW_API_ADMIN, search: true },
+    {
+      name: 'new-api /api/log/search?keyword=wrong password',
+      path: '/api/log/search?keyword=wrong%20password',
+      headers: NEW_API_ADMIN,
+      search: true,
+    },
     { name: 'new-api /api/log/stat (all time)', path: '/api/log/stat', headers: NEW_API_ADMIN },
     { name: 'new-api /api/log/self page 1', path: '/api/log/self?p=1&page_size=20', headers: NEW_API_USER },
     { name: 'new-api /api/log/ page 1 type=2', path: '/api/log/?p=1&page_size=20&type=2', headers: NEW_API_ADMIN },

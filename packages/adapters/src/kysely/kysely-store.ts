@@ -29,6 +29,7 @@ import { compactJson } from './json.js';
 import { leaseLock } from './locks.js';
 import { migrateSchema, type TableNames, tableNames } from './migrations.js';
 import { createKyselyRollups } from './rollups.js';
+import { findSearchPage, type SearchPageReads } from './search/search-pages.js';
 import { classified } from './transient.js';
 import { afterOf, whereOf } from './where.js';
 
@@ -156,6 +157,81 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     return ids;
   };
 
+  // Keyword search through the index, or (`index: false`) LIKE on each row: see `search/search-pages.ts`.
+  const plainSearch: Pick<SqlDialect, 'containsInsensitive'> = { containsInsensitive: (c, p) => dialect.containsInsensitive(c, p) };
+  const searchOf = (index: boolean) => (index ? dialect : plainSearch);
+
+  const findRows = async (query: FindQuery, index: boolean): Promise<StoredRow[]> => {
+    const { column, direction } = query.orderBy;
+    const page = <Q extends AnySelect>(q: Q): Q => {
+      let out = q
+        .where((eb: AnyExpressionBuilder) => {
+          const parts = [whereOf(eb, query.where, searchOf(index))];
+          if (query.after) parts.push(afterOf(eb, column, direction, query.after, dialect.flags));
+          return eb.and(parts);
+        })
+        .orderBy(column, direction);
+      if (column !== 'id') out = out.orderBy('id', direction);
+      out = out.limit(query.limit);
+      if (query.offset) out = out.offset(query.offset);
+      return out as Q;
+    };
+    // Only known columns are selected; `id` and the order column always are.
+    let wanted = query.columns
+      ? [...new Set(['id', column, ...query.columns])].filter((c) => c === 'id' || columns.includes(c))
+      : undefined;
+    const shape = query.columns?.some((c) => jsonColumns.includes(c)) ? normalizeForExport : normalize;
+    if (!wanted && dialect.jsonAsText) wanted = ['id', ...columns];
+    if (dialect.flags.deferredJoin) {
+      // The page's ids come from the index alone; only those rows are then read.
+      const ids = page(db.selectFrom(tables.events).select('id'));
+      const joined = db.selectFrom(`${tables.events} as e`).innerJoin(ids.as('k'), 'k.id', 'e.id');
+      let q = (wanted ? joined.select(selection(wanted, 'e')) : joined.selectAll('e')).orderBy(`e.${column}`, direction);
+      if (column !== 'id') q = q.orderBy('e.id', direction);
+      return (await rowsOf(q, query.signal)).map(shape);
+    }
+    const from = db.selectFrom(tables.events);
+    const rows = await rowsOf(page(wanted ? from.select(selection(wanted)) : from.selectAll()), query.signal);
+    return rows.map(shape);
+  };
+
+  const countRows = async (where: readonly Condition[], index: boolean, signal?: AbortSignal): Promise<number> => {
+    const [row] = await rowsOf(
+      db
+        .selectFrom(tables.events)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where((eb) => whereOf(eb, where, searchOf(index))),
+      signal,
+    );
+    return Number(row?.n ?? 0);
+  };
+
+  const searchReads: SearchPageReads = {
+    rows: findRows,
+    count: (where, signal) => countRows(where, false, signal),
+    async boundary(orderBy, start, n, signal) {
+      const { column, direction } = orderBy;
+      let q = db
+        .selectFrom(tables.events)
+        .select(column)
+        .where((eb) => {
+          const parts = [whereOf(eb, start.bounds, dialect)];
+          if (start.after) parts.push(afterOf(eb, column, direction, start.after, dialect.flags));
+          return eb.and(parts);
+        })
+        .orderBy(column, direction);
+      if (column !== 'id') q = q.orderBy('id', direction);
+      const [row] = await rowsOf(q.limit(1).offset(n - 1), signal);
+      return row === undefined ? undefined : Number(row[column]);
+    },
+    async candidates(searched, term, cap, signal) {
+      const statement = dialect.keywordSearch?.candidates?.(searched, term, cap);
+      if (!statement) return undefined;
+      const [row] = await rowsOf({ compile: () => statement.compile(db), execute: async () => (await statement.execute(db)).rows }, signal);
+      return Number(row?.n ?? 0);
+    },
+  };
+
   const store: KyselyStore = {
     engine: dialect.engine,
     get capabilities(): StoreCapabilities {
@@ -187,48 +263,11 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     insert: (rows: readonly EventRow[]) => writeRows(rows),
 
     async find(query: FindQuery) {
-      const { column, direction } = query.orderBy;
-      const page = <Q extends AnySelect>(q: Q): Q => {
-        let out = q
-          .where((eb: AnyExpressionBuilder) => {
-            const parts = [whereOf(eb, query.where, dialect)];
-            if (query.after) parts.push(afterOf(eb, column, direction, query.after, dialect.flags));
-            return eb.and(parts);
-          })
-          .orderBy(column, direction);
-        if (column !== 'id') out = out.orderBy('id', direction);
-        out = out.limit(query.limit);
-        if (query.offset) out = out.offset(query.offset);
-        return out as Q;
-      };
-      // Only known columns are selected; `id` and the order column always are.
-      let wanted = query.columns
-        ? [...new Set(['id', column, ...query.columns])].filter((c) => c === 'id' || columns.includes(c))
-        : undefined;
-      const shape = query.columns?.some((c) => jsonColumns.includes(c)) ? normalizeForExport : normalize;
-      if (!wanted && dialect.jsonAsText) wanted = ['id', ...columns];
-      if (dialect.flags.deferredJoin) {
-        // The page's ids come from the index alone; only those rows are then read.
-        const ids = page(db.selectFrom(tables.events).select('id'));
-        const joined = db.selectFrom(`${tables.events} as e`).innerJoin(ids.as('k'), 'k.id', 'e.id');
-        let q = (wanted ? joined.select(selection(wanted, 'e')) : joined.selectAll('e')).orderBy(`e.${column}`, direction);
-        if (column !== 'id') q = q.orderBy('e.id', direction);
-        return (await rowsOf(q, query.signal)).map(shape);
-      }
-      const from = db.selectFrom(tables.events);
-      const rows = await rowsOf(page(wanted ? from.select(selection(wanted)) : from.selectAll()), query.signal);
-      return rows.map(shape);
+      return dialect.keywordSearch?.candidates ? findSearchPage(query, searchReads) : findRows(query, true);
     },
 
     async count(where: readonly Condition[], options?: StoreReadOptions) {
-      const [row] = await rowsOf(
-        db
-          .selectFrom(tables.events)
-          .select((eb) => eb.fn.countAll().as('n'))
-          .where((eb) => whereOf(eb, where, dialect)),
-        options?.signal,
-      );
-      return Number(row?.n ?? 0);
+      return countRows(where, true, options?.signal);
     },
 
     async aggregate(query: AggregateQuery): Promise<AggregateRow[]> {

@@ -1,4 +1,4 @@
-import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
+import type { Expression, ExpressionBuilder, RawBuilder, SqlBool } from 'kysely';
 import type { AnyKysely } from '../dialect.js';
 import type { TableNames } from '../migrations.js';
 
@@ -29,6 +29,13 @@ export interface KeywordSearch {
    * the plain LIKE.
    */
   condition(eb: Eb, columns: readonly string[], term: string): Expression<SqlBool> | undefined;
+  /**
+   * A statement counting the rows the index finds for `term` in `columns` (one row, column `n`),
+   * reading at most `cap` of them, so its cost is bounded whatever the term. `undefined` when the
+   * index cannot answer the term, or cannot count its rows without reading them all: pages are
+   * then read with {@link KeywordSearch.condition} alone (`search-pages.ts`).
+   */
+  candidates?(columns: readonly string[], term: string, cap: number): RawBuilder<{ n: number | string }> | undefined;
 }
 
 /** Whether every column of a search is covered by the index. */

@@ -58,6 +58,15 @@ export function sqliteTrigramSearch(options: { enabled?: boolean } = {}): Keywor
         eb.or(columns.map((column) => sql<boolean>`${sql.ref(column)} like ${pattern} escape '!'`)),
       ]);
     },
+
+    candidates(columns, term, cap) {
+      if (fts === undefined || !coveredColumns(columns) || codePoints(term) < MIN_TRIGRAM_TERM) return undefined;
+      const table = sql.table(fts);
+      // FTS5 walks the trigrams' doclists in rowid order and stops at the limit.
+      return sql<{
+        n: number;
+      }>`select count(*) as n from (select rowid from ${table} where ${table} match ${trigramQuery(term)} limit ${cap})`;
+    },
   };
 }
 
