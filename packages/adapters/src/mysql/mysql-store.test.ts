@@ -1,9 +1,10 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createEventLog, type EventRow } from '@eventlog/core';
 import mysql from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
 import { afterAll, describe, expect, it } from 'vitest';
 import { wellFormedJson } from '../kysely/json.js';
+import { appendChainedBatches, chainedLog } from '../testing/chain-batches.js';
 import { conformancePreset, NOW } from '../testing/fixtures.js';
 import { requireServer } from '../testing/servers.js';
 import { binaryCollation, isMysqlTransientError, lockName } from './mysql-dialect.js';
@@ -233,35 +234,9 @@ describe.skipIf(!url)('mysql store on a real server', () => {
   // pool of one connection waited for itself forever; now the append is one transaction on one.
   it('appends a chain with a pool of one connection, in one transaction, and verifies', async () => {
     const pool = newPool({ connectionLimit: 1 });
-    const log = createEventLog({
-      store: createMysqlStore({ pool, tablePrefix: nextPrefix() }),
-      presets: [conformancePreset],
-      clock: () => NOW,
-      integrity: { chain: true, key: generateKeyPairSync('ed25519').privateKey, segment: { maxEvents: 250, maxAgeMs: 3_600_000 } },
-    });
+    const log = chainedLog(createMysqlStore({ pool, tablePrefix: nextPrefix() }));
     closers.push(log);
-    const batch = (n: number, tag: string) =>
-      Array.from({ length: n }, (_, i) => ({
-        type: 'auth.login' as const,
-        tenantId: i % 3 === 0 ? null : `t${i % 3}`,
-        data: { reason: `${tag}${i}` },
-      }));
-    for (const [n, tag] of [
-      [600, 'a'],
-      [40, 'b'],
-      [600, 'c'],
-    ] as const)
-      await log.recordMany(batch(n, tag));
-    await log.integrity.seal({ force: true });
-    for (const [tenantId, count] of [
-      [null, 414],
-      ['t1', 413],
-      ['t2', 413],
-    ] as const) {
-      const report = await log.verify({ tenantId });
-      expect(report.ok, JSON.stringify(report)).toBe(true);
-      expect(report.rowsChecked).toBe(count);
-    }
+    await appendChainedBatches(log);
   }, 30_000);
 
   it('never closes a mysql2/promise pool the host passed in (the suite checks the callback pool)', async () => {

@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createEventLog } from '@eventlog/core';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { appendChainedBatches, chainedLog } from '../testing/chain-batches.js';
 import { conformancePreset, NOW } from '../testing/fixtures.js';
 import { requireServer } from '../testing/servers.js';
 import { createPostgresStore } from './postgres-store.js';
@@ -61,37 +62,10 @@ describe.skipIf(!url)('PostgreSQL chained append: one transaction on one connect
   // connection waited for itself forever; batches of 600 go through COPY, of 40 through `unnest`.
   it('appends through COPY and unnest with a pool of one connection, and verifies', async () => {
     const pool = new pg.Pool({ connectionString, max: 1 });
-    const log = createEventLog({
-      store: createPostgresStore({ pool, schema: oneConnection }),
-      presets: [conformancePreset],
-      clock: () => NOW,
-      integrity: { chain: true, key: generateKeyPairSync('ed25519').privateKey, segment: { maxEvents: 250, maxAgeMs: 3_600_000 } },
-    });
+    const log = chainedLog(createPostgresStore({ pool, schema: oneConnection }));
     try {
       await log.ready();
-      const batch = (n: number, tag: string) =>
-        Array.from({ length: n }, (_, i) => ({
-          type: 'auth.login' as const,
-          tenantId: i % 3 === 0 ? null : `t${i % 3}`,
-          data: { reason: `${tag}${i}` },
-        }));
-      for (const [n, tag] of [
-        [600, 'a'],
-        [40, 'b'],
-        [600, 'c'],
-      ] as const)
-        await log.recordMany(batch(n, tag));
-      await log.integrity.seal({ force: true });
-      for (const [tenantId, count] of [
-        [null, 414],
-        ['t1', 413],
-        ['t2', 413],
-      ] as const) {
-        const report = await log.verify({ tenantId });
-        expect(report.ok, JSON.stringify(report)).toBe(true);
-        expect(report.rowsChecked).toBe(count);
-        expect((await log.integrity.head(tenantId))?.seq).toBe(count);
-      }
+      await appendChainedBatches(log);
     } finally {
       await log.close();
       await pool.end();

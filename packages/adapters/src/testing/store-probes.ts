@@ -17,9 +17,13 @@ export function holdInserts(store: StorageAdapter): () => void {
   return () => release();
 }
 
-/** Counts the reads the store answered from rollups (an `aggregateRollups` with rows). Changes `store` in place. */
-export function countRollupAnswers(store: StorageAdapter): { answered: number } {
-  const counter = { answered: 0 };
+/**
+ * Counts the reads the store answered from rollups (`answered`: an `aggregateRollups` with rows)
+ * and its raw aggregate reads (`raw`: `aggregate` and `count` calls). Changes `store` in place;
+ * set the counters back to 0 between the requests to compare.
+ */
+export function countRollupAnswers(store: StorageAdapter): { answered: number; raw: number } {
+  const counter = { answered: 0, raw: 0 };
   const original = store.aggregateRollups?.bind(store);
   if (original) {
     store.aggregateRollups = async (query) => {
@@ -28,5 +32,15 @@ export function countRollupAnswers(store: StorageAdapter): { answered: number } 
       return rows;
     };
   }
+  const aggregate = store.aggregate.bind(store);
+  store.aggregate = async (query) => {
+    counter.raw++;
+    return aggregate(query);
+  };
+  const count = store.count.bind(store);
+  store.count = async (where, options) => {
+    counter.raw++;
+    return count(where, options);
+  };
   return counter;
 }

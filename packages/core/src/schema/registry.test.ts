@@ -28,8 +28,8 @@ describe('rollup tables in the store schema', () => {
     expect(() => createRegistry({ rollupFields: ['tenantId' as 'ip'] })).toThrow(/in "options"/);
   });
 
-  it('the HTTP-requests preset rolls up method, destination, host, status_code and ip', () => {
+  it('the HTTP-requests preset rolls up method, destination, host, status_code, destination_is_ip and ip', () => {
     const registry = createRegistry({ presets: [httpRequestsPreset] });
-    expect(registry.storeSchema.rollups?.dimensions).toEqual(['method', 'destination', 'host', 'status_code', 'ip']);
+    expect(registry.storeSchema.rollups?.dimensions).toEqual(['method', 'destination', 'host', 'status_code', 'destination_is_ip', 'ip']);
   });
 });

@@ -1,35 +1,12 @@
 // The totals, blocked counts and hourly series with rollups on: the same answers as raw rows, from
 // grouped reads the rollups answer, with the 403-by-outcome reads skipped only when they are 0.
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
-import { createEventLog, type StorageAdapter } from '@eventlog/core';
+import { countRollupAnswers } from '@eventlog/adapters/testing';
+import { createEventLog } from '@eventlog/core';
 import { proxyLogs, proxyLogsPreset, proxyRequestEvent } from '@eventlog/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestHandler, send } from '../../testing/profile-test-kit.js';
 import { ADMIN, HOUR, MIN, NOW, ROWS, SECRET, users } from './fixture.js';
-
-/** The store reads one request makes: answered from rollups, and raw aggregates (counts, sums, groups). */
-function countReads(store: StorageAdapter) {
-  const reads = { rollups: 0, raw: 0 };
-  const rollups = store.aggregateRollups?.bind(store);
-  if (rollups) {
-    store.aggregateRollups = async (query) => {
-      const rows = await rollups(query);
-      if (rows) reads.rollups++;
-      return rows;
-    };
-  }
-  const aggregate = store.aggregate.bind(store);
-  store.aggregate = async (query) => {
-    reads.raw++;
-    return aggregate(query);
-  };
-  const count = store.count.bind(store);
-  store.count = async (where, options) => {
-    reads.raw++;
-    return count(where, options);
-  };
-  return reads;
-}
 
 const logs: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -38,7 +15,7 @@ afterEach(async () => {
 
 async function serve(rows: typeof ROWS, rollups: boolean) {
   const store = createSqliteStore();
-  const reads = countReads(store);
+  const reads = countRollupAnswers(store);
   const log = createEventLog({ store, presets: [proxyLogsPreset], clock: () => NOW, rollups });
   logs.push(log);
   await log.recordMany(
@@ -48,7 +25,7 @@ async function serve(rows: typeof ROWS, rollups: boolean) {
   );
   const handler = createTestHandler(log, [proxyLogs({ authenticate: users, jwtSecret: SECRET, clock: () => NOW })]);
   const get = async (path: string) => {
-    reads.rollups = 0;
+    reads.answered = 0;
     reads.raw = 0;
     const response = await send(handler, `http://proxy.test${path}`, { headers: { Authorization: ADMIN } });
     expect(response.status, path).toBe(200);
@@ -107,17 +84,17 @@ describe('proxyLogs with rollups', () => {
     const stats = await rolled('/api/logs/stats');
     expect(stats.body.data).toEqual({ total_count: 10, blocked_count: 3, ip_blocks_count: 2, last_import: '2026-03-25 14:32:10' });
     // Grouped counts by outcome: all requests, their 403s, the raw-IP ones (the latest row is a page).
-    expect(stats.reads).toEqual({ rollups: 3, raw: 0 });
+    expect(stats.reads).toEqual({ answered: 3, raw: 0 });
     // Stats (count and bytes) and RPM, 2 grouped counts, 2 tops, 2 hourly timelines (all, outcome blocked).
-    expect((await rolled('/api/traffic/statistics')).reads).toEqual({ rollups: 7, raw: 1 });
+    expect((await rolled('/api/traffic/statistics')).reads).toEqual({ answered: 7, raw: 1 });
     // Today's counts by outcome need no second read: all requests have no unblocked 403.
-    expect((await rolled('/api/dashboard/summary')).reads).toEqual({ rollups: 3, raw: 0 });
-    expect((await rolled('/api/logs/timeline?hours=720')).reads).toEqual({ rollups: 3, raw: 0 });
+    expect((await rolled('/api/dashboard/summary')).reads).toEqual({ answered: 3, raw: 0 });
+    expect((await rolled('/api/logs/timeline?hours=720')).reads).toEqual({ answered: 3, raw: 0 });
 
     const seed = await serve(ROWS, true);
     const withUnblocked = await seed('/api/logs/stats');
     expect(withUnblocked.body.data).toMatchObject({ blocked_count: 4, ip_blocks_count: 3 });
-    expect(withUnblocked.reads).toEqual({ rollups: 3, raw: 1 });
-    expect((await seed('/api/traffic/statistics')).reads).toEqual({ rollups: 9, raw: 1 });
+    expect(withUnblocked.reads).toEqual({ answered: 3, raw: 1 });
+    expect((await seed('/api/traffic/statistics')).reads).toEqual({ answered: 9, raw: 1 });
   });
 });
