@@ -228,6 +228,12 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
       },
       insert,
       select,
+      // Deleted rows fill the WAL as inserted ones do: count them toward the next checkpoint, so a
+      // prune's WAL is copied in small checkpoints as it goes rather than in a large one a second later.
+      onWrite: (kysely, tables, kind, rows) => {
+        parts.onWrite?.(kysely, tables, kind, rows);
+        if (kind === 'delete') checkpointer?.wrote(rows);
+      },
       locks: { ...sqliteDialect.locks, withMigrationLock },
     },
     tablePrefix: options.tablePrefix,
