@@ -304,7 +304,7 @@ function checkpointerOf(
   database: Database.Database,
   options: SqliteStoreOptions,
   busyTimeoutMs: number,
-): (Checkpointer & { restore(): void }) | undefined {
+): Checkpointer | undefined {
   if (options.checkpointWorker === false || database.memory || !database.name) return undefined;
   if (String(database.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return undefined;
   const original = Number(database.pragma('wal_autocheckpoint', { simple: true }));
@@ -322,7 +322,6 @@ function checkpointerOf(
   database.pragma(`wal_autocheckpoint = ${Math.max(original, SAFETY_NET_CHECKPOINT_PAGES)}`);
   const stop = checkpointer.close;
   return Object.assign(checkpointer, {
-    restore,
     close: async () => {
       await stop();
       restore();
