@@ -300,11 +300,7 @@ function readerPoolOf(database: Database.Database, options: SqliteStoreOptions, 
  * WAL mode). The store's connection then checkpoints only past a far larger WAL, as a safety net,
  * and again at SQLite's default if the worker fails; the setting is restored when the store closes.
  */
-function checkpointerOf(
-  database: Database.Database,
-  options: SqliteStoreOptions,
-  busyTimeoutMs: number,
-): Checkpointer | undefined {
+function checkpointerOf(database: Database.Database, options: SqliteStoreOptions, busyTimeoutMs: number): Checkpointer | undefined {
   if (options.checkpointWorker === false || database.memory || !database.name) return undefined;
   if (String(database.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return undefined;
   const original = Number(database.pragma('wal_autocheckpoint', { simple: true }));
