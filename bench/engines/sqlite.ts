@@ -180,6 +180,9 @@ function describe(file: string, table: string): { columns: string[]; indexes: st
 
 /** EVENTLOG_BENCH_KEYWORD_INDEX=1: the store keeps its keyword-search index (opt-in, off as in the library). */
 const BENCH_KEYWORD_INDEX = process.env.EVENTLOG_BENCH_KEYWORD_INDEX === '1';
+/** EVENTLOG_BENCH_CHECKPOINT_WORKER=0: the store checkpoints inside its commits, as SQLite does by default. */
+const BENCH_CHECKPOINT_WORKER = process.env.EVENTLOG_BENCH_CHECKPOINT_WORKER !== '0';
+const storeOptions = { keywordIndex: BENCH_KEYWORD_INDEX, checkpointWorker: BENCH_CHECKPOINT_WORKER };
 
 export const sqliteEngine: EngineModule = {
   name: 'sqlite',
@@ -189,13 +192,13 @@ export const sqliteEngine: EngineModule = {
   async createStore(context: EngineContext, slot: string): Promise<StoreHandle> {
     const file = join(context.tmpDir, `${slot}-eventlog.db`);
     return {
-      store: createSqliteStore({ filename: file, keywordIndex: BENCH_KEYWORD_INDEX }),
+      store: createSqliteStore({ filename: file, ...storeOptions }),
       location: { file },
       drop: async () => removeDatabase(file),
     };
   },
   async openStore(location: Location) {
-    return createSqliteStore({ filename: locate(location, 'file'), keywordIndex: BENCH_KEYWORD_INDEX });
+    return createSqliteStore({ filename: locate(location, 'file'), ...storeOptions });
   },
   async createRaw(context: EngineContext, slot: string, schema: StoreSchema) {
     const file = join(context.tmpDir, `${slot}-raw.db`);

@@ -79,7 +79,7 @@ export class LogCore {
         engine: this.store.engine,
         insert: (rows) => this.integrity.insert(rows),
         isTransient: (error) => this.defaults.isTransientError(error),
-        ready: () => this.store.writeReady?.(),
+        ready: (rows) => this.store.writeReady?.(rows),
         stored: deliver,
         event: (row, id, data) => toEvent(this, row, id, data),
         flushed: (rows, durationMs) => this.emit('flushed', { rows, durationMs }),

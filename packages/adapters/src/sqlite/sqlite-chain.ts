@@ -13,10 +13,10 @@ const BUSY_CONNECTION_MS = 5000;
  * `writeReady` is the store's (bounded) wait for its checkpoint worker, taken once before BEGIN, as
  * the write path takes it before a plain insert; inside the transaction the insert never waits.
  */
-export function sqliteChainAppend(database: Database.Database, writeReady?: () => Promise<void> | undefined): ChainAppend {
+export function sqliteChainAppend(database: Database.Database, writeReady?: (rows: number) => Promise<void> | undefined): ChainAppend {
   let totalChanges: Database.Statement | undefined;
   const tails = new Map<string, Database.Statement>();
-  return async (_rows, tenants, link, context) => {
+  return async (rows, tenants, link, context) => {
     const deadline = Date.now() + BUSY_CONNECTION_MS;
     let waited = false;
     for (;;) {
@@ -28,7 +28,7 @@ export function sqliteChainAppend(database: Database.Database, writeReady?: () =
       }
       // A checkpoint started since the write path's own wait (a timer, another batch): give it the
       // same bounded wait once, then look again; from here to COMMIT nothing awaits.
-      const checkpoint = waited ? undefined : writeReady?.();
+      const checkpoint = waited ? undefined : writeReady?.(rows.length);
       if (!checkpoint) break;
       waited = true;
       await checkpoint;

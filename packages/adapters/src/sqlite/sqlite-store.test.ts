@@ -55,6 +55,27 @@ describe('sqlite store', () => {
     database.close();
   });
 
+  it('makes bulk batches wait for a running checkpoint, but not a few rows written alongside a prune', async () => {
+    // A prune's deletes keep a checkpoint running nearly all the time; a writer of single events
+    // that waited for each one measured a worst wait of 117–153 ms against 49–64 ms without.
+    const store = createSqliteStore({ filename: join(dir, 'checkpoint-wait.db') });
+    const log = createEventLog({ store, closeStore: false });
+    await log.ready();
+    let observed = 0;
+    for (let round = 0; round < 50 && observed < 3; round++) {
+      await log.recordMany(Array.from({ length: 1000 }, (_, i) => ({ type: 'app.tick', message: `${round}/${i} ${'x'.repeat(300)}` })));
+      const bulk = store.writeReady?.(1000);
+      if (!bulk) continue; // that checkpoint already ended: write more
+      observed++;
+      expect(store.writeReady?.(1)).toBeUndefined();
+      expect(store.writeReady?.(20)).toBeUndefined();
+      await bulk;
+    }
+    expect(observed).toBe(3);
+    await log.close();
+    await store.close();
+  });
+
   it('reads columns that a later migration added through the same store', async () => {
     const database = new Database(':memory:');
     const store = createSqliteStore({ database });

@@ -68,11 +68,21 @@ const SAFETY_NET_CHECKPOINT_PAGES = 20_000;
  */
 const ROWS_PER_CHECKPOINT = 1000;
 /**
- * Longest time an insert waits for a running checkpoint. A checkpoint after a 1,000-row insert
- * copies its pages in well under this; one after a large delete can take a few hundred ms, and a
- * writer inserting every few ms must not wait for it (docs/benchmarks.md, the prune writer).
+ * Longest time an insert waits for a running checkpoint: a batch waits 25 µs per row, up to 25 ms
+ * for 1,000 rows or more, about what inserting it costs. A checkpoint after a 1,000-row insert
+ * copies its pages in well under 25 ms; one after a large delete can take a few hundred ms. Bulk
+ * batches are what grow the WAL, so their short wait keeps it short; a writer of a few rows at a
+ * time during a prune (whose deletes keep a checkpoint running nearly all the time) does not wait
+ * at all, since a wait there only adds to its latency (docs/benchmarks.md, the prune writer).
  */
 const MAX_CHECKPOINT_WAIT_MS = 25;
+const CHECKPOINT_WAIT_MS_PER_ROW = 0.025;
+
+/** The bounded wait for a running checkpoint before a batch of `rows` rows, if it is worth one. */
+function checkpointWait(checkpointer: Checkpointer, rows: number): Promise<void> | undefined {
+  const waitMs = Math.min(MAX_CHECKPOINT_WAIT_MS, rows * CHECKPOINT_WAIT_MS_PER_ROW);
+  return waitMs < 1 ? undefined : checkpointer.idle(waitMs);
+}
 
 /**
  * Creates an SQLite store on better-sqlite3: WAL mode, prepared-statement batch inserts in one
@@ -118,7 +128,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
     // Start on a WAL the checkpoint worker has copied, so that SQLite starts it over (see
     // checkpointerOf). The core's write path already waited (writeReady); this is for other callers.
     // Never inside a transaction (a chained append's): the insert would stop being synchronous there.
-    const checkpointing = database.inTransaction ? undefined : checkpointer?.idle(MAX_CHECKPOINT_WAIT_MS);
+    const checkpointing = database.inTransaction || !checkpointer ? undefined : checkpointWait(checkpointer, rows.length);
     if (checkpointing) await checkpointing;
     const ids: number[] = new Array(rows.length);
     // The rollup increments commit with the rows (InsertContext.rollups).
@@ -237,10 +247,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
       locks: { ...sqliteDialect.locks, withMigrationLock },
     },
     tablePrefix: options.tablePrefix,
-    chainAppend: withCheckpoint(
-      sqliteChainAppend(database, checkpointer && (() => checkpointer.idle(MAX_CHECKPOINT_WAIT_MS))),
-      checkpointer,
-    ),
+    chainAppend: withCheckpoint(sqliteChainAppend(database, checkpointer && ((rows) => checkpointWait(checkpointer, rows))), checkpointer),
     destroy: async () => {
       // The workers' connections close first: the last connection to a WAL file checkpoints it.
       await pool?.close();
@@ -266,7 +273,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
     return fromSessionColumns(row);
   };
   // The write path waits for a running checkpoint before each batch (see checkpointerOf).
-  if (checkpointer) store.writeReady = () => checkpointer.idle(MAX_CHECKPOINT_WAIT_MS);
+  if (checkpointer) store.writeReady = (rows) => checkpointWait(checkpointer, rows);
   return Object.assign(store, { redactData: kyselyRedactData(store, 'sqlite', sqliteDialect) });
 }
 

@@ -104,7 +104,7 @@ export interface BufferSink {
   insert(rows: EventRow[]): Promise<number[]>;
   isTransient(error: unknown): boolean;
   /** A wait the store asks for before the next insert ({@link EventStore.writeReady}), if any. */
-  ready?(): Promise<void> | undefined;
+  ready?(rows: number): Promise<void> | undefined;
   engine: string;
   /** Called with every stored unit, after the insert committed. */
   stored(rows: EventRow[], ids: number[]): void;
@@ -411,7 +411,7 @@ export class WriteBuffer {
     for (let attempt = 0; ; attempt++) {
       // Before the probe below: a wait the store asks for is not time the insert holds the loop, and
       // a turn of the loop during it would make an insert that then blocks look as if it did not.
-      const ready = this.sink.ready?.();
+      const ready = this.sink.ready?.(rows.length);
       if (ready) await ready;
       let turned = false;
       const probe = setImmediate(() => {

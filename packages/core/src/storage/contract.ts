@@ -395,12 +395,14 @@ export interface EventStore {
    */
   isTransientError?(error: unknown): boolean;
   /**
-   * While the store would rather the next insert wait (SQLite: a checkpoint is copying its WAL on
-   * another thread), a promise that resolves when it may go on; otherwise `undefined`. MUST NOT
-   * reject. The core's write path awaits it before each batch, so that how long an insert holds the
-   * event loop is measured without the wait. MAY be absent: the core then never waits.
+   * While the store would rather the next insert of `rows` rows wait (SQLite: a checkpoint is
+   * copying its WAL on another thread), a promise that resolves when it may go on; otherwise
+   * `undefined`. MUST NOT reject. The core's write path awaits it before each batch, so that how long
+   * an insert holds the event loop is measured without the wait. A store SHOULD scale the wait with
+   * `rows`: a single event written alongside a busy job must not wait as long as a bulk batch.
+   * MAY be absent: the core then never waits.
    */
-  writeReady?(): Promise<void> | undefined;
+  writeReady?(rows: number): Promise<void> | undefined;
   /**
    * Removes the `data` payload (`fields` null: `data` becomes NULL) or the listed paths of it
    * (`fields`: dot-separated keys such as `user.email`, each segment letters, digits, `_` or `-`)
