@@ -167,9 +167,12 @@ interface Parser<T> {
 
 /**
  * Parses an operation's input with its one schema; failures become a {@link ValidationError}
- * listing each problem once. @internal
+ * listing each problem once. Valid input is parsed without options (zod 4 takes its fast path only
+ * then), so only a failure is parsed a second time, with the worded messages. @internal
  */
 export function parseInput<T>(schema: Parser<T>, input: unknown): T {
+  const quick = schema.safeParse(input);
+  if (quick.success) return quick.data;
   const parsed = schema.safeParse(input, PARSE_OPTIONS);
   if (parsed.success) return parsed.data;
   const seen = new Set<string>();
