@@ -120,11 +120,33 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
   };
 
   /** The select list of `find`: JSON columns read as text where the driver would parse them. */
-  const selection = (names: readonly string[], alias?: string) =>
+  const columnSelection = (names: readonly string[], alias?: string) =>
     names.map((c) => {
       const ref = alias ? `${alias}.${c}` : c;
       return dialect.jsonAsText && jsonColumns.includes(c) ? dialect.jsonAsText(ref).as(c) : ref;
     });
+  // Kysely compiles a list of 30-odd columns in ~30 µs per read (a whole page query with the list:
+  // 47 µs, with `*`: 17 µs), and the list is the same for every read of the same columns. So it is
+  // compiled once, then selected as one raw fragment: `id` last, the fragment's alias renders it
+  // `… , "e"."id" as "id"`: the same columns, in one node instead of one per column.
+  const selections = new Map<string, ReturnType<typeof columnSelection>>();
+  const selection = (names: readonly string[], alias?: string) => {
+    const key = `${alias ?? ''}\u0000${names.join(',')}`;
+    let cached = selections.get(key);
+    if (!cached) {
+      const ordered = [...names.filter((c) => c !== 'id'), 'id'];
+      const compiled = db
+        .selectFrom(alias ? `${tables.events} as ${alias}` : tables.events)
+        .select(columnSelection(ordered, alias))
+        .compile();
+      const end = compiled.sql.lastIndexOf(' from ');
+      const fits = names.includes('id') && compiled.parameters.length === 0 && compiled.sql.startsWith('select ') && end > 0;
+      cached = fits ? [sql.raw<string | null>(compiled.sql.slice('select '.length, end)).as('id')] : columnSelection(names, alias);
+      if (selections.size >= 64) selections.clear();
+      selections.set(key, cached);
+    }
+    return cached;
+  };
 
   const isTransient = (error: unknown) => dialect.isTransientError(error);
   const rollups = createKyselyRollups({ db, dialect, tables, rows: rowsOf });
