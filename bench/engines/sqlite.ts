@@ -182,7 +182,9 @@ function describe(file: string, table: string): { columns: string[]; indexes: st
 const BENCH_KEYWORD_INDEX = process.env.EVENTLOG_BENCH_KEYWORD_INDEX === '1';
 /** EVENTLOG_BENCH_CHECKPOINT_WORKER=0: the store checkpoints inside its commits, as SQLite does by default. */
 const BENCH_CHECKPOINT_WORKER = process.env.EVENTLOG_BENCH_CHECKPOINT_WORKER !== '0';
-const storeOptions = { keywordIndex: BENCH_KEYWORD_INDEX, checkpointWorker: BENCH_CHECKPOINT_WORKER };
+/** EVENTLOG_BENCH_READERS=N: the store's reader workers (0: every read on the store's own connection). */
+const BENCH_READERS = process.env.EVENTLOG_BENCH_READERS === undefined ? {} : { readers: Number(process.env.EVENTLOG_BENCH_READERS) };
+const storeOptions = { keywordIndex: BENCH_KEYWORD_INDEX, checkpointWorker: BENCH_CHECKPOINT_WORKER, ...BENCH_READERS };
 
 export const sqliteEngine: EngineModule = {
   name: 'sqlite',

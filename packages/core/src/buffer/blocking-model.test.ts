@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../schema/event.js';
 import type { EventRow } from '../storage/contract.js';
-import { BlockingModel, type BufferSink, WriteBuffer } from './write-buffer.js';
+import { BlockingModel } from './blocking-model.js';
+import { type BufferSink, WriteBuffer } from './write-buffer.js';
 
 // A synchronous driver (better-sqlite3) holds the event loop for a whole insert, and what one costs
 // is a fixed part (an SQLite commit rewrites the touched index pages, whatever the row count) plus
