@@ -18,7 +18,8 @@ const USAGE = `Usage: tsx bench/ab.ts --against DIR [--engine sqlite|postgres|my
   --engine       default sqlite
   --rows N       events each side stores first (default 100000)
   --calls N      timed calls per operation and side (default 1000; ingest: batches of 2,000)
-  --readers N    SQLite: the stores' reader workers (a checkout from before they existed ignores it)`;
+  --readers N    SQLite: the stores' reader workers (a checkout from before they existed ignores it)
+  --ops LIST     comma-separated operations to time (default all)`;
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     rows: { type: 'string' },
     calls: { type: 'string' },
     readers: { type: 'string' },
+    ops: { type: 'string' },
     help: { type: 'boolean' },
   },
 });
@@ -68,6 +70,39 @@ async function openStore(root: string, tag: string): Promise<unknown> {
   throw new Error(USAGE);
 }
 
+/** Drops the tables both sides created (every table whose name starts with `prefix`). */
+async function dropTables(prefix: string): Promise<void> {
+  const like = `${prefix.replaceAll('_', '\\_')}%`;
+  if (engine === 'postgres') {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
+    await client.connect();
+    const { rows: found } = await client.query<{ name: string }>('select tablename as name from pg_tables where tablename like $1', [like]);
+    for (const { name } of found) await client.query(`drop table if exists "${name}" cascade`);
+    await client.end();
+  } else if (engine === 'mysql') {
+    const mysql = await import('mysql2/promise');
+    const connection = await mysql.createConnection({ uri: 'mysql://root@127.0.0.1:3306/test' });
+    const [found] = await connection.query(
+      'select table_name as name from information_schema.tables where table_schema = database() and table_name like ?',
+      [like],
+    );
+    for (const { name } of found as { name: string }[]) await connection.query(`drop table if exists \`${name}\``);
+    await connection.end();
+  } else if (engine === 'clickhouse') {
+    // Over plain HTTP: @clickhouse/client is a dependency of the adapters package, not of the bench.
+    const run = async (query: string) => {
+      const response = await fetch(`http://127.0.0.1:18123/?query=${encodeURIComponent(query)}`, { method: 'POST' });
+      if (!response.ok) throw new Error(await response.text());
+      return response.text();
+    };
+    const names = (await run(`select name from system.tables where database = 'default' and startsWith(name, '${prefix}')`))
+      .split('\n')
+      .filter(Boolean);
+    for (const name of names) await run(`drop table if exists default.\`${name}\``);
+  }
+}
+
 async function openSide(root: string, tag: string) {
   const core = await import(pathToFileURL(join(root, 'packages/core/src/index.ts')).href);
   const log: AnyLog = core.createEventLog({ store: await openStore(root, tag), presets: BENCH_PRESETS, clock: () => NOW });
@@ -89,7 +124,9 @@ async function openSide(root: string, tag: string) {
     log,
     ops: {
       'keyset page': () => log.query({ filter: { tenantId }, limit: 50, cursor }),
-      'page 1 + total': () => log.query({ filter: { tenantId, type: 'llm.consumption', since: NOW - DAY }, page: 1, pageSize: 50 }),
+      // As pnpm bench's page workload (bench/workloads.ts).
+      'page 1 + total': () =>
+        log.query({ filter: { tenantId: TENANTS[2], type: 'llm.consumption', since: NOW - DAY, until: NOW }, page: 1, pageSize: 50 }),
       stats: () => log.stats({ tenantId, since, until: NOW }),
       'timeline hourly': () => log.timeline({ filter: { tenantId, since, until: NOW }, bucket: 'hour', timeZone: DST_ZONE, metrics }),
       'top-10 models': () => log.top({ by: 'model_name', filter: { since }, limit: 10 }),
@@ -112,7 +149,8 @@ const a = await openSide(here, 'this');
 const b = await openSide(there, 'other');
 const table: Record<string, string | number>[] = [];
 try {
-  for (const name of Object.keys(a.ops)) {
+  const only = values.ops?.split(',');
+  for (const name of Object.keys(a.ops).filter((n) => !only || only.includes(n))) {
     const n = name.startsWith('recordMany') ? Math.min(calls, 100) : calls;
     const cpu = { a: [] as number[], b: [] as number[] };
     const wall = { a: [] as number[], b: [] as number[] };
@@ -147,6 +185,7 @@ try {
   await a.log.close();
   await b.log.close();
   rmSync(dir, { recursive: true, force: true });
+  await dropTables(`ab${run}_`);
 }
 console.table(table);
 console.log(
