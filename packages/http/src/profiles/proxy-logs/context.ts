@@ -93,7 +93,8 @@ export function createProxyContext(options: ProxyLogsOptions): ProxyContext {
   const unblockedForbidden = async (view: EventLogView, base: FilterInput): Promise<UnblockedForbidden> => {
     const groups = await view.countBy({ by: 'outcome', filter: blockedFilters(base)[1] });
     const unblocked = groups.filter((g) => !(typeof g.value === 'string' && BLOCKED_OUTCOMES.includes(g.value)));
-    const outcomes = unblocked.every((g) => g.value !== null) && unblocked.length <= MAX_LIST_VALUES ? unblocked.map((g) => String(g.value)) : null;
+    const outcomes =
+      unblocked.every((g) => g.value !== null) && unblocked.length <= MAX_LIST_VALUES ? unblocked.map((g) => String(g.value)) : null;
     return { count: sum(unblocked, false), outcomes };
   };
   const forbiddenUnblocked = async (view: EventLogView, base: FilterInput) => (await unblockedForbidden(view, base)).count;

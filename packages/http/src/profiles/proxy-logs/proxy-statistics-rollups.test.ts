@@ -42,11 +42,13 @@ const WITHOUT_UNBLOCKED_403 = eventsOf(ROWS.filter((r) => r[7] !== 'ALLOWED'));
 // A 403 without an outcome (recorded by hand, not through proxyRequestEvent): no filter selects it by outcome.
 const WITH_NULL_OUTCOME = [
   ...SEED,
-  { ...proxyRequestEvent({ time: NOW - 5 * HOUR, clientIp: '192.168.1.15', method: 'GET', destination: 'http://x.test/', status: 403 }), outcome: null },
+  {
+    ...proxyRequestEvent({ time: NOW - 5 * HOUR, clientIp: '192.168.1.15', method: 'GET', destination: 'http://x.test/', status: 403 }),
+    outcome: null,
+  },
 ];
 
-const isBlocked = (e: EventInput) =>
-  ['BLOCKED', 'DENIED'].includes(String(e.outcome).toUpperCase()) || e.dimensions?.status_code === 403;
+const isBlocked = (e: EventInput) => ['BLOCKED', 'DENIED'].includes(String(e.outcome).toUpperCase()) || e.dimensions?.status_code === 403;
 
 // [data set, raw reads of a request over all time, and over the last 2 hours (no unblocked 403 there)]
 const CASES = [
