@@ -35,23 +35,46 @@ export function classifyUserAgent(agent: string): string {
 }
 
 /**
- * Top values of `by` with their request count, blocked count and bytes. When the view masks IPs,
- * the top values are masked (merged) ones that no filter can match, so blocked counts come from
- * the masked top lists of the blocked filters instead of filters restricted to the values.
+ * Top values of `by` with their request count, blocked count and bytes. Blocked is counted as
+ * `/api/logs/stats` counts it: the blocked outcomes, plus the 403s with another outcome, the
+ * second read per value only when the whole filter has such 403s (usually none: then every read
+ * here comes from the `ip` or `host` rollup table, and none names `status_code` beside it). When
+ * the view masks IPs, the top values are masked (merged) ones that no filter can match, so blocked
+ * counts come from masked top lists of the whole filter instead of lists restricted to the values.
  */
-async function topWithBlocked(log: AnyEventLog, view: EventLogView, by: 'ip' | 'host', base: FilterInput, limit: number, masked: boolean) {
-  const top = await view.top({ by, filter: base, limit, orderBy: 'count' });
+async function topWithBlocked(
+  context: ProxyContext,
+  log: AnyEventLog,
+  view: EventLogView,
+  by: 'ip' | 'host',
+  base: FilterInput,
+  limit: number,
+  masked: boolean,
+) {
+  const [byOutcome, byStatus, both] = blockedFilters(base);
+  const wide = (f: FilterInput) => view.top({ by, filter: f, limit: log.limits.maxTopLimit });
+  // Masked, the blocked lists do not depend on the top values: the first one is read beside them.
+  const [top, unblocked, maskedByOutcome] = await Promise.all([
+    view.top({ by, filter: base, limit, orderBy: 'count' }),
+    context.unblockedForbidden(view, base),
+    masked ? wide(byOutcome) : null,
+  ]);
   if (top.length === 0) return [];
   const values = top.map((t) => t.value);
-  const restricted: FilterInput =
-    by === 'ip' ? { ...base, ip: values as string[] } : { ...base, dimensions: { ...base.dimensions, host: values } };
-  const parts = await Promise.all(
-    blockedFilters(masked ? base : restricted).map((f) =>
-      view.top({ by, filter: f, limit: masked ? log.limits.maxTopLimit : values.length }),
-    ),
-  );
+  const restrict = (f: FilterInput): FilterInput =>
+    by === 'ip' ? { ...f, ip: values as string[] } : { ...f, dimensions: { ...f.dimensions, host: values } };
+  const topOf = (f: FilterInput) => (masked ? wide(f) : view.top({ by, filter: restrict(f), limit: values.length }));
+  // Lists whose counts add up to each value's blocked count, with their signs.
+  const lists: [TopEntry[] | Promise<TopEntry[]>, 1 | -1][] = [[maskedByOutcome ?? topOf(byOutcome), 1]];
+  if (unblocked.count > 0 && unblocked.outcomes) {
+    // The 403s with an unblocked outcome, by those outcomes: one list instead of 403s minus both.
+    lists.push([topOf({ ...byStatus, outcome: unblocked.outcomes }), 1]);
+  } else if (unblocked.count > 0) {
+    lists.push([topOf(byStatus), 1], [topOf(both), -1]);
+  }
+  const parts = await Promise.all(lists.map(([list]) => list));
   const blockedOf = (value: string | number) =>
-    parts.map((rows) => rows.find((r) => r.value === value)?.count ?? 0).reduce((sum, n, i) => (i === 2 ? sum - n : sum + n), 0);
+    parts.reduce((n, rows, i) => n + (lists[i]?.[1] ?? 1) * (rows.find((r) => r.value === value)?.count ?? 0), 0);
   return top.map((t) => ({ value: t.value, requests: t.count, blocked: blockedOf(t.value), bytes: t.sums.bytes ?? 0 }));
 }
 
@@ -103,7 +126,7 @@ export function addAnalyticsRoutes(context: ProxyContext, group: RouteGroup<Prox
     query: z.object({ limit: limitParam(10, 100), hours: hoursParam() }),
     run: async ({ log, query }) => {
       const { view, gdpr } = await context.viewFor(log);
-      const rows = await topWithBlocked(log, view, 'ip', requests(windowOf(query.hours)), query.limit ?? 10, gdpr);
+      const rows = await topWithBlocked(context, log, view, 'ip', requests(windowOf(query.hours)), query.limit ?? 10, gdpr);
       const data = rows.map((r) => ({ client_ip: String(r.value), requests: r.requests, blocked: r.blocked, bytes: r.bytes }));
       return { status: 'success', data: data.sort((a, b) => b.requests - a.requests) };
     },
@@ -117,7 +140,7 @@ export function addAnalyticsRoutes(context: ProxyContext, group: RouteGroup<Prox
     query: z.object({ limit: limitParam(10, 100), hours: hoursParam() }),
     run: async ({ log, query }) => {
       const { view } = await context.viewFor(log);
-      const rows = await topWithBlocked(log, view, 'host', requests(windowOf(query.hours)), query.limit ?? 10, false);
+      const rows = await topWithBlocked(context, log, view, 'host', requests(windowOf(query.hours)), query.limit ?? 10, false);
       return {
         status: 'success',
         data: rows.map((r) => ({ domain: String(r.value), requests: r.requests, blocked: r.blocked, bytes: r.bytes })),

@@ -1,5 +1,5 @@
 import type { CountByEntry, EventLogView, Timeline } from '@eventlog/core';
-import { type FilterInput, isValidTimeZone } from '@eventlog/core';
+import { type FilterInput, isValidTimeZone, MAX_LIST_VALUES } from '@eventlog/core';
 import type { AnyEventLog } from '../../profile.js';
 import { formatSqlTime, startOfZonedHour } from '../zoned-time.js';
 import type { ProxyLogsOptions } from './options.js';
@@ -17,6 +17,16 @@ export function blockedFilters(base: FilterInput): [FilterInput, FilterInput, Fi
     { ...base, dimensions: byStatus },
     { ...base, outcome: BLOCKED_OUTCOMES, dimensions: byStatus },
   ];
+}
+
+/** A filter's 403s whose outcome is not a blocked one. @internal */
+export interface UnblockedForbidden {
+  readonly count: number;
+  /**
+   * Their outcomes, when a filter can select exactly them: none is null (a filter cannot ask for
+   * null) and there are at most `MAX_LIST_VALUES`; else null.
+   */
+  readonly outcomes: string[] | null;
 }
 
 /** Requests of a filter, as the proxy counts them. @internal */
@@ -51,6 +61,12 @@ export interface ProxyContext {
    */
   countRequests(view: EventLogView, base: FilterInput, outer?: Promise<RequestCounts>): Promise<RequestCounts>;
   /**
+   * The 403s of `base` whose outcome is not blocked or denied, from one grouped count by outcome
+   * (rollups answer it from the `status_code` table). A filter that `base` narrows has none when
+   * `count` is 0, and only these outcomes among its 403s otherwise.
+   */
+  unblockedForbidden(view: EventLogView, base: FilterInput): Promise<UnblockedForbidden>;
+  /**
    * Hourly totals, blocked counts and bytes over the last `hours` hours up to `now`, one row per
    * hour. `outer` are the counts of `requests(windowOf(hours, now))`, which holds these hours.
    */
@@ -74,10 +90,14 @@ export function createProxyContext(options: ProxyLogsOptions): ProxyContext {
   // Blocked = outcome blocked + (status 403 with any other outcome). The second term is a count by
   // outcome over the 403 rows (rollups answer it from the status_code table), and it is 0 for
   // every narrower filter once it is 0 for a wider one.
-  const forbiddenUnblocked = async (view: EventLogView, base: FilterInput) => {
+  const unblockedForbidden = async (view: EventLogView, base: FilterInput): Promise<UnblockedForbidden> => {
     const groups = await view.countBy({ by: 'outcome', filter: blockedFilters(base)[1] });
-    return sum(groups, false) - sum(groups, true);
+    const unblocked = groups.filter((g) => !(typeof g.value === 'string' && BLOCKED_OUTCOMES.includes(g.value)));
+    const outcomes =
+      unblocked.every((g) => g.value !== null) && unblocked.length <= MAX_LIST_VALUES ? unblocked.map((g) => String(g.value)) : null;
+    return { count: sum(unblocked, false), outcomes };
   };
+  const forbiddenUnblocked = async (view: EventLogView, base: FilterInput) => (await unblockedForbidden(view, base)).count;
   const countRequests = async (view: EventLogView, base: FilterInput, outer?: Promise<RequestCounts>): Promise<RequestCounts> => {
     const extra = outer
       ? outer.then((o) => (o.forbiddenUnblocked === 0 ? 0 : forbiddenUnblocked(view, base)))
@@ -101,6 +121,7 @@ export function createProxyContext(options: ProxyLogsOptions): ProxyContext {
       return { view: log.view(gdpr ? { maskIp: true } : {}), gdpr };
     },
     countRequests,
+    unblockedForbidden,
     async hourly(view, hours, within) {
       const now = within?.now ?? clock();
       // Whole local hours: the oldest bucket starts at the top of its hour, the newest holds now.

@@ -76,8 +76,9 @@ describe('proxy analytics from rollups of host and ip', () => {
         expect(a.status, path).toBe(200);
         expect(a.body, path).toEqual(b.body);
         expect(Array.isArray(a.body.data) && a.body.data.length > 0, path).toBe(true);
-        // Every endpoint here reads its top list from the host or ip table (the statistics' blocked
-        // counts by status 403 name two marked columns and stay raw).
+        // Every endpoint here reads its top list from the host or ip table (the statistics' counts
+        // of 403s with an unblocked outcome, which this data holds, name two marked columns and
+        // stay raw; proxy-statistics-rollups.test.ts counts every read).
         expect(answered, `${path}: reads answered from rollups`).toBeGreaterThanOrEqual(1);
         // The raw log never asks the rollups.
         expect(counter.answered - before, path).toBe(answered);
