@@ -47,6 +47,41 @@ describe('sqlite checkpoint worker', () => {
     database.close();
   });
 
+  it('checkpoints rows written during a checkpoint after the delay, even when too few to start one', async () => {
+    // The last rows of an ingest written while a checkpoint ran stayed in the WAL until the next
+    // write: reads kept looking them up there and the WAL never started over.
+    const database = walFile('tail.db');
+    const checkpointer = createCheckpointer({
+      filename: database.name,
+      driver: sqliteDriverPath,
+      busyTimeoutMs: 1000,
+      rowsPerCheckpoint: 1000,
+      maxDelayMs: 50,
+      onFailure: () => undefined,
+    });
+    const insert = database.prepare('insert into t (body) values (?)');
+    const write = (n: number) =>
+      database.transaction(() => {
+        for (let i = 0; i < n; i++) insert.run('z'.repeat(500));
+      })();
+    write(1000);
+    checkpointer.wrote(1000);
+    const running = checkpointer.idle(60_000);
+    expect(running).toBeInstanceOf(Promise);
+    write(10);
+    checkpointer.wrote(10); // while the first checkpoint runs
+    await running;
+    expect(checkpointer.completed).toBe(1);
+    const deadline = Date.now() + 5000;
+    while (checkpointer.completed < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(checkpointer.completed).toBe(2);
+    // Everything is in the database file: nothing is left for a checkpoint to copy.
+    const [result] = database.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+    expect(result?.checkpointed).toBe(result?.log);
+    await checkpointer.close();
+    database.close();
+  });
+
   it('lets a writer wait for a running checkpoint at most the bound it gives', async () => {
     // About 40 MB of WAL: copying it into the database and syncing takes far longer than 5 ms.
     const database = walFile('bounded.db');

@@ -79,12 +79,22 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
       }
       completed++;
       finish();
-      // Rows written while it ran are not all in this checkpoint.
+      // Rows written while it ran are not all in this checkpoint: the next one starts at once if
+      // they are enough, else after the delay, as for any other rows. (Without the timer, a few rows
+      // written during the last checkpoint of an ingest stayed in the WAL until the next write: every
+      // read meanwhile looked them up in the WAL, and the WAL never started over.)
       if (rows >= options.rowsPerCheckpoint) start();
+      else if (rows > 0) later();
     });
     started.on('error', fail);
     started.on('exit', () => fail(new Error('The SQLite checkpoint worker stopped.')));
     return started;
+  };
+
+  const later = () => {
+    if (timer) return;
+    timer = setTimeout(start, options.maxDelayMs);
+    timer.unref?.();
   };
 
   const start = () => {
@@ -112,10 +122,7 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
       rows += count;
       if (running) return; // its end looks at the rows again
       if (rows >= options.rowsPerCheckpoint) start();
-      else if (!timer) {
-        timer = setTimeout(start, options.maxDelayMs);
-        timer.unref?.();
-      }
+      else later();
     },
     idle(maxWaitMs) {
       const run = running;
