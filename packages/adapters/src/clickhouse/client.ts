@@ -199,7 +199,7 @@ async function sendKill(client: ClickHouseClient, queryId: string, retries: numb
  * `socket hang up` ERROR.
  */
 export async function settleKills(clients: readonly ClickHouseClient[], timeoutMs = 5000): Promise<void> {
-  const pending = clients.flatMap((c) => [...(pendingKills.get(c) ?? [])]);
+  const pending = [...new Set(clients)].flatMap((c) => [...(pendingKills.get(c) ?? [])]);
   if (pending.length === 0) return;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<void>((resolve) => {
