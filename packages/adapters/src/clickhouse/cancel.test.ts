@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
-import { createEventLog } from '@eventlog/core';
+import { createEventLog, StoreError } from '@eventlog/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conformancePreset, NOW } from '../testing/fixtures.js';
 import { requireServer } from '../testing/servers.js';
@@ -194,6 +194,23 @@ describe.skipIf(!url)('clickhouse: an aborted export is stopped on the server', 
       let csv = '';
       for await (const chunk of again) csv += chunk;
       expect(csv.split('\r\n').filter(Boolean).map(Number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    } finally {
+      await log.close();
+    }
+  }, 60_000);
+
+  it('an export whose query the server kills mid-way (not an abort) rejects with a StoreError naming the server error', async () => {
+    const { log } = await open();
+    try {
+      const chunks = log.exportCsv({ batchSize: 1000, columns: ['id', 'message'] })[Symbol.asyncIterator]();
+      for (let i = 0; i < 5; i++) expect((await chunks.next()).done).toBe(false);
+      const [queryId] = await exports();
+      await admin.command({ query: `KILL QUERY WHERE query_id = '${queryId}' ASYNC` });
+      const error = await rejectionOf(chunks);
+      expect(error).toBeInstanceOf(StoreError);
+      // The server's own error line, not the JSON parser's complaint about it.
+      expect((error as StoreError).message).toMatch(/^clickhouse store failed during stream: Code: 394\b/);
+      expect(await log.count()).toBe(ROWS);
     } finally {
       await log.close();
     }
