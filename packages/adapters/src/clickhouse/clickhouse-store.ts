@@ -1,5 +1,5 @@
 import type { StoreCapabilities } from '@eventlog/core';
-import { isTransientError } from './client.js';
+import { isTransientError, settleKills } from './client.js';
 import { createContext } from './context.js';
 import { createMigrate } from './ddl.js';
 import { createDelete } from './deletes.js';
@@ -69,6 +69,8 @@ export function createClickhouseStore(options: ClickhouseStoreOptions = {}): Cli
     async close() {
       if (closed) return;
       closed = true;
+      // Kills of aborted reads still in flight go out before the clients' sockets are destroyed.
+      await settleKills([context.client, ...context.storage]);
       await Promise.all(context.owned.map((c) => c.close()));
     },
   };

@@ -1,5 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createClient } from '@clickhouse/client';
+import { createEventLog, isEventLogError, StoreError } from '@eventlog/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { conformancePreset, NOW } from '../testing/fixtures.js';
 import { requireServer } from '../testing/servers.js';
 import { type ClickhouseStore, createClickhouseStore } from './clickhouse-store.js';
 import { cancellable, select } from './client.js';
@@ -33,6 +36,18 @@ async function printed(fn: () => Promise<unknown>): Promise<string[]> {
     for (const spy of spies) spy.mockRestore();
   }
   return lines;
+}
+
+/** Pulls what an export still yields after its abort (the rest of the batch in hand) until it rejects; returns the rejection. */
+async function rejectionOf(chunks: AsyncIterator<string>): Promise<unknown> {
+  for (let i = 0; i < 100_000; i++) {
+    try {
+      if ((await chunks.next()).done) return 'done';
+    } catch (error) {
+      return error;
+    }
+  }
+  return 'still yielding';
 }
 
 describe.skipIf(!url)('clickhouse: a cancelled request is not logged as an error', () => {
@@ -90,5 +105,90 @@ describe.skipIf(!url)('clickhouse: a cancelled request is not logged as an error
     } finally {
       await unreachable.close();
     }
+  });
+
+  describe('through the core', () => {
+    const database = `eventlog_test_${randomBytes(4).toString('hex')}`;
+    let n = 0;
+    const open = async (tablePrefix = `l${n++}_`) => {
+      const store = createClickhouseStore({ url: url!, database, tablePrefix });
+      const log = createEventLog({ store, presets: [conformancePreset], clock: () => NOW });
+      await log.ready();
+      return { store, log, tablePrefix };
+    };
+    afterAll(async () => {
+      const admin = createClient({ url: url!, request_timeout: 120_000 });
+      await admin.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+      await admin.close();
+    }, 120_000);
+
+    it('an export aborted between chunks, its log closed right after, prints nothing', async () => {
+      // As the conformance run's aborted-export tests do (the log is closed after each test), and as
+      // a server shutting down would: the close comes while the kill is on its way, at several delays.
+      const { log: first, tablePrefix } = await open();
+      await first.recordMany(Array.from({ length: 60 }, (_, i) => ({ type: 'llm.consumption', time: NOW - i * 1000, tenantId: 't1' })));
+      await first.close();
+      for (const delayMs of [0, 2, 5, 10, 15, 20, 30]) {
+        const { log } = await open(tablePrefix);
+        const lines = await printed(async () => {
+          const controller = new AbortController();
+          const chunks = log
+            .exportCsv({ batchSize: 10, columns: ['id', 'message'] }, { signal: controller.signal })
+            [Symbol.asyncIterator]();
+          expect((await chunks.next()).value).toBe('id,message\r\n');
+          expect((await chunks.next()).done).toBe(false);
+          controller.abort();
+          expect(await rejectionOf(chunks)).toMatchObject({ code: 'ABORTED' });
+          await new Promise((resolve) => setTimeout(resolve, delayMs));
+          await log.close();
+        });
+        expect(lines, `closed ${delayMs} ms after the abort`).toEqual([]);
+      }
+    });
+
+    it('an export aborted mid-way, on a connection it opened, prints nothing', async () => {
+      const { store, log } = await open();
+      try {
+        await store.client.command({
+          query:
+            `INSERT INTO ${store.tables.events} (id, time, type, tenant_id, message) ` +
+            `SELECT number + 1, ${NOW} - number * 60, 'llm.consumption', 't1', concat('message ', toString(number)) FROM numbers(300000)`,
+        });
+        // Idle sockets are dropped after 2.5 s: the export's request opens a new one, which the
+        // client watches for being closed before its response was read.
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        const controller = new AbortController();
+        const chunks = log
+          .exportCsv({ batchSize: 1000, columns: ['id', 'message'] }, { signal: controller.signal })
+          [Symbol.asyncIterator]();
+        const lines = await printed(async () => {
+          for (let i = 0; i < 20; i++) expect((await chunks.next()).done).toBe(false);
+          controller.abort();
+          expect(await rejectionOf(chunks)).toMatchObject({ code: 'ABORTED' });
+          expect(await log.count()).toBe(300_000);
+        });
+        expect(lines).toEqual([]);
+      } finally {
+        await log.close();
+      }
+    });
+
+    it('a statement the server refuses still rejects with a StoreError and is logged as an ERROR', async () => {
+      const { store, log } = await open();
+      try {
+        await log.record({ type: 'llm.consumption', time: NOW, tenantId: 't1' });
+        await store.client.command({ query: `DROP TABLE ${store.tables.events}` });
+        let error: unknown;
+        const lines = await printed(async () => {
+          error = await log.count().catch((e: unknown) => e);
+        });
+        expect(error).toBeInstanceOf(StoreError);
+        expect(isEventLogError(error, 'STORE_FAILED')).toBe(true);
+        expect((error as StoreError).message).toMatch(/Code: 60/);
+        expect(lines.join('\n')).toMatch(/console\.error: .*ERROR.*Query: HTTP request error/);
+      } finally {
+        await log.close();
+      }
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type {
   ClickHouseClient,
   ClickHouseClientConfigOptions,
@@ -90,12 +91,14 @@ export interface CancelParams {
 /**
  * Runs a request that `signal` cancels: the HTTP request is aborted, and since a server that is
  * still computing (an aggregate sends nothing until it is done) does not notice the closed
- * connection, the query is also killed by its id from a second request.
+ * connection, the query is also killed by its id from a second request (see {@link killQuery}).
  */
 export async function cancellable<R>(client: ClickHouseClient, signal: AbortSignal, run: (params: CancelParams) => Promise<R>): Promise<R> {
   signal.throwIfAborted();
   const query_id = randomUUID();
-  const onAbort = () => killQuery(client, query_id);
+  // The client's own abort listeners, added by `run`, destroy the request's socket first, so the
+  // kill never waits for a socket behind the request it stops.
+  const onAbort = () => killQuery(client, query_id, { started: false });
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     return await run({ abort_signal: signal, query_id });
@@ -104,9 +107,109 @@ export async function cancellable<R>(client: ClickHouseClient, signal: AbortSign
   }
 }
 
-/** Asks the server to stop a query by id, without waiting for it to stop; failures are ignored. */
-export function killQuery(client: ClickHouseClient, queryId: string): void {
-  void client.command({ query: `KILL QUERY WHERE query_id = ${quoteString(queryId)} ASYNC` }).catch(() => undefined);
+/**
+ * When a kill that found nothing is sent again (ms after the previous one): a query whose request
+ * was aborted just after it was sent may not be registered yet when the first kill arrives.
+ */
+const KILL_RETRIES_MS = [20, 100, 400] as const;
+/** Per client, the kills and response releases that have not finished yet: `settleKills` waits for them. */
+const pendingKills = new WeakMap<ClickHouseClient, Set<Promise<void>>>();
+
+/** How a query to kill stands, as far as its caller knows. */
+export interface KillOptions {
+  /**
+   * Whether the server already answered the query (its response began): the query is then
+   * registered, and a kill that finds nothing means that it has ended. Otherwise the kill is sent
+   * again a few times (see `KILL_RETRIES_MS`) while it finds nothing.
+   */
+  readonly started: boolean;
+}
+
+/** Adds a kill or a release to what {@link settleKills} waits for, until it has finished. */
+function track(client: ClickHouseClient, work: Promise<void>): void {
+  let pending = pendingKills.get(client);
+  if (!pending) {
+    pending = new Set();
+    pendingKills.set(client, pending);
+  }
+  const set = pending;
+  const tracked: Promise<void> = work.catch(() => undefined).finally(() => set.delete(tracked));
+  set.add(tracked);
+}
+
+/**
+ * Asks the server to stop a query by id, without making the caller wait; failures are ignored (the
+ * read that is stopped has already rejected). The kill is tracked until it has finished, so that
+ * {@link settleKills} (the store's `close()`) can wait for it before closing the client under it.
+ */
+export function killQuery(client: ClickHouseClient, queryId: string, options: KillOptions): void {
+  track(client, sendKill(client, queryId, options.started ? 0 : KILL_RETRIES_MS.length));
+}
+
+/** How long a stopped query's response is read before its socket is closed instead. */
+const RELEASE_LIMIT_MS = 2000;
+
+/**
+ * Reads the rest of a response whose query was killed, discarding it, until the server ends it
+ * (after a kill, ClickHouse 18.16 flushes what it had buffered, a few MB, and ends the response
+ * with the "Query was cancelled" error within tens of milliseconds). Destroying it mid-way instead
+ * would close the socket under the response, which the client reports as a WARN ("socket was closed
+ * or ended before the response was fully read") and which loses the keep-alive connection. A
+ * response still open after `RELEASE_LIMIT_MS` (a kill that did not land) is destroyed: the server
+ * then stops at its next write. Tracked like a kill.
+ */
+export function releaseResponse(client: ClickHouseClient, response: Readable): void {
+  if (response.readableEnded || response.destroyed) return;
+  track(
+    client,
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        response.destroy();
+        resolve();
+      }, RELEASE_LIMIT_MS);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      response.once('end', done);
+      response.once('close', done);
+      response.once('error', done);
+      response.resume();
+    }),
+  );
+}
+
+async function sendKill(client: ClickHouseClient, queryId: string, retries: number): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    // `KILL QUERY … ASYNC` answers at once with a row per query it marked as cancelled.
+    const result = await client.query({
+      query: `KILL QUERY WHERE query_id = ${quoteString(queryId)} ASYNC`,
+      format: 'JSONEachRow',
+    });
+    const killed = await result.json<unknown>();
+    if (killed.length > 0 || attempt >= retries) return;
+    await new Promise((resolve) => setTimeout(resolve, KILL_RETRIES_MS[attempt]));
+  }
+}
+
+/**
+ * Resolves when every kill and release sent through these clients has finished, or after
+ * `timeoutMs`. The store's `close()` waits for it: closing a client destroys its sockets, and a
+ * kill cut off that way would neither reach its query nor end without the client logging a
+ * `socket hang up` ERROR.
+ */
+export async function settleKills(clients: readonly ClickHouseClient[], timeoutMs = 5000): Promise<void> {
+  const pending = [...new Set(clients)].flatMap((c) => [...(pendingKills.get(c) ?? [])]);
+  if (pending.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+  });
+  try {
+    await Promise.race([Promise.all(pending), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The server's error code of a failed request (`Code: 57` in the message), if any. */

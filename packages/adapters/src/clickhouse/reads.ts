@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { AggregateQuery, AggregateRow, Condition, FindQuery, StoredRow, StoreReadOptions, StreamQuery } from '@eventlog/core';
 import { toAggregateRows } from '../shared/aggregate-rows.js';
 import { timeSpan } from '../shared/time-span.js';
-import { killQuery, READ_SETTINGS, select } from './client.js';
+import { killQuery, READ_SETTINGS, releaseResponse, select } from './client.js';
 import type { ClickhouseContext } from './context.js';
 import { quoteIdentifier, quoteNumber } from './sql.js';
 import { afterSql, whereSql } from './where.js';
@@ -101,30 +102,38 @@ export function createReads(context: ClickhouseContext) {
       `SELECT ${selected.map(quoteIdentifier).join(', ')} FROM ${tables.events} WHERE ${whereSql(query.where, info)} ` +
       `ORDER BY ${orderSql(query.orderBy)}${limit} FORMAT JSONEachRow`;
     query.signal?.throwIfAborted();
-    // Aborted by the caller's signal, or by this generator when the consumer stops early; the query
-    // is killed by id as well, since the server may not notice the closed connection at once.
+    // Stopped by the caller's signal, or by this generator when the consumer stops early. Before the
+    // response begins, the request is aborted (ClickHouse still computes, e.g. sorts, and does not
+    // notice: the kill stops it). Once it streams, aborting the request no longer closes anything
+    // (the client only listens for the abort until the response begins), so the query is killed by
+    // id and the rest of the response is read to its end, see `releaseResponse`.
     const abort = new AbortController();
     const query_id = randomUUID();
+    let body: Readable | undefined;
     const stop = () => {
+      if (abort.signal.aborted) return;
+      // Before the response, the client's listener destroys the request's socket first, so the kill
+      // does not queue behind it in the pool.
       abort.abort();
-      killQuery(client, query_id);
+      killQuery(client, query_id, { started: body !== undefined });
     };
     query.signal?.addEventListener('abort', stop, { once: true });
     let finished = false;
     try {
-      const result = await client.exec({ query: sql, clickhouse_settings: READ_SETTINGS, abort_signal: abort.signal, query_id });
-      const body = result.stream;
+      body = (await client.exec({ query: sql, clickhouse_settings: READ_SETTINGS, abort_signal: abort.signal, query_id })).stream;
       body.setEncoding('utf8');
       let batch: StoredRow[] = [];
       let rest = '';
-      for await (const text of body as AsyncIterable<string>) {
+      // Not destroyed when the loop is left early: the finally block releases it.
+      for await (const text of body.iterator({ destroyOnReturn: false }) as AsyncIterable<string>) {
+        if (abort.signal.aborted) throw query.signal?.reason ?? new Error('The stream was stopped.');
         let from = 0;
         for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', from)) {
           // The first line of a piece continues the previous piece's tail.
           const line = rest + text.slice(from, end);
           rest = '';
           from = end + 1;
-          if (line) batch.push(context.normalize(JSON.parse(line) as Record<string, unknown>, info));
+          if (line) batch.push(context.normalize(parseRow(line), info));
           if (batch.length >= query.batchSize) {
             yield batch;
             batch = [];
@@ -132,16 +141,28 @@ export function createReads(context: ClickhouseContext) {
         }
         rest += text.slice(from);
       }
-      if (rest.trim()) batch.push(context.normalize(JSON.parse(rest) as Record<string, unknown>, info));
+      if (rest.trim()) batch.push(context.normalize(parseRow(rest), info));
       if (batch.length) yield batch;
       finished = true;
     } finally {
       query.signal?.removeEventListener('abort', stop);
-      if (!finished && !abort.signal.aborted) stop();
+      if (!finished) {
+        stop();
+        if (body) releaseResponse(client, body);
+      }
     }
   }
 
   return { find, count, aggregate, stream };
+}
+
+/**
+ * One `JSONEachRow` line. A server that fails after the response began (a killed query, a memory
+ * limit) appends its error as text, `Code: 394, e.displayText() = …`: that is thrown as the error.
+ */
+function parseRow(line: string): Record<string, unknown> {
+  if (line.startsWith('Code: ')) throw new Error(line);
+  return JSON.parse(line) as Record<string, unknown>;
 }
 
 /** `ORDER BY` of a find or stream; NULLs sort as the smallest value, as in SQLite and MySQL. */
