@@ -4,6 +4,7 @@ import { createEventLog, StoreError } from '@eventlog/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conformancePreset, NOW } from '../testing/fixtures.js';
 import { requireServer } from '../testing/servers.js';
+import { rejectionOf } from '../testing/store-probes.js';
 import { createClickhouseStore } from './clickhouse-store.js';
 import { cancellable, killQuery, READ_SETTINGS, STORE_CLIENT_OPTIONS, select } from './client.js';
 
@@ -17,18 +18,6 @@ async function until(probe: () => Promise<boolean>, limitMs: number, what: strin
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return performance.now() - started;
-}
-
-/** Pulls what an export still yields after its abort (the rest of the batch in hand) until it rejects; returns the rejection. */
-async function rejectionOf(chunks: AsyncIterator<string>): Promise<unknown> {
-  for (let i = 0; i < 100_000; i++) {
-    try {
-      if ((await chunks.next()).done) return 'done';
-    } catch (error) {
-      return error;
-    }
-  }
-  return 'still yielding';
 }
 
 describe.skipIf(!url)('clickhouse: an aborted read is stopped on the server', () => {

@@ -4,6 +4,7 @@ import { createEventLog, isEventLogError, StoreError } from '@eventlog/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { conformancePreset, NOW } from '../testing/fixtures.js';
 import { requireServer } from '../testing/servers.js';
+import { rejectionOf } from '../testing/store-probes.js';
 import { type ClickhouseStore, createClickhouseStore } from './clickhouse-store.js';
 import { cancellable, select } from './client.js';
 
@@ -36,18 +37,6 @@ async function printed(fn: () => Promise<unknown>): Promise<string[]> {
     for (const spy of spies) spy.mockRestore();
   }
   return lines;
-}
-
-/** Pulls what an export still yields after its abort (the rest of the batch in hand) until it rejects; returns the rejection. */
-async function rejectionOf(chunks: AsyncIterator<string>): Promise<unknown> {
-  for (let i = 0; i < 100_000; i++) {
-    try {
-      if ((await chunks.next()).done) return 'done';
-    } catch (error) {
-      return error;
-    }
-  }
-  return 'still yielding';
 }
 
 describe.skipIf(!url)('clickhouse: a cancelled request is not logged as an error', () => {

@@ -44,3 +44,15 @@ export function countRollupAnswers(store: StorageAdapter): { answered: number; r
   };
   return counter;
 }
+
+/** Pulls what an export still yields after its abort (the rest of the batch in hand) until it rejects; returns the rejection. */
+export async function rejectionOf(chunks: AsyncIterator<string>): Promise<unknown> {
+  for (let i = 0; i < 100_000; i++) {
+    try {
+      if ((await chunks.next()).done) return 'done';
+    } catch (error) {
+      return error;
+    }
+  }
+  return 'still yielding';
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createCheckpointer } from './checkpointer.js';
+import { type CheckpointerOptions, createCheckpointer } from './checkpointer.js';
 import { sqliteDriverPath } from './reader-pool.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eventlog-checkpointer-'));
@@ -17,14 +17,25 @@ function walFile(name: string): Database.Database {
   return database;
 }
 
+/** A checkpointer of `database` with the store's driver, a 1 s busy timeout and these settings. */
+function checkpointerOf(
+  database: Database.Database,
+  options: Pick<CheckpointerOptions, 'rowsPerCheckpoint' | 'maxDelayMs'> & Partial<CheckpointerOptions>,
+) {
+  return createCheckpointer({
+    filename: database.name,
+    driver: sqliteDriverPath,
+    busyTimeoutMs: 1000,
+    onFailure: () => undefined,
+    ...options,
+  });
+}
+
 describe('sqlite checkpoint worker', () => {
   it('copies the WAL into the database on its thread once enough rows were written', async () => {
     const database = walFile('copies.db');
     const failures: unknown[] = [];
-    const checkpointer = createCheckpointer({
-      filename: database.name,
-      driver: sqliteDriverPath,
-      busyTimeoutMs: 1000,
+    const checkpointer = checkpointerOf(database, {
       rowsPerCheckpoint: 100,
       maxDelayMs: 60_000,
       onFailure: (error) => failures.push(error),
@@ -51,14 +62,7 @@ describe('sqlite checkpoint worker', () => {
     // The last rows of an ingest written while a checkpoint ran stayed in the WAL until the next
     // write: reads kept looking them up there and the WAL never started over.
     const database = walFile('tail.db');
-    const checkpointer = createCheckpointer({
-      filename: database.name,
-      driver: sqliteDriverPath,
-      busyTimeoutMs: 1000,
-      rowsPerCheckpoint: 1000,
-      maxDelayMs: 50,
-      onFailure: () => undefined,
-    });
+    const checkpointer = checkpointerOf(database, { rowsPerCheckpoint: 1000, maxDelayMs: 50 });
     const insert = database.prepare('insert into t (body) values (?)');
     const write = (n: number) =>
       database.transaction(() => {
@@ -85,14 +89,7 @@ describe('sqlite checkpoint worker', () => {
   it('lets a writer wait for a running checkpoint at most the bound it gives', async () => {
     // About 40 MB of WAL: copying it into the database and syncing takes far longer than 5 ms.
     const database = walFile('bounded.db');
-    const checkpointer = createCheckpointer({
-      filename: database.name,
-      driver: sqliteDriverPath,
-      busyTimeoutMs: 1000,
-      rowsPerCheckpoint: 1,
-      maxDelayMs: 60_000,
-      onFailure: () => undefined,
-    });
+    const checkpointer = checkpointerOf(database, { rowsPerCheckpoint: 1, maxDelayMs: 60_000 });
     const insert = database.prepare('insert into t (body) values (?)');
     database.transaction(() => {
       for (let i = 0; i < 40_000; i++) insert.run(`${i} ${'y'.repeat(1000)}`);
@@ -112,12 +109,10 @@ describe('sqlite checkpoint worker', () => {
   it('reports a worker that cannot start once, and never throws into the writer', async () => {
     const database = walFile('no-driver.db');
     const failures: unknown[] = [];
-    const checkpointer = createCheckpointer({
-      filename: database.name,
+    const checkpointer = checkpointerOf(database, {
       driver: () => {
         throw new Error("Cannot find module 'better-sqlite3'");
       },
-      busyTimeoutMs: 1000,
       rowsPerCheckpoint: 10,
       maxDelayMs: 60_000,
       onFailure: (error) => failures.push(error),
