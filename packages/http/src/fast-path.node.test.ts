@@ -154,7 +154,7 @@ describe('the Node binding', () => {
       for (const target of ['/x?y=1', '/']) {
         seen = undefined;
         await rawRequest(port, `GET ${target} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`);
-        expect(seen?.url, target).toBe(new URL(target, 'https://logs.example.com/base/').href);
+        expect((seen as Record<string, unknown> | undefined)?.url, target).toBe(new URL(target, 'https://logs.example.com/base/').href);
       }
     } finally {
       server.closeAllConnections();
