@@ -1,10 +1,12 @@
 // The Node binding's shortcuts (a Request carrying its own abort signal, JSON answers whose web
 // body is built only when read, query schemas narrowed to the parameters a request names) must
 // not change what a client or a route sees.
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { createSqliteStore } from '@eventlog/adapters/sqlite';
 import { createEventLog, type EventLog } from '@eventlog/core';
 import { createHandler, defineProfile, json, parseQuery, queryInt, queryList } from '@eventlog/http';
+import { toNodeHandler } from '@eventlog/http/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { listen } from './testing/profile-test-kit.js';
@@ -16,6 +18,7 @@ let requestAborted: Promise<void>;
 let markRequestAborted: () => void;
 let started: Promise<void>;
 let markStarted: () => void;
+let seen: Record<string, unknown> | undefined;
 
 const query = z.looseObject({
   type: queryList({ max: 10 }),
@@ -40,6 +43,25 @@ const profile = defineProfile({
         }),
     },
     { method: 'GET', path: '/plain', run: () => ({ text: 'hé ✓' }) },
+    {
+      method: 'GET',
+      path: ['/', '/*rest'],
+      run: ({ request, url, path }) => {
+        // What a route sees of the request, and of the copies undici makes from its internal state.
+        const entries = (r: Request) => [...r.headers].map(([name, value]) => `${name}: ${value}`);
+        seen = {
+          url: request.url,
+          href: url.href,
+          path,
+          method: request.method,
+          headers: entries(request),
+          cookies: request.headers.getSetCookie(),
+          copied: entries(new Request(request)),
+          cloned: entries(request.clone()),
+        };
+        return { ok: true };
+      },
+    },
     { method: 'GET', path: '/head', run: () => ({ big: 'x'.repeat(1000) }) },
   ],
   // A success shape that reads the body of the answer json() built and re-wraps it, as a host's
@@ -95,6 +117,51 @@ describe('the Node binding', () => {
     await requestAborted;
   });
 
+  it('gives routes the URL and headers of the request as sent, whatever its target', async () => {
+    const targets = ['/', '/a/../b?x=1&y=%20z', '/a/./b/%2e%2e/c', '/%zz?q=%', '//evil.example/x?q', '/\\evil.example/x'];
+    const origin = new URL(base).host;
+    for (const target of targets) {
+      seen = undefined;
+      const head = await rawRequest(
+        Number(new URL(base).port),
+        `GET ${target} HTTP/1.1\r\nHost: ${origin}\r\nX-Multi: a\r\nX-Multi: b\r\nSet-Cookie: s=1\r\nSet-Cookie: s=2\r\nConnection: close\r\n\r\n`,
+      );
+      expect(head, target).toMatch(/^HTTP\/1\.1 200 /);
+      const expected = new URL(target, base);
+      expect(seen, target).toEqual({
+        url: expected.href,
+        href: expected.href,
+        path: expected.pathname,
+        method: 'GET',
+        headers: ['connection: close', `host: ${origin}`, 'set-cookie: s=1', 'set-cookie: s=2', 'x-multi: a, b'],
+        cookies: ['s=1', 's=2'],
+        copied: ['connection: close', `host: ${origin}`, 'set-cookie: s=1', 'set-cookie: s=2', 'x-multi: a, b'],
+        cloned: ['connection: close', `host: ${origin}`, 'set-cookie: s=1', 'set-cookie: s=2', 'x-multi: a, b'],
+      });
+    }
+    seen = undefined;
+    expect(await rawRequest(Number(new URL(base).port), `HEAD /h?x=1 HTTP/1.1\r\nHost: ${origin}\r\nConnection: close\r\n\r\n`)).toMatch(
+      /^HTTP\/1\.1 200 /,
+    );
+    expect(seen).toMatchObject({ method: 'HEAD', url: `${base}/h?x=1` });
+  });
+
+  it('resolves request targets against a configured origin that has a path', async () => {
+    const server = createServer(toNodeHandler(createHandler({ log, profiles: [profile] }), { origin: 'https://logs.example.com/base/' }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      for (const target of ['/x?y=1', '/']) {
+        seen = undefined;
+        await rawRequest(port, `GET ${target} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`);
+        expect((seen as Record<string, unknown> | undefined)?.url, target).toBe(new URL(target, 'https://logs.example.com/base/').href);
+      }
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('parses the parameters a request names as the whole schema would: defaults, lists, extra keys, absent keys left out', async () => {
     const cases: [string, unknown][] = [
       ['', { limit: 20 }],
@@ -102,6 +169,8 @@ describe('the Node binding', () => {
       ['?type=a,b&type=c&page=2', { type: ['a', 'b', 'c'], page: 2, limit: 20 }],
       ['?dim.model=x&type=', { 'dim.model': 'x', limit: 20 }],
       ['?page=&limit=', { limit: 20 }],
+      ['?page=2&type=a&limit=3', { type: ['a'], page: 2, limit: 3 }],
+      ['?limit=3&type=a&page=2', { type: ['a'], page: 2, limit: 3 }],
     ];
     for (const [search, expected] of cases) {
       const body = (await (await fetch(`${base}/query${search}`)).json()) as { data: { query: unknown; keys: string[] } };
@@ -124,3 +193,18 @@ describe('the Node binding', () => {
     }
   });
 });
+
+/** Sends raw bytes (targets no client library would send as they are) and reads the answer's head. */
+function rawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      answer += chunk;
+    });
+    socket.on('end', () => resolve(answer.slice(0, answer.indexOf('\r\n\r\n'))));
+    socket.on('error', reject);
+    socket.write(text);
+  });
+}

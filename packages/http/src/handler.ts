@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { withSignal } from './abortable-log.js';
 import { DEFAULT_MAX_BODY_BYTES, readBody } from './body.js';
 import { describeIssues, HttpError, toHttpError } from './errors.js';
-import { isNodeRequest } from './node-request.js';
+import { isNodeRequest, parsedUrlOf } from './node-request.js';
 import { parseQuery, type QueryParse, queryParser } from './params.js';
 import { type AnyEventLog, type CorsOptions, json, type Profile, type RequestContext, type Route, type RouteContext } from './profile.js';
 import { redactedRequest } from './redact.js';
@@ -108,7 +108,8 @@ export function createHandler(options: HandlerOptions): Handler {
   return async function handler(request: Request): Promise<Response> {
     let url: URL;
     try {
-      url = new URL(request.url);
+      // The Node binding has parsed it already; it is this request's own, so it is not parsed again.
+      url = parsedUrlOf(request) ?? new URL(request.url);
     } catch {
       return json({ error: { code: 'BAD_REQUEST', message: 'The request URL is malformed.' } }, 400);
     }

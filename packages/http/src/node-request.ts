@@ -7,6 +7,16 @@ export function isNodeRequest(request: Request): boolean {
   return (request as Request & { [NODE_REQUEST]?: boolean })[NODE_REQUEST] === true;
 }
 
+const PARSED_URL = Symbol.for('@eventlog/http.NodeRequest.url');
+
+/**
+ * The URL the Node binding parsed for this request (its `href` is `request.url`), so the handler
+ * does not parse the URL a third time; undefined for any other request. @internal
+ */
+export function parsedUrlOf(request: Request): URL | undefined {
+  return (request as Request & { [PARSED_URL]?: URL })[PARSED_URL];
+}
+
 /**
  * The Request the Node binding builds. Its `signal` is the binding's own, aborted when the client
  * disconnects: handing that signal to the Request constructor instead would make it follow the
@@ -16,10 +26,12 @@ export function isNodeRequest(request: Request): boolean {
  */
 export class NodeRequest extends Request {
   readonly [NODE_REQUEST] = true;
+  readonly [PARSED_URL]: URL;
   readonly #signal: AbortSignal;
 
-  constructor(url: string, init: RequestInit, signal: AbortSignal) {
-    super(url, init);
+  constructor(url: URL, init: RequestInit | undefined, signal: AbortSignal) {
+    super(url.href, init);
+    this[PARSED_URL] = url;
     this.#signal = signal;
   }
 

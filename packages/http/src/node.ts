@@ -46,19 +46,28 @@ export function toRequest(
   const origin = options.origin ?? `http://${safeHost(req.headers.host)}`;
   const target = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
   const method = req.method ?? 'GET';
-  const hasBody = method !== 'GET' && method !== 'HEAD';
-  const init: RequestInit & { duplex?: 'half' } = { method, headers: requestHeaders(req.headers) };
-  if (hasBody) {
-    init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
-    init.duplex = 'half';
-  }
-  let url: string;
+  let url: URL;
   try {
-    url = new URL(target, origin).href;
+    // A path under a bare origin, parsed as one string, gives the URL that resolving it against the
+    // origin gives, and several times faster.
+    url = SAME_AS_BASE.test(target) && BARE_ORIGIN.test(origin) ? new URL(origin + target) : new URL(target, origin);
   } catch {
-    url = new URL('/', origin).href;
+    url = new URL('/', origin);
   }
-  return { request: new NodeRequest(url, init, abort.signal), abort };
+  if (method !== 'GET' && method !== 'HEAD') {
+    const init: RequestInit & { duplex?: 'half' } = {
+      method,
+      headers: requestHeaders(req.headers),
+      body: Readable.toWeb(req) as ReadableStream<Uint8Array>,
+      duplex: 'half',
+    };
+    return { request: new NodeRequest(url, init, abort.signal), abort };
+  }
+  // Without a body the headers are appended to the built request: the same validation and list as
+  // the init's, without the Request constructor's generic conversion of a header record.
+  const request = new NodeRequest(url, method === 'GET' ? undefined : { method }, abort.signal);
+  appendHeaders(request.headers, req.headers);
+  return { request, abort };
 }
 
 /**
@@ -78,13 +87,27 @@ function requestHeaders(incoming: IncomingHttpHeaders): Record<string, string> |
 
 function headersOf(incoming: IncomingHttpHeaders): Headers {
   const headers = new Headers();
-  for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || name.startsWith(':')) continue;
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else headers.set(name, value);
-  }
+  appendHeaders(headers, incoming);
   return headers;
 }
+
+/** Appends Node's parsed headers (every value of a repeated `set-cookie`) to `headers`. */
+function appendHeaders(headers: Headers, incoming: IncomingHttpHeaders): void {
+  for (const name in incoming) {
+    const value = incoming[name];
+    if (value === undefined || name.startsWith(':')) continue;
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else headers.append(name, value);
+  }
+}
+
+/**
+ * A request target that is a path (not `//host…` or `/\host…`, which a base would read as an
+ * authority; tabs and newlines are dropped by the URL parser first) …
+ */
+const SAME_AS_BASE = /^\/(?:$|[^/\\\t\n\r])/;
+/** … under an origin with no path, so that `origin + target` is the URL that resolving would give. */
+const BARE_ORIGIN = /^https?:\/\/[A-Za-z0-9.\-:[\]]+$/;
 
 function safeHost(host: string | undefined): string {
   // A Host header that is not a plain host[:port] would let a client steer the URL; fall back.

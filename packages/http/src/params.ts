@@ -190,11 +190,14 @@ export function queryParser(schema: z.ZodType): QueryParse {
       return !absent.success || absent.data !== undefined;
     }),
   );
-  // One narrowed schema per set of parameters named; a bounded number, as clients use few sets.
+  const optional = new Set(keys.filter((key) => !always.has(key)));
+  // One narrowed schema per set of parameters named (in the order named); a bounded number, as
+  // clients use few sets. The request names a few parameters, the schema declares many: the set is
+  // read from the request's keys.
   const narrowed = new Map<string, QueryParse>();
   return (value) => {
     let id = '';
-    for (const key of keys) if (!always.has(key) && Object.hasOwn(value, key)) id += `${key}&`;
+    for (const key in value) if (optional.has(key)) id += `${key}&`;
     let parse = narrowed.get(id);
     if (!parse) {
       const mask: Record<string, true> = {};
