@@ -1,13 +1,14 @@
+import type { z } from 'zod';
 import { type BufferOptions, WriteBuffer } from './buffer/write-buffer.js';
-import { EventLogError, isEventLogError, StoreError, ValidationError, type ValidationIssue } from './errors.js';
+import { EventLogError, isEventLogError, StoreError, ValidationError } from './errors.js';
 import type { EventLogEvents } from './events.js';
 import { type FilterInput, normalizeFilter } from './filter/filter.js';
 import { Integrity } from './integrity/integrity.js';
 import { type EventLogLimits, type EventLogOptions, resolveLimits } from './options.js';
 import { createEventNormalizer, type StoredEvent } from './schema/event.js';
-import { PARSE_OPTIONS } from './schema/messages.js';
+import { issuesOf, safeParseWorded } from './schema/messages.js';
 import type { Preset } from './schema/preset.js';
-import { createRegistry, type Registry, toIssues } from './schema/registry.js';
+import { createRegistry, type Registry } from './schema/registry.js';
 import { applyScope } from './scope/principal.js';
 import type { Condition, EventRow, EventStore } from './storage/contract.js';
 import { type StoreDefaults, storeDefaults } from './storage/defaults.js';
@@ -157,31 +158,13 @@ export function closedError(cause?: unknown): EventLogError {
   );
 }
 
-/** A zod-like schema: anything with `safeParse`. */
-interface Parser<T> {
-  safeParse(
-    input: unknown,
-    options?: typeof PARSE_OPTIONS,
-  ): { success: true; data: T } | { success: false; error: Parameters<typeof toIssues>[0] };
-}
-
 /**
  * Parses an operation's input with its one schema; failures become a {@link ValidationError}
- * listing each problem once. Valid input is parsed without options (zod 4 takes its fast path only
- * then), so only a failure is parsed a second time, with the worded messages. @internal
+ * listing each problem once. Through {@link safeParseWorded}: valid input takes zod's fast path.
+ * @internal
  */
-export function parseInput<T>(schema: Parser<T>, input: unknown): T {
-  const quick = schema.safeParse(input);
-  if (quick.success) return quick.data;
-  const parsed = schema.safeParse(input, PARSE_OPTIONS);
-  if (parsed.success) return parsed.data;
-  const seen = new Set<string>();
-  const issues: ValidationIssue[] = [];
-  for (const issue of toIssues(parsed.error)) {
-    const key = `${issue.path.join('.')}\u0000${issue.message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    issues.push(issue);
-  }
-  throw new ValidationError(issues);
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const parsed = safeParseWorded(schema, input);
+  if (!parsed.success) throw new ValidationError(issuesOf(parsed.error));
+  return parsed.data;
 }

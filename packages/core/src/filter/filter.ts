@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ValidationError, type ValidationIssue } from '../errors.js';
 import { SEARCH_COLUMNS, STRING_FIELDS, type StringField } from '../schema/fields.js';
-import { issuesOf, PARSE_OPTIONS, showValue } from '../schema/messages.js';
+import { issuesOf, safeParseWorded, showValue } from '../schema/messages.js';
 import type { Registry } from '../schema/registry.js';
 import { normalizeTenantId } from '../schema/tenant.js';
 import type { Condition, EventRow } from '../storage/contract.js';
@@ -120,7 +120,7 @@ export function toEpochMs(value: TimeInput): number {
  */
 export function normalizeFilter(input: FilterInput | undefined, registry: Registry, path: string[] = ['filter']): Condition[] {
   if (input === undefined) return [];
-  const parsed = filterSchema.safeParse(input, PARSE_OPTIONS);
+  const parsed = safeParseWorded(filterSchema, input);
   if (!parsed.success) throw new ValidationError(issuesOf(parsed.error, path));
   const raw = input as { dimensions?: unknown; metrics?: unknown };
   const issues = [

@@ -4,7 +4,7 @@ import type { EventRow, StoredRow } from '../storage/contract.js';
 import { createFastEnvelope, type Envelope } from './envelope.js';
 import { EVENT_TYPE_NAME } from './event-type.js';
 import { STRING_FIELDS } from './fields.js';
-import { issuesOf, PARSE_OPTIONS, safeParseWorded, showValue } from './messages.js';
+import { issuesOf, safeParseWorded, showValue } from './messages.js';
 import {
   checkShape,
   DEFAULT_MAX_DATA_BYTES,
@@ -301,7 +301,7 @@ export function createEventNormalizer(registry: Registry, clock: () => number, o
     if (fast(input, row) !== undefined) {
       data = row.data;
     } else {
-      const parsed = baseSchema.safeParse(input, PARSE_OPTIONS);
+      const parsed = safeParseWorded(baseSchema, input);
       if (!parsed.success) fail(issuesOf(parsed.error, pathOf(index)), index);
       const event = parsed.data as Envelope;
       fillFromEnvelope(event, row);

@@ -8,7 +8,7 @@ import { countingCsv, recordExported } from './audit.js';
 import { grantOf, nativeView } from './auth.js';
 import type { NativeOptions } from './index.js';
 import { addJobRoutes } from './jobs.js';
-import { eventInputSchema, filterQuery, storedEventSchema, sumsSchema, toFilter, toReadFilter } from './schemas.js';
+import { eventInputSchema, filterQuery, storedEventSchema, sumsSchema, toFilter } from './schemas.js';
 import { addVerifyRoutes } from './verify.js';
 import { addViewerRoutes } from './viewer-routes.js';
 
@@ -90,7 +90,7 @@ export function addNativeRoutes(options: NativeOptions, prefix: string, group: R
     }),
     run: async ({ log, auth: principal, query }) => {
       const result = (await view(log, principal).query({
-        filter: toReadFilter(query),
+        filter: toFilter(query),
         limit: query.limit,
         cursor: query.cursor ?? null,
         sort: { field: query.sort ?? 'time', direction: query.order ?? 'desc' },

@@ -58,20 +58,6 @@ export function toFilter(query: Record<string, unknown>): FilterInput {
   return filter as FilterInput;
 }
 
-/**
- * {@link toFilter} with each list of one value given as that value, for reads that do not record
- * their filter: the core's filter schema tries a single value before a list, and a list of one cost
- * the page query a failed parse with its issues built (some 10 µs) to mean the same. @internal
- */
-export function toReadFilter(query: Record<string, unknown>): FilterInput {
-  const filter = toFilter(query) as Record<string, unknown>;
-  for (const key in filter) {
-    const value = filter[key];
-    if (Array.isArray(value) && value.length === 1) filter[key] = value[0];
-  }
-  return filter as FilterInput;
-}
-
 /** An event as the API returns it. @internal */
 export const storedEventSchema = z.object({
   id: z.number().int(),

@@ -85,14 +85,15 @@ export function createProxyContext(options: ProxyLogsOptions): ProxyContext {
   const clock = options.clock ?? Date.now;
   const time = (ms: number) => formatSqlTime(ms, timeZone);
   const requests = (extra: FilterInput = {}): FilterInput => ({ ...extra, type: types });
+  const isBlocked = (g: CountByEntry) => typeof g.value === 'string' && BLOCKED_OUTCOMES.includes(g.value);
   const sum = (groups: CountByEntry[], blockedOnly: boolean) =>
-    groups.reduce((n, g) => (!blockedOnly || (typeof g.value === 'string' && BLOCKED_OUTCOMES.includes(g.value)) ? n + g.count : n), 0);
+    groups.reduce((n, g) => (!blockedOnly || isBlocked(g) ? n + g.count : n), 0);
   // Blocked = outcome blocked + (status 403 with any other outcome). The second term is a count by
   // outcome over the 403 rows (rollups answer it from the status_code table), and it is 0 for
   // every narrower filter once it is 0 for a wider one.
   const unblockedForbidden = async (view: EventLogView, base: FilterInput): Promise<UnblockedForbidden> => {
     const groups = await view.countBy({ by: 'outcome', filter: blockedFilters(base)[1] });
-    const unblocked = groups.filter((g) => !(typeof g.value === 'string' && BLOCKED_OUTCOMES.includes(g.value)));
+    const unblocked = groups.filter((g) => !isBlocked(g));
     const outcomes =
       unblocked.every((g) => g.value !== null) && unblocked.length <= MAX_LIST_VALUES ? unblocked.map((g) => String(g.value)) : null;
     return { count: sum(unblocked, false), outcomes };
