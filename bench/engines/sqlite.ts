@@ -191,6 +191,18 @@ export const sqliteEngine: EngineModule = {
   async check() {
     return null;
   },
+  // The store keeps planner statistics by itself (PRAGMA optimize after each 50,000 rows written,
+  // STAT1 figures without STAT4 samples; sqlite-dialect.ts): the raw table gets the same, made the
+  // same way, so both sides plan alike.
+  async analyze(_store: Location, raw: Location) {
+    const db = open(locate(raw, 'file'));
+    try {
+      db.exec('pragma optimize=0x10002');
+      db.exec('delete from sqlite_stat4');
+    } finally {
+      db.close();
+    }
+  },
   async createStore(context: EngineContext, slot: string): Promise<StoreHandle> {
     const file = join(context.tmpDir, `${slot}-eventlog.db`);
     return {

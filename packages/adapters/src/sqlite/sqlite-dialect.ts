@@ -1,6 +1,8 @@
+import type Database from 'better-sqlite3';
 import { sql } from 'kysely';
-import { type AnyKysely, columnTypes, type SqlDialect } from '../kysely/dialect.js';
+import { columnTypes, type SqlDialect } from '../kysely/dialect.js';
 import { indexColumns } from '../kysely/introspection.js';
+import type { TableNames } from '../kysely/migrations.js';
 import { sqliteTrigramSearch } from '../kysely/search/sqlite-trigram.js';
 import { transientClassifier } from '../kysely/transient.js';
 
@@ -55,6 +57,13 @@ export const SQLITE_OPTIMIZE_EVERY_ROWS = 50_000;
  * rows inserted or deleted: it runs ANALYZE only on the tables whose size changed enough, and
  * SQLite (3.46+) bounds that ANALYZE to a sample, so it is short even on a large table.
  *
+ * The same transaction drops the STAT4 samples ANALYZE writes for the store's tables and keeps the
+ * STAT1 figures. better-sqlite3 builds SQLite with STAT4, and with samples SQLite plans a statement
+ * again every time a bound value changes — every read, since each one binds its own range — which
+ * cost 15–25 µs a statement, more than a small read itself (docs/benchmarks.md, "SQLite planner
+ * samples"). STAT1 gives the store's statements the same plans. Another connection keeps the
+ * statistics it loaded until it reloads them: `refreshed` is told, so the store's reader workers do.
+ *
  * @example
  * ```ts
  * import { createSqliteStore } from '@eventlog/adapters/sqlite';
@@ -62,24 +71,26 @@ export const SQLITE_OPTIMIZE_EVERY_ROWS = 50_000;
  * const store = createSqliteStore({ filename: ':memory:' });
  * ```
  */
-export function sqliteStoreParts(
-  options: {
-    /** Keep the FTS5 trigram index for keyword search (it costs every insert the index update). @default false */
-    keywordIndex?: boolean;
-  } = {},
-): Pick<SqlDialect, 'keywordSearch' | 'onWrite' | 'afterMigrate'> {
+export function sqliteStoreParts(options: {
+  /** The store's connection, on which the statistics are refreshed (synchronously, between two writes). */
+  database: Database.Database;
+  /** Keep the FTS5 trigram index for keyword search (it costs every insert the index update). @default false */
+  keywordIndex?: boolean;
+  /** Called after each refresh of the statistics. */
+  refreshed?: () => void;
+}): Pick<SqlDialect, 'keywordSearch' | 'onWrite' | 'afterMigrate'> {
+  const { database } = options;
   let written = 0;
   let scheduled = false;
-  const optimize = (db: AnyKysely) => sql`pragma optimize=0x10002`.execute(db);
+  const optimize = (tables: TableNames) => {
+    if (refreshStatistics(database, tables)) options.refreshed?.();
+  };
   return {
     keywordSearch: sqliteTrigramSearch({ enabled: options.keywordIndex }),
-    async afterMigrate(db) {
-      // Advisory, and outside the migration's lock: in WAL mode its ANALYZE can meet another
-      // process's write and get SQLITE_BUSY at once (no busy wait for a stale snapshot). Statistics
-      // are then simply refreshed on a later run; the migration itself has committed.
-      await optimize(db).catch(() => undefined);
+    async afterMigrate(_db, tables) {
+      optimize(tables);
     },
-    onWrite(db, _tables, _kind, rows) {
+    onWrite(_db, tables, _kind, rows) {
       written += rows;
       if (written < SQLITE_OPTIMIZE_EVERY_ROWS || scheduled) return;
       scheduled = true;
@@ -87,9 +98,36 @@ export function sqliteStoreParts(
       setTimeout(() => {
         scheduled = false;
         written = 0;
-        // A closed database (the store or its host closed it meanwhile) simply skips this round.
-        optimize(db).catch(() => undefined);
+        optimize(tables);
       }, 0).unref();
     },
   };
+}
+
+/**
+ * One refresh of the planner statistics (see {@link sqliteStoreParts}); false when it did not run.
+ * Advisory: in WAL mode its ANALYZE can meet another process's write and get SQLITE_BUSY at once
+ * (no busy wait for a stale snapshot), the database may have been closed meanwhile, or the host may
+ * hold a transaction open on a connection it shares with the store. The statistics are then simply
+ * refreshed on a later run.
+ */
+function refreshStatistics(database: Database.Database, tables: TableNames): boolean {
+  if (!database.open || database.inTransaction) return false;
+  try {
+    database.exec('begin');
+    database.exec('pragma optimize=0x10002');
+    if (database.prepare("select 1 from sqlite_schema where type = 'table' and name = 'sqlite_stat4'").get()) {
+      const own = [tables.events, tables.sessions, tables.jobs, tables.checkpoints, tables.batches, tables.locks];
+      database
+        .prepare(`delete from sqlite_stat4 where tbl in (${own.map(() => '?').join(', ')}) or tbl glob ?`)
+        .run(...own, `${tables.eventsTable.slice(0, -'events'.length)}rollup*`);
+    }
+    database.exec('commit');
+    // Loads what was just written into this connection (ANALYZE loaded its samples too).
+    database.exec('analyze sqlite_schema');
+    return true;
+  } catch {
+    if (database.open && database.inTransaction) database.exec('rollback');
+    return false;
+  }
 }

@@ -224,7 +224,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
     );
   };
 
-  const parts = sqliteStoreParts({ keywordIndex: options.keywordIndex });
+  const parts = sqliteStoreParts({ database, keywordIndex: options.keywordIndex, refreshed: () => pool?.statisticsChanged() });
   store = createKyselyStore({
     db,
     dialect: {

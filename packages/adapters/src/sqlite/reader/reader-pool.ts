@@ -26,6 +26,8 @@ export interface ReaderPage {
 export interface ReaderPool {
   /** Runs one read statement; when `signal` aborts, rejects with its reason at once. */
   read(sql: string, parameters: readonly unknown[], signal?: AbortSignal): Promise<ReaderPage>;
+  /** The writer refreshed the planner statistics: each worker loads them (and plans again) before its next read. */
+  statisticsChanged(): void;
   /** Starts one worker if none runs, so that the first read does not wait for (and compete with) its start. */
   warm(): void;
   /** Stops every worker; reads still waiting or running reject. */
@@ -70,6 +72,7 @@ export function createReaderPool(options: ReaderPoolOptions): ReaderPool {
   const queue: Job[] = [];
   const slots: Slot[] = [];
   let closed = false;
+  let statistics = 0;
   const workerData: ReaderWorkerData = {
     driver: sqliteDriverPath(),
     filename: options.filename,
@@ -126,6 +129,7 @@ export function createReaderPool(options: ReaderPoolOptions): ReaderPool {
       slot.job = job;
       job.slot = slot;
       slot.worker.ref();
+      job.request.statistics = statistics;
       slot.worker.postMessage(job.request);
     }
   };
@@ -140,7 +144,7 @@ export function createReaderPool(options: ReaderPoolOptions): ReaderPool {
           if (onAbort) signal?.removeEventListener('abort', onAbort);
         };
         const job: Job = {
-          request: { sql, parameters },
+          request: { sql, parameters, statistics },
           resolve: (page) => {
             done();
             resolve(page);
@@ -167,6 +171,10 @@ export function createReaderPool(options: ReaderPoolOptions): ReaderPool {
         queue.push(job);
         pump();
       });
+    },
+
+    statisticsChanged() {
+      statistics++;
     },
 
     warm() {

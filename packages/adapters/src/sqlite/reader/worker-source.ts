@@ -16,6 +16,8 @@ export interface ReaderWorkerData {
 export interface ReaderRequest {
   sql: string;
   parameters: readonly unknown[];
+  /** The pool's count of statistics refreshes: when it changed, the worker opens a new connection, which loads them. */
+  statistics: number;
 }
 
 /**
@@ -42,13 +44,26 @@ export type ReaderResponse =
 export const READER_WORKER_SOURCE = `'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
-const db = new Database(workerData.filename, { fileMustExist: true });
-db.pragma('busy_timeout = ' + Number(workerData.busyTimeoutMs));
-db.pragma('query_only = ON');
+const open = () => {
+  const connection = new Database(workerData.filename, { fileMustExist: true });
+  connection.pragma('busy_timeout = ' + Number(workerData.busyTimeoutMs));
+  connection.pragma('query_only = ON');
+  return connection;
+};
+let db = open();
 const statements = new Map();
+let statistics = 0;
 const namesOf = (statement) => statement.columns().map((c) => c.name);
 parentPort.on('message', (request) => {
   try {
+    if (request.statistics !== statistics) {
+      // SQLite reloads statistics only with a write lock (ANALYZE sqlite_schema) or a new
+      // connection; a reader takes the new connection (well under a millisecond).
+      statistics = request.statistics;
+      statements.clear();
+      db.close();
+      db = open();
+    }
     let entry = statements.get(request.sql);
     if (!entry) {
       const statement = db.prepare(request.sql);
