@@ -1,8 +1,11 @@
-import { TZDate, tzOffset } from '@date-fns/tz';
+import { TZDate } from '@date-fns/tz';
 import { addDays, startOfDay } from 'date-fns';
 import { ValidationError } from '../errors.js';
 import type { AggregateRow } from '../storage/contract.js';
 import { createIsoFormatter } from '../time/iso.js';
+import { zoneOffsetMinutes } from '../time/zone.js';
+
+export { isValidTimeZone } from '../time/zone.js';
 
 /** Timeline bucket sizes. */
 export const BUCKETS = ['minute', 'hour', 'day'] as const;
@@ -27,16 +30,6 @@ const DAY = 86_400_000;
 
 /** The span a timeline covers when the filter gives no lower bound. @internal */
 export const DEFAULT_SPAN: Record<Bucket, number> = { minute: HOUR, hour: DAY, day: 30 * DAY };
-
-/** Whether `zone` is an IANA time zone this runtime knows. */
-export function isValidTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Bucket start times covering [since, until) in `timeZone`, plus the closing boundary. @internal */
 export function bucketBoundaries(since: number, until: number, bucket: Bucket, timeZone: string, maxBuckets: number): number[] {
@@ -77,7 +70,7 @@ function nextBoundary(current: number, bucket: Bucket, timeZone: string): number
  * setters cannot do this: in a repeated hour (DST fall-back) they pick the earlier instant.
  */
 function startOfLocalHour(time: number, timeZone: string): number {
-  const offset = tzOffset(timeZone, new Date(time)) * MINUTE;
+  const offset = zoneOffsetMinutes(timeZone, time) * MINUTE;
   return time - mod(time + offset, HOUR);
 }
 

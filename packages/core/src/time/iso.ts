@@ -1,4 +1,4 @@
-import { tzOffset } from '@date-fns/tz';
+import { zoneOffsetMinutes } from './zone.js';
 
 const MINUTE = 60_000;
 
@@ -28,7 +28,7 @@ export function createIsoFormatter(timeZone: string, options: { millis: boolean 
     const minute = Math.floor(time / MINUTE);
     if (minute !== cachedMinute) {
       cachedMinute = minute;
-      offset = Math.round(tzOffset(timeZone, new Date(time)));
+      offset = Math.round(zoneOffsetMinutes(timeZone, time));
       suffix = offsetSuffix(offset);
     }
     return new Date(time + offset * MINUTE).toISOString().slice(0, end) + suffix;
