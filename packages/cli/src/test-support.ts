@@ -1,7 +1,7 @@
 // Helpers of the CLI tests: build the binary once, run it as a real child process, make log files.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,10 +15,11 @@ function sourcesHash(): string {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) hash.update(relative(root, path)).update(readFileSync(path));
+      else if (/\.(ts|tsx|css)$/.test(entry.name) && !entry.name.endsWith('.test.ts'))
+        hash.update(relative(root, path)).update(readFileSync(path));
     }
   };
-  for (const pkg of ['cli', 'core', 'adapters', 'http']) walk(join(root, 'packages', pkg, 'src'));
+  for (const pkg of ['cli', 'core', 'adapters', 'http', 'viewer']) walk(join(root, 'packages', pkg, 'src'));
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -31,6 +32,9 @@ export async function buildCli(): Promise<string> {
   const bin = join(dir, 'bin.js');
   if (existsSync(bin)) return bin;
   const temporary = `${dir}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  // The viewer page (a no-op when dist/ui is newer than its sources): the bundle serves it from a
+  // copy beside itself, so the tests need no `pnpm build` of the workspace first.
+  execFileSync(process.execPath, [join(root, 'packages/viewer/scripts/build-ui.mjs')], { stdio: 'pipe' });
   const { build } = await import('tsup');
   await build({
     config: false,
@@ -46,22 +50,12 @@ export async function buildCli(): Promise<string> {
     splitting: true,
     silent: true,
     tsconfig: join(root, 'tsconfig.json'),
-    // @eventlog/viewer stays an import: it serves its page from the dist/ui beside its own module (the built package).
-    noExternal: [/^@eventlog\/(?!viewer$)/, 'zod', 'date-fns', '@date-fns/tz', 'eventemitter3', 'jose'],
+    noExternal: [/^@eventlog\//, 'zod', 'date-fns', '@date-fns/tz', 'eventemitter3', 'jose'],
     // The CLI's own dependencies resolve from packages/cli/node_modules, as in an installed package.
-    external: [
-      '@eventlog/viewer',
-      'commander',
-      'cli-progress',
-      'jiti',
-      'kysely',
-      'better-sqlite3',
-      'pg',
-      'pg-copy-streams',
-      'mysql2',
-      '@clickhouse/client',
-    ],
+    external: ['commander', 'cli-progress', 'jiti', 'kysely', 'better-sqlite3', 'pg', 'pg-copy-streams', 'mysql2', '@clickhouse/client'],
   });
+  // The viewer looks for its page in ./ui beside its module, here the bundle's own folder.
+  cpSync(join(root, 'packages/viewer/dist/ui'), join(temporary, 'ui'), { recursive: true });
   mkdirSync(join(dir, '..'), { recursive: true });
   try {
     renameSync(temporary, dir);
