@@ -154,6 +154,7 @@ export type {
 } from './storage/contract.js';
 export { fromSessionColumns, type SessionColumns, toSessionColumns } from './storage/session-columns.js';
 export { createIsoFormatter } from './time/iso.js';
+export { zoneOffsetMinutes } from './time/zone.js';
 export type {
   ClosedSession,
   CountByEntry,

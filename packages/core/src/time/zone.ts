@@ -11,12 +11,17 @@ let remembered = 0;
 const validity = new Map<string, boolean>();
 
 /**
- * The UTC offset (minutes, e.g. 120 for UTC+2) of `timeZone` at `time` (epoch ms), as
+ * The UTC offset of `timeZone` at `time` (epoch ms), in minutes east of UTC (120 for UTC+2), as
  * `tzOffset` from `@date-fns/tz` gives it. Offset changes in the tz database fall on whole UTC
  * minutes (since the local mean times of the 19th century), so the answer is remembered per zone
- * and minute: an hourly timeline needs a few hundred offsets, the same ones on every refresh of a
- * dashboard, and each `Intl` call costs microseconds.
- * @internal
+ * and minute (at most 100,000 together): an hourly timeline needs a few hundred offsets, the same
+ * ones on every refresh of a dashboard, and each `Intl` call costs microseconds.
+ *
+ * @example
+ * ```ts
+ * import { zoneOffsetMinutes } from '@eventlog/core';
+ * console.log(zoneOffsetMinutes('Europe/Berlin', Date.UTC(2025, 6, 1))); // 120
+ * ```
  */
 export function zoneOffsetMinutes(timeZone: string, time: number): number {
   const minute = Math.floor(time / MINUTE);

@@ -1,5 +1,6 @@
-// Wall-clock formatting in an IANA zone for the product profiles, on Intl alone (no date library
-// in this package). Internal: not exported from the package entry.
+// Wall-clock formatting in an IANA zone for the product profiles, on the core's remembered zone
+// offsets and Intl (no date library in this package). Internal: not exported from the package entry.
+import { zoneOffsetMinutes } from '@eventlog/core';
 
 const HOUR = 3_600_000;
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -35,8 +36,34 @@ export interface ZonedParts {
   offsetMinutes: number;
 }
 
-/** The local fields of `ms` in `timeZone`. @internal */
+/**
+ * The local fields of `ms` in `timeZone`: the UTC fields of `ms` moved by the zone's offset then
+ * (remembered by the core per zone and minute); through `Intl` for what that cannot give alike (an
+ * offset with seconds, the local mean times before about 1900, and years outside 1000–9999).
+ * @internal
+ */
 export function zonedParts(ms: number, timeZone: string): ZonedParts {
+  const offsetMinutes = zoneOffsetMinutes(timeZone, ms);
+  if (Number.isInteger(offsetMinutes)) {
+    const local = new Date(ms + offsetMinutes * 60_000);
+    const year = local.getUTCFullYear();
+    if (year >= 1000 && year <= 9999) {
+      return {
+        year,
+        month: local.getUTCMonth() + 1,
+        day: local.getUTCDate(),
+        hour: local.getUTCHours(),
+        minute: local.getUTCMinutes(),
+        second: local.getUTCSeconds(),
+        offsetMinutes,
+      };
+    }
+  }
+  return intlParts(ms, timeZone);
+}
+
+/** {@link zonedParts} read from `Intl.DateTimeFormat#formatToParts` alone. @internal */
+export function intlParts(ms: number, timeZone: string): ZonedParts {
   const parts: Record<string, string> = {};
   for (const part of formatterOf(timeZone).formatToParts(new Date(ms))) parts[part.type] = part.value;
   const offset = /GMT([+-])(\d{2}):?(\d{2})?/.exec(parts.timeZoneName ?? '');
