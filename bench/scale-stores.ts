@@ -144,7 +144,8 @@ export async function openScaleStore(
     };
   }
   if (engine === 'mysql') {
-    const prefix = `scale_${label}_`;
+    // MySQL table prefixes are at most 16 characters: "rollups" is shortened to "r".
+    const prefix = `scale_${label.replace('rollups', 'r')}_`;
     const pool = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 10 });
     pool.on('connection', (connection) => {
       const query = connection.query.bind(connection) as (...args: unknown[]) => unknown;
