@@ -114,6 +114,55 @@ describe('sqlite store', () => {
     await store.close();
   });
 
+  it('keeps the WAL short while a retention job deletes alongside a writer', async () => {
+    // Without waiting for the checkpoints before its batches, a prune never let the WAL start over
+    // (each checkpoint ended with the writer's newest pages left in it), so the WAL grew until the
+    // store's own connection checkpointed it inside a delete's commit, holding the event loop for the
+    // copy of 20,000 pages (docs/benchmarks.md, "The prune writer at 1 M (session 9)"). A 1 KB page
+    // makes each batch write more pages, so a small table shows it. The WAL file never shrinks: its
+    // size is the longest the WAL ever was.
+    const filename = join(dir, 'prune-wal.db');
+    const database = new Database(filename);
+    database.pragma('page_size = 1024');
+    const store = createSqliteStore({ database });
+    const log = createEventLog({ store, closeStore: false, clock: () => NOW });
+    await log.ready();
+    for (let chunk = 0; chunk < 40; chunk++) {
+      await log.recordMany(
+        Array.from({ length: 1000 }, (_, i) => ({
+          type: 'app.tick',
+          time: NOW - 86_400_000 + chunk * 1000 + i,
+          message: `chunk ${chunk} row ${i} ${'x'.repeat(100)}`,
+          tenantId: `t${i % 13}`,
+          actor: { id: `u${(chunk * 1000 + i) % 977}` },
+        })),
+      );
+    }
+    const pageSize = database.pragma('page_size', { simple: true }) as number;
+    expect(pageSize).toBe(1024);
+    const walPages = () => statSync(`${filename}-wal`).size / (pageSize + 24);
+    expect(walPages()).toBeLessThan(5000);
+    // A writer that records one event as each delete batch ends, the way a steady writer's events
+    // land between a job's batches.
+    const deleteRows = store.delete.bind(store);
+    const written: Promise<unknown>[] = [];
+    store.delete = async (query) => {
+      const deleted = await deleteRows(query);
+      written.push(log.record({ type: 'app.live', message: `live ${written.length}` }));
+      return deleted;
+    };
+    const job = await log.jobs.prune({ before: NOW - 86_400_000 + 36_000, batchSize: 500 });
+    await Promise.all(written);
+    expect(job.status).toBe('succeeded');
+    expect(job.processed).toBe(36_000);
+    expect(written).toHaveLength(73);
+    // 72 batches; the store's own connection checkpoints at 20,000 pages.
+    expect(walPages()).toBeLessThan(12_000);
+    await log.close();
+    await store.close();
+    database.close();
+  });
+
   it('reads columns that a later migration added through the same store', async () => {
     const database = new Database(':memory:');
     const store = createSqliteStore({ database });

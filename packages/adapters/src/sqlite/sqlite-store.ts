@@ -77,6 +77,34 @@ const ROWS_PER_CHECKPOINT = 1000;
  */
 const MAX_CHECKPOINT_WAIT_MS = 25;
 const CHECKPOINT_WAIT_MS_PER_ROW = 0.025;
+/**
+ * Longest time a delete batch waits for the checkpoints before it: 0.1 ms per row, up to 100 ms.
+ * Longer than an insert's wait: a delete batch is background work (a retention job), a checkpoint
+ * after a 500-row delete batch copies about 900 pages, and the wait is the writers' turn at the
+ * database, not time they spend waiting.
+ */
+const MAX_DELETE_CHECKPOINT_WAIT_MS = 100;
+const DELETE_CHECKPOINT_WAIT_MS_PER_ROW = 0.1;
+/**
+ * WAL length (pages) past which a delete batch waits until the whole WAL is copied, so that it starts
+ * the WAL over: a quarter of the safety net's {@link SAFETY_NET_CHECKPOINT_PAGES}.
+ */
+const DRAIN_WAL_PAGES = 5000;
+
+/**
+ * The wait before a delete batch of `rows` rows: for a running checkpoint, and once the WAL has grown
+ * past {@link DRAIN_WAL_PAGES}, until it is all copied. A retention job's batches follow each other
+ * closely, so a checkpoint of the previous batches is usually running when the next one starts; a
+ * batch that started anyway would write its pages behind it and the WAL would never be fully copied.
+ * Waiting for the running one is not enough either: the writers that insert meanwhile (which do not
+ * wait, see {@link MAX_CHECKPOINT_WAIT_MS}) leave a few pages behind every checkpoint, so the WAL still
+ * never starts over, and grows until the store's own connection checkpoints it (the safety net)
+ * inside a delete's commit, holding the event loop for the copy of the whole WAL and its syncs.
+ */
+function deleteWait(checkpointer: Checkpointer, rows: number): Promise<void> | undefined {
+  const waitMs = Math.min(MAX_DELETE_CHECKPOINT_WAIT_MS, rows * DELETE_CHECKPOINT_WAIT_MS_PER_ROW);
+  return checkpointer.walFrames >= DRAIN_WAL_PAGES ? checkpointer.drain(waitMs) : checkpointer.idle(waitMs);
+}
 
 /** The bounded wait for a running checkpoint before a batch of `rows` rows, if it is worth one. */
 function checkpointWait(checkpointer: Checkpointer, rows: number): Promise<void> | undefined {
@@ -274,6 +302,16 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): KyselyStore
   };
   // The write path waits for a running checkpoint before each batch (see checkpointerOf).
   if (checkpointer) store.writeReady = (rows) => checkpointWait(checkpointer, rows);
+  if (checkpointer) {
+    const deleteRows = store.delete.bind(store);
+    store.delete = async (query) => {
+      // Not while a transaction is open on the connection (a host's, on a connection it shares): its
+      // writes are not committed yet, so waiting could not start the WAL over.
+      const waiting = database.inTransaction ? undefined : deleteWait(checkpointer, query.limit);
+      if (waiting) await waiting;
+      return deleteRows(query);
+    };
+  }
   return Object.assign(store, { redactData: kyselyRedactData(store, 'sqlite', sqliteDialect) });
 }
 

@@ -86,6 +86,32 @@ describe('sqlite checkpoint worker', () => {
     database.close();
   });
 
+  it('drains the WAL, rows written during a checkpoint included, so that the next write starts it over', async () => {
+    const database = walFile('drain.db');
+    const checkpointer = checkpointerOf(database, { rowsPerCheckpoint: 1000, maxDelayMs: 60_000 });
+    const insert = database.prepare('insert into t (body) values (?)');
+    const write = (n: number) =>
+      database.transaction(() => {
+        for (let i = 0; i < n; i++) insert.run('d'.repeat(500));
+      })();
+    expect(checkpointer.drain(60_000)).toBeUndefined();
+    write(1000);
+    checkpointer.wrote(1000);
+    expect(checkpointer.idle(60_000)).toBeInstanceOf(Promise);
+    write(10);
+    checkpointer.wrote(10); // while the first checkpoint runs: too few to start the next one at once
+    await checkpointer.drain(60_000);
+    expect(checkpointer.completed).toBe(2);
+    expect(checkpointer.walFrames).toBeGreaterThan(0);
+    expect(checkpointer.drain(60_000)).toBeUndefined();
+    // Every frame was copied, so this write starts the WAL over from its first frame.
+    write(1);
+    const [result] = database.pragma('wal_checkpoint(PASSIVE)') as { log: number }[];
+    expect(result?.log).toBeLessThan(10);
+    await checkpointer.close();
+    database.close();
+  });
+
   it('lets a writer wait for a running checkpoint at most the bound it gives', async () => {
     // About 40 MB of WAL: copying it into the database and syncing takes far longer than 5 ms.
     const database = walFile('bounded.db');

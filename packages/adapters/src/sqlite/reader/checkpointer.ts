@@ -29,6 +29,17 @@ export interface Checkpointer {
    * on a long checkpoint (after a large delete, say): that write then just does not restart the WAL.
    */
   idle(maxWaitMs: number): Promise<void> | undefined;
+  /**
+   * Unless nothing was written since the last checkpoint started, a promise that resolves once
+   * everything written so far is checkpointed, or after `maxWaitMs`, whichever comes first (never
+   * rejected): a running checkpoint is waited for, and the next one starts at once, without the
+   * delay, for the rows written meanwhile. SQLite starts a WAL over only at a write that finds every
+   * frame in it copied; {@link Checkpointer.idle} leaves behind what was written during the
+   * checkpoint, so with a steady writer alongside, the WAL is never fully copied and only grows.
+   */
+  drain(maxWaitMs: number): Promise<void> | undefined;
+  /** Frames in the WAL when the last checkpoint ran (0 before the first). */
+  readonly walFrames: number;
   /** Checkpoints finished so far. */
   readonly completed: number;
   close(): Promise<void>;
@@ -49,6 +60,7 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
   let closed = false;
   let failed = false;
   let completed = 0;
+  let walFrames = 0;
   let rows = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -72,12 +84,13 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
     const workerData: CheckpointWorkerData = { filename, driver: options.driver(), busyTimeoutMs };
     const started = new Worker(CHECKPOINT_WORKER_SOURCE, { eval: true, workerData });
     started.unref();
-    started.on('message', (message: { error?: { message: string } }) => {
+    started.on('message', (message: { error?: { message: string }; log?: number }) => {
       if (message.error) {
         fail(new Error(`SQLite checkpoint failed: ${message.error.message}`));
         return;
       }
       completed++;
+      walFrames = Math.max(0, message.log ?? 0);
       finish();
       // Rows written while it ran are not all in this checkpoint: the next one starts at once if
       // they are enough, else after the delay, as for any other rows. (Without the timer, a few rows
@@ -127,13 +140,23 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
     idle(maxWaitMs) {
       const run = running;
       if (!run) return undefined;
-      return new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, maxWaitMs);
-        void run.promise.then(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      return waitAtMost(run.promise, maxWaitMs);
+    },
+    drain(maxWaitMs) {
+      if (closed || failed || (!running && rows === 0)) return undefined;
+      const deadline = performance.now() + maxWaitMs;
+      return (async () => {
+        for (;;) {
+          if (!running) start();
+          const run = running;
+          const left = deadline - performance.now();
+          if (!run || left <= 0) return;
+          await waitAtMost(run.promise, left);
+        }
+      })();
+    },
+    get walFrames() {
+      return walFrames;
     },
     get completed() {
       return completed;
@@ -150,4 +173,15 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
       }
     },
   };
+}
+
+/** Resolves when `promise` does (it never rejects) or after `ms`, whichever comes first. */
+function waitAtMost(promise: Promise<void>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
