@@ -76,3 +76,48 @@ describe.each([
     await log.close();
   });
 });
+
+describe('deep offset pages narrowed by rollups (sqlite)', () => {
+  it('return exactly the rows OFFSET would across days and hours, and skip only within the hour', async () => {
+    const { store, finds } = spied(createSqliteStore());
+    const log = createEventLog({ store, rollups: true, clock: () => T0 + 10 * 86_400_000 });
+    // 9,000 events over about 3.5 days, five sharing each timestamp, and three types: the filter is a list of two.
+    const input = Array.from({ length: 9000 }, (_, i) => ({
+      type: ['job.a', 'job.b', 'job.c'][i % 3] as string,
+      time: T0 + 7_200_000 + Math.floor(i / 5) * 167_000,
+    }));
+    // And rows exactly on hour starts and a millisecond before them, where one bucket ends and the next begins.
+    for (let h = 3; h < 80; h++) {
+      for (const time of [T0 + h * 3_600_000 - 1, T0 + h * 3_600_000, T0 + h * 3_600_000]) input.push({ type: 'job.a', time });
+    }
+    const stored = await log.recordMany(input);
+    const types = ['job.a', 'job.c'];
+    for (const direction of ['desc', 'asc'] as const) {
+      const expected = stored
+        .filter((e) => types.includes(e.type))
+        .sort((a, b) => (direction === 'desc' ? b.time - a.time || b.id - a.id : a.time - b.time || a.id - b.id))
+        .map((e) => e.id);
+      // Offsets on both sides of day and hour boundaries (where the row before the window and the window
+      // itself fall in different buckets), the last rows, and past the end.
+      const boundaries = new Set<number>();
+      const timeOf = new Map(stored.map((e) => [e.id, e.time]));
+      const times = expected.map((id) => timeOf.get(id) as number);
+      for (let i = 1; i < times.length; i++) {
+        const [a, b] = [times[i - 1] as number, times[i] as number];
+        if (Math.floor(a / 3_600_000) !== Math.floor(b / 3_600_000)) boundaries.add(i);
+      }
+      const offsets = [SEEK_FROM_OFFSET, 2345, expected.length - 3, expected.length, expected.length + 10];
+      for (const b of [...boundaries].filter((b) => b >= SEEK_FROM_OFFSET).slice(0, 30)) offsets.push(b - 1, b, b + 1);
+      for (const offset of offsets) {
+        finds.length = 0;
+        const result = await log.query({ filter: { type: types }, sort: { field: 'time', direction }, offset, limit: 15 });
+        expect([direction, offset, result.items.map((e) => e.id)]).toEqual([direction, offset, expected.slice(offset, offset + 15)]);
+        expect(result.total).toBe(expected.length);
+        // The key of the row before the window is read with an offset inside one hour (at most
+        // 22 timestamps × 4 matching rows, and 3 more here), not the whole offset.
+        if (offset < expected.length) expect(finds[0]?.offset ?? 0).toBeLessThan(110);
+      }
+    }
+    await log.close();
+  });
+});

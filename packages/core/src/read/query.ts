@@ -4,7 +4,7 @@ import { InvalidCursorError } from '../errors.js';
 import { type FilterInput, isEmptySelection } from '../filter/filter.js';
 import { decodeCursor, encodeCursor, fingerprint } from '../pagination/cursor.js';
 import { createQuerySchema, type QueryInput } from '../pagination/query.js';
-import { findOf, findWindow } from '../pagination/seek.js';
+import { type BucketCounts, findOf, findWindow } from '../pagination/seek.js';
 import { createRollupPlanner } from '../rollups/planner.js';
 import { rowToEvent, type StoredEvent } from '../schema/event.js';
 import { applyScope } from '../scope/principal.js';
@@ -24,6 +24,14 @@ export function createQueryReads(core: LogCore) {
   const read = (row: Record<string, unknown>): StoredEvent => rowToEvent(row, core.registry);
   const planner = createRollupPlanner(core);
 
+  // Rows per time bucket from rollups, for deep windows (pagination/seek.ts); never from raw rows.
+  const countsOf =
+    (signal: AbortSignal | undefined): BucketCounts =>
+    async (where, stepMs) => {
+      const rows = await planner.fromRollups({ where, sum: [], groupBy: { timeStepMs: stepMs }, maxGrain: stepMs }, signal);
+      return rows ? rows.map((r) => ({ start: Number(r.key), count: r.count })) : null;
+    };
+
   async function query(scope: Scope, input?: QueryInput, options?: ReadOptions): Promise<PageResult | CursorResult | OffsetResult> {
     core.assertOpen();
     const q = parseInput(querySchema, input ?? {});
@@ -34,7 +42,9 @@ export function createQueryReads(core: LogCore) {
     if (q.kind === 'offset') {
       if (isEmptySelection(where)) return { items: [], total: 0, offset: q.offset, limit: q.limit };
       const [rows, total] = await Promise.all([
-        guardRead(core, 'find', signal, () => findWindow(findOf(core.store), { where, orderBy, limit: q.limit, offset: q.offset, signal })),
+        guardRead(core, 'find', signal, () =>
+          findWindow(findOf(core.store), { where, orderBy, limit: q.limit, offset: q.offset, signal }, countsOf(signal)),
+        ),
         planner.count(where, signal),
       ]);
       return { items: rows.map(read), total, offset: q.offset, limit: q.limit };
@@ -43,7 +53,11 @@ export function createQueryReads(core: LogCore) {
       if (isEmptySelection(where)) return { items: [], total: 0, page: q.page, pageSize: q.pageSize, totalPages: 0 };
       const [rows, total] = await Promise.all([
         guardRead(core, 'find', signal, () =>
-          findWindow(findOf(core.store), { where, orderBy, limit: q.pageSize, offset: (q.page - 1) * q.pageSize, signal }),
+          findWindow(
+            findOf(core.store),
+            { where, orderBy, limit: q.pageSize, offset: (q.page - 1) * q.pageSize, signal },
+            countsOf(signal),
+          ),
         ),
         planner.count(where, signal),
       ]);

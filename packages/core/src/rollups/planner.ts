@@ -81,6 +81,14 @@ export function createRollupPlanner(core: LogCore) {
     return guardRead(core, 'aggregate', signal, () => store.aggregate(signal ? { ...plain, signal } : plain));
   }
 
+  /** `query` answered from rollups alone; null when they cannot answer it (no raw fallback). */
+  async function fromRollups(query: PlannedAggregate, signal?: AbortSignal): Promise<AggregateRow[] | null> {
+    const planned = plan(query);
+    const store = core.store;
+    if (!planned || !store.aggregateRollups) return null;
+    return guardRead(core, 'aggregate', signal, () => store.aggregateRollups!(planned));
+  }
+
   /** `store.count(where)`, answered from rollups where they can. */
   async function count(where: readonly Condition[], signal?: AbortSignal): Promise<number> {
     const planned = plan({ where, sum: [] });
@@ -92,7 +100,7 @@ export function createRollupPlanner(core: LogCore) {
     return guardRead(core, 'count', signal, () => store.count(where, signal ? { signal } : undefined));
   }
 
-  return { plan, aggregate, count };
+  return { plan, aggregate, fromRollups, count };
 }
 
 /** The planner of one log. @internal */
