@@ -25,12 +25,10 @@ export function createQueryReads(core: LogCore) {
   const planner = createRollupPlanner(core);
 
   // Rows per time bucket from rollups, for deep windows (pagination/seek.ts); never from raw rows.
-  const countsOf =
-    (signal: AbortSignal | undefined): BucketCounts =>
-    async (where, stepMs) => {
-      const rows = await planner.fromRollups({ where, sum: [], groupBy: { timeStepMs: stepMs }, maxGrain: stepMs }, signal);
-      return rows ? rows.map((r) => ({ start: Number(r.key), count: r.count })) : null;
-    };
+  const counts: BucketCounts = async (where, stepMs) => {
+    const rows = await planner.fromRollups({ where, sum: [], groupBy: { timeStepMs: stepMs }, maxGrain: stepMs });
+    return rows ? rows.map((r) => ({ start: Number(r.key), count: r.count })) : null;
+  };
 
   async function query(scope: Scope, input?: QueryInput, options?: ReadOptions): Promise<PageResult | CursorResult | OffsetResult> {
     core.assertOpen();
@@ -43,7 +41,7 @@ export function createQueryReads(core: LogCore) {
       if (isEmptySelection(where)) return { items: [], total: 0, offset: q.offset, limit: q.limit };
       const [rows, total] = await Promise.all([
         guardRead(core, 'find', signal, () =>
-          findWindow(findOf(core.store), { where, orderBy, limit: q.limit, offset: q.offset, signal }, countsOf(signal)),
+          findWindow(findOf(core.store), { where, orderBy, limit: q.limit, offset: q.offset, signal }, counts),
         ),
         planner.count(where, signal),
       ]);
@@ -53,11 +51,7 @@ export function createQueryReads(core: LogCore) {
       if (isEmptySelection(where)) return { items: [], total: 0, page: q.page, pageSize: q.pageSize, totalPages: 0 };
       const [rows, total] = await Promise.all([
         guardRead(core, 'find', signal, () =>
-          findWindow(
-            findOf(core.store),
-            { where, orderBy, limit: q.pageSize, offset: (q.page - 1) * q.pageSize, signal },
-            countsOf(signal),
-          ),
+          findWindow(findOf(core.store), { where, orderBy, limit: q.pageSize, offset: (q.page - 1) * q.pageSize, signal }, counts),
         ),
         planner.count(where, signal),
       ]);

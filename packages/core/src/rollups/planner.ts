@@ -81,12 +81,15 @@ export function createRollupPlanner(core: LogCore) {
     return guardRead(core, 'aggregate', signal, () => store.aggregate(signal ? { ...plain, signal } : plain));
   }
 
-  /** `query` answered from rollups alone; null when they cannot answer it (no raw fallback). */
-  async function fromRollups(query: PlannedAggregate, signal?: AbortSignal): Promise<AggregateRow[] | null> {
+  /**
+   * `query` answered from rollups alone; null when they cannot answer it (no raw fallback). Not
+   * guarded: for a step inside a read that is (a deep page's window, pagination/seek.ts).
+   */
+  async function fromRollups(query: PlannedAggregate): Promise<AggregateRow[] | null> {
     const planned = plan(query);
     const store = core.store;
     if (!planned || !store.aggregateRollups) return null;
-    return guardRead(core, 'aggregate', signal, () => store.aggregateRollups!(planned));
+    return store.aggregateRollups(planned);
   }
 
   /** `store.count(where)`, answered from rollups where they can. */
