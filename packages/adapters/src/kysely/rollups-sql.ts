@@ -21,6 +21,11 @@ function prefixOf(tables: TableNames): string {
   return tables.eventsTable.slice(0, -'events'.length);
 }
 
+/** A GLOB of the bare names of a store's rollup tables and its state table (for catalog look-ups). */
+export function rollupTablesGlob(tables: TableNames): string {
+  return `${prefixOf(tables)}rollup*`;
+}
+
 function qualify(tables: TableNames, bare: string): string {
   return tables.schema ? `${tables.schema}.${bare}` : bare;
 }

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { columnTypes, type SqlDialect } from '../kysely/dialect.js';
 import { indexColumns } from '../kysely/introspection.js';
 import type { TableNames } from '../kysely/migrations.js';
+import { rollupTablesGlob } from '../kysely/rollups-sql.js';
 import { sqliteTrigramSearch } from '../kysely/search/sqlite-trigram.js';
 import { transientClassifier } from '../kysely/transient.js';
 
@@ -120,7 +121,7 @@ function refreshStatistics(database: Database.Database, tables: TableNames): boo
       const own = [tables.events, tables.sessions, tables.jobs, tables.checkpoints, tables.batches, tables.locks];
       database
         .prepare(`delete from sqlite_stat4 where tbl in (${own.map(() => '?').join(', ')}) or tbl glob ?`)
-        .run(...own, `${tables.eventsTable.slice(0, -'events'.length)}rollup*`);
+        .run(...own, rollupTablesGlob(tables));
     }
     database.exec('commit');
     // Loads what was just written into this connection (ANALYZE loaded its samples too).

@@ -17,6 +17,15 @@ function walFile(name: string): Database.Database {
   return database;
 }
 
+/** Writes `n` rows of 500 characters into `t` in one transaction. */
+function rowWriter(database: Database.Database, char: string): (n: number) => void {
+  const insert = database.prepare('insert into t (body) values (?)');
+  return (n) =>
+    database.transaction(() => {
+      for (let i = 0; i < n; i++) insert.run(char.repeat(500));
+    })();
+}
+
 /** A checkpointer of `database` with the store's driver, a 1 s busy timeout and these settings. */
 function checkpointerOf(
   database: Database.Database,
@@ -41,10 +50,7 @@ describe('sqlite checkpoint worker', () => {
       onFailure: (error) => failures.push(error),
     });
     const before = statSync(database.name).size;
-    const insert = database.prepare('insert into t (body) values (?)');
-    database.transaction(() => {
-      for (let i = 0; i < 100; i++) insert.run('x'.repeat(500));
-    })();
+    rowWriter(database, 'x')(100);
     checkpointer.wrote(100);
     const running = checkpointer.idle(60_000);
     expect(running).toBeInstanceOf(Promise);
@@ -63,11 +69,7 @@ describe('sqlite checkpoint worker', () => {
     // write: reads kept looking them up there and the WAL never started over.
     const database = walFile('tail.db');
     const checkpointer = checkpointerOf(database, { rowsPerCheckpoint: 1000, maxDelayMs: 50 });
-    const insert = database.prepare('insert into t (body) values (?)');
-    const write = (n: number) =>
-      database.transaction(() => {
-        for (let i = 0; i < n; i++) insert.run('z'.repeat(500));
-      })();
+    const write = rowWriter(database, 'z');
     write(1000);
     checkpointer.wrote(1000);
     const running = checkpointer.idle(60_000);
@@ -89,11 +91,7 @@ describe('sqlite checkpoint worker', () => {
   it('drains the WAL, rows written during a checkpoint included, so that the next write starts it over', async () => {
     const database = walFile('drain.db');
     const checkpointer = checkpointerOf(database, { rowsPerCheckpoint: 1000, maxDelayMs: 60_000 });
-    const insert = database.prepare('insert into t (body) values (?)');
-    const write = (n: number) =>
-      database.transaction(() => {
-        for (let i = 0; i < n; i++) insert.run('d'.repeat(500));
-      })();
+    const write = rowWriter(database, 'd');
     expect(checkpointer.drain(60_000)).toBeUndefined();
     write(1000);
     checkpointer.wrote(1000);

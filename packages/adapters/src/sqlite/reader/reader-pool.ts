@@ -35,7 +35,8 @@ export interface ReaderPool {
 }
 
 interface Job {
-  request: ReaderRequest;
+  /** The read; the statistics count is added when it is posted. */
+  request: Omit<ReaderRequest, 'statistics'>;
   resolve(page: ReaderPage): void;
   reject(error: unknown): void;
   slot?: Slot;
@@ -129,8 +130,7 @@ export function createReaderPool(options: ReaderPoolOptions): ReaderPool {
       slot.job = job;
       job.slot = slot;
       slot.worker.ref();
-      job.request.statistics = statistics;
-      slot.worker.postMessage(job.request);
+      slot.worker.postMessage({ ...job.request, statistics } satisfies ReaderRequest);
     }
   };
 
@@ -144,7 +144,7 @@ export function createReaderPool(options: ReaderPoolOptions): ReaderPool {
           if (onAbort) signal?.removeEventListener('abort', onAbort);
         };
         const job: Job = {
-          request: { sql, parameters, statistics },
+          request: { sql, parameters },
           resolve: (page) => {
             done();
             resolve(page);
